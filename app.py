@@ -1,0 +1,57 @@
+"""Deep Learning Playground: entry point, navigation and the home page.
+
+Run with ``streamlit run app.py``. This file imports no TensorFlow: the home
+page must open fast, and each page loads what it needs when it is visited.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).resolve().parent
+IMAGES = HERE / "assets" / "images"
+
+st.set_page_config(page_title="Deep Learning Playground", page_icon="🧠", layout="wide")
+
+# (file, title, icon, picture, one-sentence introduction)
+PAGES = [
+    ("pages/draw.py", "Draw", ":material/draw:", "draw.png",
+     "Draw a digit and watch several networks from the talks classify it while you draw, "
+     "then look inside them: feature maps, activations, filters and saliency."),
+    ("pages/playground.py", "Playground", ":material/hub:", "playground.png",
+     "The TensorFlow Playground: add layers and neurons, change activation, noise and "
+     "learning rate, and watch a small network bend its decision boundary around 2-D data."),
+    ("pages/text.py", "Text", ":material/notes:", "text.png",
+     "A character LSTM written from scratch in TensorFlow: train it on Shakespeare or your "
+     "own text, watch it learn to spell, and sample from your seed."),
+    ("pages/embeddings.py", "Embeddings", ":material/scatter_plot:", "embeddings.png",
+     "What the networks learned, projected with PCA, t-SNE or UMAP into interactive 3-D "
+     "plots, with thumbnails, nearest neighbours and export to TensorBoard."),
+    ("pages/runs.py", "Runs", ":material/monitoring:", "runs.png",
+     "Every training run as TensorBoard shows it: curves with smoothing, weight "
+     "histograms over time, model summaries, and a button that opens TensorBoard itself."),
+]
+
+
+def home() -> None:
+    st.title("🧠 Deep Learning Playground")
+    st.markdown(
+        "Everything from the live-coding talks — an MNIST CNN, a Keras MLP with TensorBoard, "
+        "an LSTM text generator written from scratch and the embedding projector — working, "
+        "on your laptop, offline. Models train on demand in the background and are kept in a "
+        "local model store, so the second visit is instant."
+    )
+    columns = st.columns(3)
+    for index, (path, title, icon, picture, blurb) in enumerate(PAGES):
+        with columns[index % 3].container(border=True):
+            st.image(str(IMAGES / picture), width="stretch")
+            st.page_link(path, label=title, icon=icon)
+            st.caption(blurb)
+
+
+navigation = st.navigation(
+    [st.Page(home, title="Home", icon=":material/home:", default=True)]
+    + [st.Page(path, title=title, icon=icon) for path, title, icon, _, _ in PAGES]
+)
+navigation.run()

@@ -1,0 +1,152 @@
+"""The digit networks from the talks, as one trainable model kind.
+
+Each architecture is a small Keras model; training, evaluation and the
+confusion matrix are shared. Configs are normalised (defaults filled, ranges
+checked) before they are hashed, so equal settings always hit the same model
+in the store.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .data import load_image_dataset
+from .errors import BadConfig
+from .jobs import Reporter
+from .store import load_keras, save_keras
+from .training import keras_progress
+
+#: arch -> (title, defaults). Defaults follow the talks where they say.
+ARCHITECTURES: dict[str, tuple[str, dict]] = {
+    "fast_cnn": ("Fast CNN", {"epochs": 3, "batch_size": 128, "learning_rate": 0.003, "augment": False}),
+    "stream2017_cnn": ("2017 stream CNN", {"epochs": 2, "batch_size": 128, "learning_rate": 0.001, "augment": False}),
+    "keras2020_mlp": ("2020 Keras MLP", {"epochs": 5, "batch_size": 32, "learning_rate": 0.001, "augment": False}),
+    "dense2019": ("2019 dense net", {"epochs": 5, "batch_size": 32, "learning_rate": 0.001, "augment": False}),
+}
+
+VALIDATION_SIZE = 5000
+
+
+def build(arch: str, num_classes: int = 10):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((28, 28, 1), name="image")
+    if arch == "fast_cnn":
+        x = layers.Conv2D(32, 3, activation="relu", name="conv1")(inputs)
+        x = layers.MaxPooling2D(2, name="pool1")(x)
+        x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
+        x = layers.MaxPooling2D(2, name="pool2")(x)
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(128, activation="relu", name="dense1")(x)
+    elif arch == "stream2017_cnn":
+        x = layers.Conv2D(32, 5, padding="same", activation="relu", name="conv1")(inputs)
+        x = layers.MaxPooling2D(2, name="pool1")(x)
+        x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv2")(x)
+        x = layers.MaxPooling2D(2, name="pool2")(x)
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(1024, activation="relu", name="dense1")(x)
+        x = layers.Dropout(0.5, name="dropout")(x)
+    elif arch == "keras2020_mlp":
+        x = layers.Flatten(name="flatten")(inputs)
+        x = layers.Dense(256, activation="relu", name="dense1")(x)
+        x = layers.Dense(128, activation="relu", name="dense2")(x)
+    elif arch == "dense2019":
+        x = layers.Flatten(name="flatten")(inputs)
+        x = layers.Dense(128, activation="relu", name="dense1")(x)
+        x = layers.Dense(16, activation="relu", name="dense2")(x)
+    else:
+        raise BadConfig(f"Unknown architecture '{arch}'. Choose one of: {', '.join(ARCHITECTURES)}.")
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name=arch)
+
+
+class DigitsKind:
+    name = "digits"
+
+    def normalize(self, config: dict) -> dict:
+        arch = config.get("arch", "fast_cnn")
+        if arch not in ARCHITECTURES:
+            raise BadConfig(f"Unknown architecture '{arch}'. Choose one of: {', '.join(ARCHITECTURES)}.")
+        out = {"arch": arch, "dataset": config.get("dataset", "mnist"), **ARCHITECTURES[arch][1]}
+        for key in ("epochs", "batch_size", "learning_rate", "augment", "train_limit", "seed"):
+            if config.get(key) is not None:
+                out[key] = config[key]
+        out.setdefault("train_limit", 0)  # 0 means the whole training set
+        out.setdefault("seed", 0)
+        try:
+            out["epochs"] = int(out["epochs"])
+            out["batch_size"] = int(out["batch_size"])
+            out["learning_rate"] = float(out["learning_rate"])
+            out["augment"] = bool(out["augment"])
+            out["train_limit"] = int(out["train_limit"])
+            out["seed"] = int(out["seed"])
+        except (TypeError, ValueError) as error:
+            raise BadConfig(f"Bad training setting: {error}.") from error
+        if not 1 <= out["epochs"] <= 100:
+            raise BadConfig("Epochs must be between 1 and 100.")
+        if not 1 <= out["batch_size"] <= 4096:
+            raise BadConfig("Batch size must be between 1 and 4096.")
+        if not 0 < out["learning_rate"] <= 1:
+            raise BadConfig("The learning rate must be above 0 and at most 1.")
+        if out["train_limit"] < 0:
+            raise BadConfig("The training-set limit cannot be negative.")
+        return out
+
+    def title(self, config: dict) -> str:
+        base = ARCHITECTURES[config["arch"]][0]
+        extra = f", {config['train_limit']} images" if config["train_limit"] else ""
+        return f"{base} ({config['epochs']} epochs{extra})"
+
+    def train(self, config: dict, reporter: Reporter) -> tuple[Any, dict]:
+        import keras
+
+        data = load_image_dataset(config["dataset"])
+        keras.utils.set_random_seed(config["seed"])
+        x = data.x_train[..., None].astype("float32") / 255.0
+        y = data.y_train
+        x_val, y_val = x[-VALIDATION_SIZE:], y[-VALIDATION_SIZE:]
+        x_fit, y_fit = x[:-VALIDATION_SIZE], y[:-VALIDATION_SIZE]
+        if config["train_limit"]:
+            x_fit, y_fit = x_fit[: config["train_limit"]], y_fit[: config["train_limit"]]
+            x_val, y_val = x_val[: max(100, config["train_limit"] // 5)], y_val[: max(100, config["train_limit"] // 5)]
+        model = build(config["arch"], data.num_classes)
+        model.compile(
+            optimizer=keras.optimizers.Adam(config["learning_rate"]),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        steps = int(np.ceil(len(x_fit) / config["batch_size"]))
+        model.fit(
+            x_fit, y_fit,
+            batch_size=config["batch_size"],
+            epochs=config["epochs"],
+            validation_data=(x_val, y_val),
+            callbacks=[keras_progress(reporter, steps, config["epochs"])],
+            verbose=0,
+        )
+        reporter.check()
+        reporter.message("Evaluating on the test set")
+        x_test = data.x_test[..., None].astype("float32") / 255.0
+        probabilities = model.predict(x_test, batch_size=1000, verbose=0)
+        predicted = probabilities.argmax(axis=1)
+        confusion = np.zeros((data.num_classes, data.num_classes), dtype=int)
+        np.add.at(confusion, (data.y_test, predicted), 1)
+        accuracy = float((predicted == data.y_test).mean())
+        extras = {
+            "data_fingerprint": data.fingerprint,
+            "metrics": {"test_accuracy": accuracy, "params": int(model.count_params())},
+            "confusion": confusion.tolist(),
+        }
+        return model, extras
+
+    def save(self, model: Any, folder: Path) -> None:
+        save_keras(model, folder)
+
+    def load(self, folder: Path) -> Any:
+        return load_keras(folder)
+
+
+KIND = DigitsKind()

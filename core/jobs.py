@@ -1,0 +1,384 @@
+"""Training on demand, as background jobs owned by ``core``.
+
+A job is a thread-run training of one (kind, config). It belongs to the
+process, not to a Streamlit session, so a rerun, a moved slider or a page
+switch never stops it. Asking for a config that is already trained returns a
+finished job backed by the model store; asking for one that is already queued
+or training returns that same job, so one config means one training, however
+many sessions ask. At most ``max_running`` jobs train at once (default one:
+two CPU cores are busy enough with one TensorFlow training), the rest queue.
+"""
+from __future__ import annotations
+
+import importlib
+import itertools
+import math
+import os
+import threading
+import time
+import traceback
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import BadConfig, PlaygroundError, TrainingCancelled, UnknownModel
+from .paths import runs_dir
+from .store import Entry, ModelStore, config_key
+
+#: kind name -> "module:attribute" of an object implementing :class:`Kind`.
+#: Imported on first use, so TensorFlow loads only when a model is needed.
+KINDS: dict[str, str] = {
+    "digits": "core.digits:KIND",
+}
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+
+
+class Kind(Protocol):
+    """What a trainable family of models has to provide."""
+
+    name: str
+
+    def normalize(self, config: dict) -> dict:
+        """Fill defaults and validate; raise BadConfig with a clear message."""
+
+    def title(self, config: dict) -> str:
+        """A short human name for this config, e.g. 'Fast CNN, 3 epochs'."""
+
+    def train(self, config: dict, reporter: "Reporter") -> tuple[Any, dict]:
+        """Train and return (model, record extras such as metrics)."""
+
+    def save(self, model: Any, folder: Path) -> None: ...
+
+    def load(self, folder: Path) -> Any: ...
+
+
+def get_kind(name: str) -> Kind:
+    if name not in KINDS:
+        known = ", ".join(sorted(KINDS))
+        raise UnknownModel(f"Unknown model kind '{name}'. Known kinds: {known}.")
+    module_name, attribute = KINDS[name].split(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+@dataclass
+class Progress:
+    """A snapshot of a job, safe to read from any thread."""
+
+    status: str = QUEUED
+    step: int = 0
+    total_steps: int = 0
+    epoch: int = 0
+    epochs: int = 0
+    metrics: dict = field(default_factory=dict)
+    history: list = field(default_factory=list)
+    log: list = field(default_factory=list)
+    message: str = ""
+    started: float | None = None
+    finished: float | None = None
+    queue_position: int = 0
+
+    @property
+    def fraction(self) -> float:
+        if self.status == DONE:
+            return 1.0
+        if self.total_steps <= 0:
+            return 0.0
+        return min(1.0, self.step / self.total_steps)
+
+    @property
+    def elapsed(self) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.finished or time.time()) - self.started
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.status != RUNNING or self.step <= 0 or self.total_steps <= 0:
+            return None
+        return self.elapsed * (self.total_steps - self.step) / self.step
+
+
+class Reporter:
+    """Handed to ``Kind.train``: report progress, notice cancellation."""
+
+    def __init__(self, job: "Job") -> None:
+        self._job = job
+        self.run_dir: Path = job.run_dir
+
+    @property
+    def cancelled(self) -> bool:
+        return self._job._cancel.is_set()
+
+    def check(self) -> None:
+        """Raise TrainingCancelled if the user pressed Cancel."""
+        if self.cancelled:
+            raise TrainingCancelled("Training was cancelled.")
+
+    def set_total(self, total_steps: int, epochs: int = 0) -> None:
+        with self._job._lock:
+            self._job._progress.total_steps = int(total_steps)
+            self._job._progress.epochs = int(epochs)
+
+    def step(self, step: int, **metrics: float) -> None:
+        with self._job._lock:
+            p = self._job._progress
+            p.step = int(step)
+            p.metrics.update({k: _finite(v) for k, v in metrics.items()})
+
+    def epoch_end(self, epoch: int, **metrics: float) -> None:
+        """Record one point of the training history (epoch counts from 1)."""
+        clean = {k: _finite(v) for k, v in metrics.items()}
+        with self._job._lock:
+            p = self._job._progress
+            p.epoch = int(epoch)
+            p.metrics.update(clean)
+            p.history.append({"epoch": int(epoch), "step": p.step,
+                              "time": time.time() - (p.started or time.time()), **clean})
+
+    def message(self, text: str) -> None:
+        with self._job._lock:
+            self._job._progress.message = text
+
+    def log(self, text: str) -> None:
+        """Append to the job's log (e.g. samples taken while training)."""
+        with self._job._lock:
+            self._job._progress.log.append({"step": self._job._progress.step, "text": text})
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+class Job:
+    _ids = itertools.count(1)
+
+    def __init__(self, manager: "JobManager", kind: str, config: dict, key: str, title: str):
+        self.id = next(self._ids)
+        self.manager = manager
+        self.kind = kind
+        self.config = config
+        self.key = key
+        self.title = title
+        self.error: str | None = None
+        self.entry: Entry | None = None
+        self.trained_here = False  # True when this process ran the training
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        self.run_dir = runs_dir() / f"{stamp}-{kind}-{key[:8]}-{self.id}"
+        self._progress = Progress()
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+
+    @property
+    def progress(self) -> Progress:
+        with self._lock:
+            p = self._progress
+            snapshot = Progress(**{**p.__dict__, "metrics": dict(p.metrics),
+                                   "history": list(p.history), "log": list(p.log)})
+        if snapshot.status == QUEUED:
+            snapshot.queue_position = self.manager.queue_position(self)
+        return snapshot
+
+    @property
+    def status(self) -> str:
+        return self._progress.status
+
+    @property
+    def finished(self) -> bool:
+        return self._done.is_set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        if self.status == QUEUED:
+            self.manager._drop_queued(self)
+            self._finish(CANCELLED, "Training was cancelled before it started.")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def model(self) -> Any:
+        """The trained model (loaded from the store once, then cached)."""
+        if self.entry is None:
+            raise PlaygroundError(f"{self.title} is not trained yet ({self.status}).")
+        return self.manager.load_entry(self.kind, self.entry)
+
+    def _set_status(self, status: str) -> None:
+        with self._lock:
+            self._progress.status = status
+            if status == RUNNING:
+                self._progress.started = time.time()
+
+    def _finish(self, status: str, error: str | None = None) -> None:
+        with self._lock:
+            self._progress.status = status
+            self._progress.finished = time.time()
+            self.error = error
+        self._done.set()
+        self.manager._forget(self)
+
+
+class JobManager:
+    def __init__(self, store: ModelStore | None = None, max_running: int | None = None):
+        self.store = store or ModelStore()
+        self.max_running = max_running or int(os.environ.get("DLP_MAX_TRAININGS", "1"))
+        self._lock = threading.RLock()  # _finish -> _forget may run under it
+        self._active: dict[str, Job] = {}  # key -> queued or running job
+        self._queue: list[Job] = []
+        self._wakeup = threading.Condition(self._lock)
+        self._workers: list[threading.Thread] = []
+        self._loaded: OrderedDict[tuple[str, float], Any] = OrderedDict()
+        self._recent: list[Job] = []  # finished jobs, for the UI
+
+    # ---- asking for models ---------------------------------------------
+    def key_for(self, kind: str, config: dict) -> tuple[dict, str]:
+        normalized = get_kind(kind).normalize(dict(config))
+        return normalized, config_key({"kind": kind, **normalized})
+
+    def request(self, kind: str, config: dict, retrain: bool = False) -> Job:
+        """A job for this config: finished if stored, shared if under way."""
+        normalized, key = self.key_for(kind, config)
+        title = get_kind(kind).title(normalized)
+        with self._lock:
+            if key in self._active:
+                return self._active[key]
+            entry = None if retrain else self.store.get(key)
+            job = Job(self, kind, normalized, key, title)
+            if entry is not None:
+                job.entry = entry
+                job._progress.history = list(entry.record.get("history", []))
+                job._progress.metrics = dict(entry.record.get("metrics", {}))
+                job._finish(DONE)
+                return job
+            self._active[key] = job
+            self._queue.append(job)
+            self._ensure_workers()
+            self._wakeup.notify()
+            return job
+
+    def find(self, kind: str, config: dict) -> Job | None:
+        """The trained or training job for this config, without starting one."""
+        normalized, key = self.key_for(kind, config)
+        with self._lock:
+            if key in self._active:
+                return self._active[key]
+        entry = self.store.get(key)
+        if entry is None:
+            return None
+        return self.request(kind, normalized)
+
+    def load(self, kind: str, config: dict) -> Any | None:
+        """The trained model for this config, or None if it is not trained."""
+        _, key = self.key_for(kind, config)
+        entry = self.store.get(key)
+        return None if entry is None else self.load_entry(kind, entry)
+
+    def load_entry(self, kind: str, entry: Entry) -> Any:
+        cache_key = (entry.key, float(entry.record.get("updated", 0)))
+        with self._lock:
+            if cache_key in self._loaded:
+                self._loaded.move_to_end(cache_key)
+                return self._loaded[cache_key]
+        model = self.store.load(entry, get_kind(kind).load)
+        with self._lock:
+            self._loaded[cache_key] = model
+            while len(self._loaded) > 12:
+                self._loaded.popitem(last=False)
+        return model
+
+    def jobs(self) -> list[Job]:
+        """Queued and running jobs, then recently finished ones."""
+        with self._lock:
+            return list(self._active.values()) + list(reversed(self._recent))
+
+    def queue_position(self, job: Job) -> int:
+        with self._lock:
+            return self._queue.index(job) + 1 if job in self._queue else 0
+
+    # ---- the workers ----------------------------------------------------
+    def _ensure_workers(self) -> None:
+        self._workers = [w for w in self._workers if w.is_alive()]
+        while len(self._workers) < self.max_running:
+            worker = threading.Thread(target=self._work, name="dlp-training", daemon=True)
+            worker.start()
+            self._workers.append(worker)
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue:
+                    if not self._wakeup.wait(timeout=60):
+                        self._workers = [w for w in self._workers if w is not threading.current_thread()]
+                        return
+                job = self._queue.pop(0)
+            self._run(job)
+
+    def _run(self, job: Job) -> None:
+        kind = get_kind(job.kind)
+        if job._cancel.is_set():
+            return job._finish(CANCELLED, "Training was cancelled before it started.")
+        job._set_status(RUNNING)
+        reporter = Reporter(job)
+        try:
+            model, extras = kind.train(job.config, reporter)
+            reporter.check()
+            progress = job.progress
+            record = {
+                "kind": job.kind,
+                "title": job.title,
+                "config": job.config,
+                "history": progress.history,
+                "duration_s": round(progress.elapsed, 3),
+                "run_dir": str(job.run_dir),
+                **extras,
+            }
+            try:
+                job.entry = self.store.put(job.key, model, record, kind.save)
+            except OSError as error:  # disk full, folder gone read-only...
+                self.store.writable = False
+                self.store.warning = (
+                    f"Saving to the model cache failed ({error.strerror or error}); "
+                    "trained models are kept in memory only."
+                )
+                job.entry = self.store.put(job.key, model, record, kind.save)
+            with self._lock:
+                self._loaded[(job.entry.key, float(job.entry.record["updated"]))] = model
+            job.trained_here = True
+            job._finish(DONE)
+        except TrainingCancelled:
+            job._finish(CANCELLED, "Training was cancelled.")
+        except (PlaygroundError, BadConfig) as error:
+            job._finish(FAILED, str(error))
+        except Exception as error:  # keep the worker alive; the UI shows the message
+            traceback.print_exc()
+            job._finish(FAILED, f"Training failed: {type(error).__name__}: {error}")
+
+    def _drop_queued(self, job: Job) -> None:
+        with self._lock:
+            if job in self._queue:
+                self._queue.remove(job)
+
+    def _forget(self, job: Job) -> None:
+        with self._lock:
+            if self._active.get(job.key) is job:
+                del self._active[job.key]
+            if job.trained_here or job.status in (FAILED, CANCELLED):
+                self._recent = (self._recent + [job])[-20:]
+
+
+_manager: JobManager | None = None
+_manager_lock = threading.Lock()
+
+
+def get_manager() -> JobManager:
+    """The process-wide manager shared by every session."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            _manager = JobManager()
+        return _manager

@@ -1,0 +1,240 @@
+"""The model store: trained models on disk, keyed by a hash of their config.
+
+Each entry is a folder ``<root>/<key>/`` holding the model's files (for Keras
+models a ``model.keras``) and ``record.json``: config, data fingerprint,
+metrics, history, duration, timestamps and the sha256 of every file.
+
+Writes are atomic: an entry is built in a ``.tmp-*`` folder and renamed into
+place, so a process killed mid-save leaves at most a ``.tmp-*`` folder, which
+readers ignore and the next store cleans up. An entry whose record is missing,
+unreadable or does not match its files is reported as a problem and treated
+as absent, so it is rebuilt. Nothing is pickled: Keras models are saved in the
+``.keras`` format and loaded with ``safe_mode=True``.
+
+When the cache folder cannot be written, the store keeps entries in memory for
+the life of the process and says so in :attr:`ModelStore.warning`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .paths import store_dir
+
+RECORD = "record.json"
+FORMAT_VERSION = 1
+STALE_TMP_SECONDS = 3600.0
+
+Saver = Callable[[Any, Path], None]
+Loader = Callable[[Path], Any]
+
+
+def config_key(config: dict) -> str:
+    """A stable 16-hex-digit key for a JSON-able config."""
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class Entry:
+    key: str
+    record: dict
+    path: Path | None  # None for in-memory entries
+    obj: Any = None  # the live object, for in-memory entries
+
+    @property
+    def config(self) -> dict:
+        return self.record.get("config", {})
+
+    @property
+    def metrics(self) -> dict:
+        return self.record.get("metrics", {})
+
+
+@dataclass
+class ModelStore:
+    root: Path = field(default_factory=store_dir)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+        self.problems: list[str] = []
+        self.warning: str | None = None
+        self._memory: dict[str, Entry] = {}
+        self._lock = threading.Lock()
+        self.writable = self._check_writable()
+        if self.writable:
+            self._clean_stale_tmp()
+
+    # ---- health ---------------------------------------------------------
+    def _check_writable(self) -> bool:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".probe-{uuid.uuid4().hex}"
+            probe.write_bytes(b"ok")
+            probe.unlink()
+            return True
+        except OSError as error:
+            self.warning = (
+                f"The model cache folder {self.root} cannot be written ({error.strerror or error}). "
+                "Trained models are kept in memory only and will be lost when the app stops."
+            )
+            return False
+
+    def _clean_stale_tmp(self) -> None:
+        now = time.time()
+        for tmp in self.root.glob(".tmp-*"):
+            try:
+                if now - tmp.stat().st_mtime > STALE_TMP_SECONDS:
+                    shutil.rmtree(tmp, ignore_errors=True)
+            except OSError:
+                pass
+
+    def _problem(self, message: str) -> None:
+        with self._lock:
+            if message not in self.problems:
+                self.problems.append(message)
+
+    # ---- reading --------------------------------------------------------
+    def get(self, key: str) -> Entry | None:
+        """The entry for ``key`` if it exists and is intact, else None."""
+        if key in self._memory:
+            return self._memory[key]
+        if not self.writable:
+            return None
+        folder = self.root / key
+        record_path = folder / RECORD
+        if not folder.is_dir():
+            return None
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+            if not isinstance(record, dict) or record.get("key") != key:
+                raise ValueError("the record does not belong to this entry")
+            for name, digest in record.get("files", {}).items():
+                if _sha256(folder / name) != digest:
+                    raise ValueError(f"{name} does not match its checksum")
+        except FileNotFoundError:
+            self._problem(f"Store entry {key} is incomplete (no record); it will be rebuilt.")
+            return None
+        except (OSError, ValueError) as error:
+            self._problem(f"Store entry {key} is corrupt ({error}); it will be rebuilt.")
+            return None
+        return Entry(key, record, folder)
+
+    def entries(self, kind: str | None = None) -> list[Entry]:
+        """Every intact entry, newest first."""
+        found: dict[str, Entry] = dict(self._memory)
+        if self.writable:
+            for folder in self.root.iterdir():
+                if folder.is_dir() and not folder.name.startswith("."):
+                    entry = self.get(folder.name)
+                    if entry is not None:
+                        found[entry.key] = entry
+        chosen = [e for e in found.values() if kind is None or e.record.get("kind") == kind]
+        return sorted(chosen, key=lambda e: e.record.get("created", 0), reverse=True)
+
+    def load(self, entry: Entry, loader: Loader) -> Any:
+        if entry.obj is not None:
+            return entry.obj
+        assert entry.path is not None
+        return loader(entry.path)
+
+    # ---- writing --------------------------------------------------------
+    def put(self, key: str, obj: Any, record: dict, saver: Saver) -> Entry:
+        """Save ``obj`` with ``saver(obj, folder)`` and its record, atomically."""
+        now = time.time()
+        record = {"format": FORMAT_VERSION, "key": key, "created": now, **record, "updated": now}
+        if not self.writable:
+            entry = Entry(key, record, None, obj)
+            self._memory[key] = entry
+            return entry
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
+        try:
+            saver(obj, tmp)
+            record["files"] = {
+                p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.name != RECORD
+            }
+            record_tmp = tmp / (RECORD + ".partial")
+            record_tmp.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+            os.replace(record_tmp, tmp / RECORD)
+            _fsync_dir(tmp)
+            self._swap_into_place(tmp, self.root / key)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return Entry(key, record, self.root / key)
+
+    def _swap_into_place(self, tmp: Path, final: Path) -> None:
+        with self._lock:
+            trash = None
+            if final.exists():
+                trash = self.root / f".tmp-old-{uuid.uuid4().hex}"
+                os.rename(final, trash)
+            os.rename(tmp, final)
+            _fsync_dir(self.root)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def update_record(self, key: str, **changes: Any) -> None:
+        """Rewrite an entry's record (for example after more training)."""
+        entry = self.get(key)
+        if entry is None:
+            return
+        entry.record.update(changes, updated=time.time())
+        if entry.path is None:
+            return
+        tmp = entry.path / (RECORD + f".{uuid.uuid4().hex}.partial")
+        tmp.write_text(json.dumps(entry.record, indent=2, default=str), encoding="utf-8")
+        os.replace(tmp, entry.path / RECORD)
+
+    def delete(self, key: str) -> None:
+        self._memory.pop(key, None)
+        folder = self.root / key
+        if self.writable and folder.exists():
+            trash = self.root / f".tmp-del-{uuid.uuid4().hex}"
+            os.rename(folder, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ---- Keras helpers ---------------------------------------------------------
+
+KERAS_FILE = "model.keras"
+
+
+def save_keras(model: Any, folder: Path) -> None:
+    model.save(folder / KERAS_FILE)
+
+
+def load_keras(folder: Path) -> Any:
+    import keras
+
+    return keras.saving.load_model(folder / KERAS_FILE, safe_mode=True, compile=False)

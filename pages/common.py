@@ -1,0 +1,90 @@
+"""Widgets several pages share: the model-store notice and the training-job panel.
+
+Not a page itself (app.py does not list it).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, get_manager
+
+
+@st.cache_resource(show_spinner=False)
+def manager():
+    """The process-wide job manager (one per server, shared by every session)."""
+    return get_manager()
+
+
+def store_notice() -> None:
+    """Say plainly when the model store is degraded."""
+    store = manager().store
+    if store.warning:
+        st.warning(store.warning, icon=":material/warning:")
+    for problem in store.problems[-3:]:
+        st.info(problem, icon=":material/build:")
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def history_figure(history: list[dict], metrics: tuple[str, ...] = ("loss", "val_loss"),
+                   title: str = "Loss", height: int = 260) -> go.Figure:
+    figure = go.Figure()
+    for name in metrics:
+        points = [(h.get("epoch", i + 1), h[name]) for i, h in enumerate(history)
+                  if h.get(name) is not None]
+        if points:
+            xs, ys = zip(*points)
+            label = name.replace("val_", "validation ").replace("_", " ")
+            figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=label))
+    figure.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
+                         xaxis_title="epoch", legend=dict(orientation="h", y=-0.25))
+    return figure
+
+
+def job_panel(job: Job, key: str, on_done: Callable[[Job], None] | None = None,
+              curve_metrics: tuple[str, ...] = ("loss", "val_loss")) -> None:
+    """Progress bar, live curve and Cancel for a job, refreshed once a second.
+
+    When the job finishes the whole page reruns, so it can show the model.
+    """
+
+    @st.fragment(run_every=1.0 if not job.finished else None)
+    def panel() -> None:
+        p = job.progress
+        if p.status == QUEUED:
+            where = f" (position {p.queue_position} in the queue)" if p.queue_position else ""
+            st.progress(0.0, text=f"Waiting for another training to finish{where}…")
+        elif p.status == RUNNING:
+            detail = f"epoch {p.epoch}/{p.epochs} · " if p.epochs else ""
+            loss = p.metrics.get("loss")
+            loss_text = f" · loss {loss:.4f}" if isinstance(loss, float) else ""
+            message = p.message or ("Starting (loading TensorFlow)…" if p.step == 0 else "Training")
+            st.progress(p.fraction, text=f"{message}: {detail}step {p.step}/{p.total_steps}"
+                        f"{loss_text} · {format_seconds(p.elapsed)} elapsed, "
+                        f"about {format_seconds(p.eta_seconds)} left")
+        elif p.status == FAILED:
+            st.error(job.error or "Training failed.", icon=":material/error:")
+        elif p.status == CANCELLED:
+            st.warning(job.error or "Training was cancelled.", icon=":material/cancel:")
+        if p.history and len(p.history) > 1 or (p.history and p.status == RUNNING):
+            st.plotly_chart(history_figure(p.history, curve_metrics), key=f"{key}-curve-{p.status}")
+        if p.status in (QUEUED, RUNNING):
+            if st.button("Cancel training", key=f"{key}-cancel", icon=":material/stop:"):
+                job.cancel()
+                st.rerun(scope="app")
+        if p.status == DONE and not st.session_state.get(f"{key}-seen-{job.id}"):
+            st.session_state[f"{key}-seen-{job.id}"] = True
+            if on_done is not None:
+                on_done(job)
+            st.rerun(scope="app")
+
+    panel()
