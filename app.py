@@ -35,7 +35,7 @@ PAGES = [
 
 
 def home() -> None:
-    st.title("🧠 Deep Learning Playground")
+    st.title("Deep Learning Playground")
     st.markdown(
         "Everything from the live-coding talks — an MNIST CNN, a Keras MLP with TensorBoard, "
         "an LSTM text generator written from scratch and the embedding projector — working, "

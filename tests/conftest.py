@@ -1,0 +1,23 @@
+"""Every test gets its own model store and runs folder, so nothing leaks between tests
+or into the user's real cache."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("DLP_CACHE_DIR", str(cache))
+    import core.jobs
+
+    monkeypatch.setattr(core.jobs, "_manager", None)  # a fresh manager per test
+    return cache
