@@ -50,8 +50,20 @@ def home() -> None:
             st.caption(blurb)
 
 
+def store_notice() -> None:
+    """Say plainly, on every page, when the model store is degraded."""
+    from core.jobs import get_manager  # no TensorFlow behind this import
+
+    store = get_manager().store
+    if store.warning:
+        st.warning(store.warning, icon=":material/warning:")
+    for problem in store.problems[-3:]:
+        st.info(problem, icon=":material/build:")
+
+
 navigation = st.navigation(
     [st.Page(home, title="Home", icon=":material/home:", default=True)]
     + [st.Page(path, title=title, icon=icon) for path, title, icon, _, _ in PAGES]
 )
+store_notice()
 navigation.run()

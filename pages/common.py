@@ -19,15 +19,6 @@ def manager():
     return get_manager()
 
 
-def store_notice() -> None:
-    """Say plainly when the model store is degraded."""
-    store = manager().store
-    if store.warning:
-        st.warning(store.warning, icon=":material/warning:")
-    for problem in store.problems[-3:]:
-        st.info(problem, icon=":material/build:")
-
-
 def format_seconds(seconds: float | None) -> str:
     if seconds is None or not math.isfinite(seconds):
         return "–"

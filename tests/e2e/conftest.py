@@ -8,35 +8,15 @@ a missing browser is a failure (CI must run them).
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from benchmarks.browser import (  # noqa: F401  (re-exported for the test modules)
+    CHROMIUM_ARGS, REPO, AppServer, chromium_path, free_port, start_app, stop_app, wait_until_idle,
+)
+
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -55,44 +35,6 @@ def chromium() -> str:
             pytest.fail(reason + " Under CI=true this is a failure.")
         pytest.skip(reason)
     return path
-
-
-class AppServer:
-    def __init__(self, port: int, cache: Path, process: subprocess.Popen, log: Path):
-        self.port, self.cache, self.process, self.log = port, cache, process, log
-        self.url = f"http://127.0.0.1:{port}"
-
-
-def start_app(cache: Path, extra_env: dict | None = None) -> AppServer:
-    port = free_port()
-    log = cache / "streamlit.log"
-    env = {**os.environ, "DLP_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return AppServer(port, cache, process, log)
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"streamlit did not start in 60 s:\n{log.read_text()}")
-
-
-def stop_app(server: AppServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
 
 
 @pytest.fixture(scope="session")
@@ -129,19 +71,6 @@ def open_page(page, path: str = "", wait_for_text: str | None = None):
     if wait_for_text:
         page.get_by_text(wait_for_text, exact=False).first.wait_for()
     wait_until_idle(page)
-
-
-def wait_until_idle(page, timeout: float = 30.0) -> None:
-    """Wait until Streamlit reports no script running."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').filter(has_text="Running")
-        if running.count() == 0:
-            time.sleep(0.3)
-            if running.count() == 0:
-                return
-        time.sleep(0.1)
 
 
 def screenshot(page, name: str) -> Path:

@@ -1,0 +1,43 @@
+"""Bundled data loads offline; extras say plainly when the network is missing."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import core.data
+from core.data import load_corpus, load_image_dataset, load_mnist
+from core.errors import DatasetUnavailable, UnknownDataset
+
+
+def test_bundled_mnist_has_the_standard_shapes_and_labels():
+    mnist = load_mnist()
+    assert mnist.x_train.shape == (60000, 28, 28) and mnist.x_train.dtype == np.uint8
+    assert mnist.x_test.shape == (10000, 28, 28)
+    assert sorted(np.unique(mnist.y_test)) == list(range(10))
+    assert np.bincount(mnist.y_train).min() > 5000
+    assert mnist.fingerprint == "sha256:06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
+    assert load_image_dataset("mnist") is mnist
+
+
+def test_unknown_dataset_names_the_known_ones():
+    with pytest.raises(UnknownDataset) as error:
+        load_image_dataset("cifar-100")
+    assert "Unknown dataset 'cifar-100'" in str(error.value)
+    assert "mnist" in str(error.value) and "fashion_mnist" in str(error.value)
+
+
+def test_download_only_dataset_offline_says_so_and_offers_mnist(monkeypatch):
+    monkeypatch.setattr(core.data, "network_available", lambda *a, **k: False)
+    core.data._load_tfds.cache_clear()
+    with pytest.raises(DatasetUnavailable) as error:
+        load_image_dataset("fashion_mnist")
+    assert "offline" in str(error.value) and "bundled MNIST" in str(error.value)
+
+
+def test_corpora_load_offline():
+    shakespeare = load_corpus("tinyshakespeare")
+    assert len(shakespeare) == 1_115_394 and shakespeare.startswith("First Citizen:")
+    docs = load_corpus("python_docs")
+    assert len(docs) > 100_000 and "assert" in docs
+    with pytest.raises(UnknownDataset, match="Known corpora"):
+        load_corpus("wikipedia")
