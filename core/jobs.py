@@ -262,15 +262,16 @@ class JobManager:
             return job
 
     def find(self, kind: str, config: dict) -> Job | None:
-        """The trained or training job for this config, without starting one."""
+        """The job for this config without starting one: trained, training, queued,
+        or the last one that failed or was cancelled (so a page can show why)."""
         normalized, key = self.key_for(kind, config)
         with self._lock:
             if key in self._active:
                 return self._active[key]
-        entry = self.store.get(key)
-        if entry is None:
-            return None
-        return self.request(kind, normalized)
+            ended = [job for job in self._recent if job.key == key]
+        if self.store.get(key) is not None:
+            return self.request(kind, normalized)
+        return ended[-1] if ended else None
 
     def load(self, kind: str, config: dict) -> Any | None:
         """The trained model for this config, or None if it is not trained."""

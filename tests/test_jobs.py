@@ -130,3 +130,16 @@ def test_unwritable_cache_trains_in_memory_and_says_so(fake, tmp_path):
     assert job.wait(10) and job.status == DONE
     assert manager.request("fake", {"size": 2}).model() == {"weights": [0, 1]}
     assert fake.trainings == 1
+
+
+def test_find_never_starts_a_training_and_remembers_failures(fake):
+    manager = JobManager()
+    assert manager.find("fake", {"size": 2}) is None
+    assert fake.trainings == 0
+    failed = manager.request("fake", {"size": 2, "fail": True})
+    failed.wait(10)
+    assert manager.find("fake", {"size": 2, "fail": True}) is failed
+    assert fake.trainings == 1
+    done = manager.request("fake", {"size": 2})
+    done.wait(10)
+    assert manager.find("fake", {"size": 2}).status == DONE

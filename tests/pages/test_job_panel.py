@@ -1,0 +1,55 @@
+"""The shared training panel: progress while running, Cancel that really cancels, errors in words."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import core.jobs
+from tests import fake_kind
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    kind = fake_kind.FakeKind()
+    monkeypatch.setattr(fake_kind, "KIND", kind)
+    monkeypatch.setitem(core.jobs.KINDS, "fake", "tests.fake_kind:KIND")
+    return kind
+
+
+def panel_script():
+    import streamlit as st
+
+    from core.jobs import get_manager
+    from pages.common import job_panel
+
+    config = st.session_state.get("config", {"size": 3})
+    manager = get_manager()
+    job = manager.find("fake", config) or manager.request("fake", config)
+    job_panel(job, key="fake")
+    st.write(f"status: {job.status}")
+
+
+def test_running_job_shows_progress_and_cancel_cancels_it(fake):
+    fake.gate.clear()
+    at = AppTest.from_function(panel_script, default_timeout=30).run()
+    assert fake.started.wait(5)
+    at.run()
+    assert not at.exception
+    assert any("step 0/3" in p.proto.text for p in at.get("progress"))
+    cancel = [b for b in at.button if b.label == "Cancel training"]
+    assert cancel, "a running job offers Cancel"
+    cancel[0].click().run()
+    job = core.jobs.get_manager().jobs()[-1]
+    assert job.wait(5) and job.status == "cancelled"
+    fake.gate.set()
+
+
+def test_failed_job_shows_its_message(fake):
+    at = AppTest.from_function(panel_script, default_timeout=30)
+    at.session_state["config"] = {"size": 2, "fail": True}
+    at.run()
+    job = core.jobs.get_manager().jobs()[-1]
+    job.wait(5)
+    at.run()
+    assert any("told to fail" in e.value for e in at.error)
+    assert not at.exception
