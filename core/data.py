@@ -92,6 +92,24 @@ def network_available(host: str = "storage.googleapis.com", timeout: float = 1.5
         return False
 
 
+def image_dataset_problem(name: str) -> str | None:
+    """Why ``name`` cannot be used right now (offline and not downloaded), or None.
+
+    Cheap (no TensorFlow import), so a page can ask on every rerun.
+    """
+    if name not in IMAGE_DATASETS:
+        known = ", ".join(sorted(IMAGE_DATASETS))
+        return f"Unknown dataset '{name}'. Known datasets: {known}."
+    title, tfds_name, _ = IMAGE_DATASETS[name]
+    if tfds_name is None:
+        return None
+    downloaded = (cache_dir() / "tensorflow_datasets" / tfds_name.split("/")[0]).is_dir()
+    if downloaded or network_available():
+        return None
+    return (f"{title.replace(' (download)', '')} has to be downloaded once, and this machine is "
+            "offline. The bundled MNIST works without a network.")
+
+
 def load_image_dataset(name: str) -> ImageDataset:
     """Any known image dataset; only ``mnist`` works offline."""
     if name not in IMAGE_DATASETS:
@@ -111,11 +129,9 @@ def _load_tfds(name: str) -> ImageDataset:
 
         builder = tfds.builder(tfds_name, data_dir=str(data_dir))
         if not builder.is_prepared():
-            if not network_available():
-                raise DatasetUnavailable(
-                    f"{title.replace(' (download)', '')} has to be downloaded once, and this "
-                    "machine is offline. The bundled MNIST works without a network."
-                )
+            problem = image_dataset_problem(name)
+            if problem:
+                raise DatasetUnavailable(problem)
             builder.download_and_prepare()
         train = tfds.as_numpy(builder.as_dataset(split="train", batch_size=-1))
         test = tfds.as_numpy(builder.as_dataset(split="test", batch_size=-1))

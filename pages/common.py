@@ -10,6 +10,7 @@ from typing import Callable
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.data import IMAGE_DATASETS, image_dataset_problem
 from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, get_manager
 
 
@@ -79,3 +80,16 @@ def job_panel(job: Job, key: str, on_done: Callable[[Job], None] | None = None,
             st.rerun(scope="app")
 
     panel()
+
+
+def image_dataset_picker(key: str, label: str = "Training data") -> str:
+    """Pick an image dataset; a download-only one while offline falls back to MNIST, saying so."""
+    choice = st.selectbox(label, list(IMAGE_DATASETS), key=key,
+                          format_func=lambda name: IMAGE_DATASETS[name][0],
+                          help="MNIST ships with the app. The others come from tensorflow-datasets "
+                               "and are downloaded once, when the machine is online.")
+    problem = image_dataset_problem(choice)
+    if problem:
+        st.warning(problem + " Using MNIST for now.", icon=":material/cloud_off:")
+        return "mnist"
+    return choice

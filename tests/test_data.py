@@ -41,3 +41,12 @@ def test_corpora_load_offline():
     assert len(docs) > 100_000 and "assert" in docs
     with pytest.raises(UnknownDataset, match="Known corpora"):
         load_corpus("wikipedia")
+
+
+def test_dataset_problem_is_cheap_and_clear(monkeypatch):
+    monkeypatch.setattr(core.data, "network_available", lambda *a, **k: False)
+    assert core.data.image_dataset_problem("mnist") is None
+    assert "offline" in core.data.image_dataset_problem("kmnist")
+    assert "Unknown dataset" in core.data.image_dataset_problem("imagenet")
+    monkeypatch.setattr(core.data, "network_available", lambda *a, **k: True)
+    assert core.data.image_dataset_problem("kmnist") is None

@@ -53,3 +53,22 @@ def test_failed_job_shows_its_message(fake):
     at.run()
     assert any("told to fail" in e.value for e in at.error)
     assert not at.exception
+
+
+def picker_script():
+    import streamlit as st
+
+    from pages.common import image_dataset_picker
+
+    st.write(f"chosen: {image_dataset_picker('data')}")
+
+
+def test_offline_dataset_choice_says_so_and_uses_mnist(monkeypatch):
+    import core.data
+
+    monkeypatch.setattr(core.data, "network_available", lambda *a, **k: False)
+    at = AppTest.from_function(picker_script, default_timeout=30).run()
+    assert at.markdown[-1].value == "chosen: mnist" and not at.warning
+    at.selectbox(key="data").select("fashion_mnist").run()
+    assert "offline" in at.warning[0].value and "MNIST" in at.warning[0].value
+    assert at.markdown[-1].value == "chosen: mnist"
