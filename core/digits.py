@@ -20,7 +20,7 @@ from .training import keras_progress
 
 #: arch -> (title, defaults). Defaults follow the talks where they say.
 ARCHITECTURES: dict[str, tuple[str, dict]] = {
-    "fast_cnn": ("Fast CNN", {"epochs": 3, "batch_size": 128, "learning_rate": 0.003, "augment": False}),
+    "fast_cnn": ("Fast CNN", {"epochs": 2, "batch_size": 128, "learning_rate": 0.003, "augment": False}),
     "stream2017_cnn": ("2017 stream CNN", {"epochs": 2, "batch_size": 128, "learning_rate": 0.001, "augment": False}),
     "keras2020_mlp": ("2020 Keras MLP", {"epochs": 5, "batch_size": 32, "learning_rate": 0.001, "augment": False}),
     "dense2019": ("2019 dense net", {"epochs": 5, "batch_size": 32, "learning_rate": 0.001, "augment": False}),
@@ -29,20 +29,29 @@ ARCHITECTURES: dict[str, tuple[str, dict]] = {
 VALIDATION_SIZE = 5000
 
 
-def build(arch: str, num_classes: int = 10):
+def build(arch: str, num_classes: int = 10, augment: bool = False):
     import keras
     from keras import layers
 
     inputs = keras.Input((28, 28, 1), name="image")
+    x = inputs
+    if augment:
+        # Small shifts and rotations, like the wobble of real handwriting; active only in training.
+        x = layers.RandomTranslation(0.08, 0.08, fill_mode="constant", name="augment_shift")(x)
+        x = layers.RandomRotation(0.04, fill_mode="constant", name="augment_rotate")(x)
     if arch == "fast_cnn":
-        x = layers.Conv2D(32, 3, activation="relu", name="conv1")(inputs)
-        x = layers.MaxPooling2D(2, name="pool1")(x)
-        x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
-        x = layers.MaxPooling2D(2, name="pool2")(x)
+        # Strided convolutions instead of pooling, batch norm for a high learning rate:
+        # about the same arithmetic as the Keras example, but it converges in two epochs.
+        for index, (filters, size, stride) in enumerate([(24, 5, 2), (48, 3, 2), (64, 3, 1)], 1):
+            x = layers.Conv2D(filters, size, strides=stride, padding="same", use_bias=False,
+                              name=f"conv{index}")(x)
+            x = layers.BatchNormalization(name=f"bn{index}")(x)
+            x = layers.ReLU(name=f"relu{index}")(x)
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(128, activation="relu", name="dense1")(x)
+        x = layers.Dropout(0.25, name="dropout")(x)
     elif arch == "stream2017_cnn":
-        x = layers.Conv2D(32, 5, padding="same", activation="relu", name="conv1")(inputs)
+        x = layers.Conv2D(32, 5, padding="same", activation="relu", name="conv1")(x)
         x = layers.MaxPooling2D(2, name="pool1")(x)
         x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv2")(x)
         x = layers.MaxPooling2D(2, name="pool2")(x)
@@ -50,11 +59,11 @@ def build(arch: str, num_classes: int = 10):
         x = layers.Dense(1024, activation="relu", name="dense1")(x)
         x = layers.Dropout(0.5, name="dropout")(x)
     elif arch == "keras2020_mlp":
-        x = layers.Flatten(name="flatten")(inputs)
+        x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(256, activation="relu", name="dense1")(x)
         x = layers.Dense(128, activation="relu", name="dense2")(x)
     elif arch == "dense2019":
-        x = layers.Flatten(name="flatten")(inputs)
+        x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(128, activation="relu", name="dense1")(x)
         x = layers.Dense(16, activation="relu", name="dense2")(x)
     else:
@@ -112,13 +121,19 @@ class DigitsKind:
         if config["train_limit"]:
             x_fit, y_fit = x_fit[: config["train_limit"]], y_fit[: config["train_limit"]]
             x_val, y_val = x_val[: max(100, config["train_limit"] // 5)], y_val[: max(100, config["train_limit"] // 5)]
-        model = build(config["arch"], data.num_classes)
+        model = build(config["arch"], data.num_classes, config["augment"])
+        steps = int(np.ceil(len(x_fit) / config["batch_size"]))
+        learning_rate = config["learning_rate"]
+        if config["arch"] == "fast_cnn":  # warm up, then cosine decay: what lets it finish in 2 epochs
+            total = steps * config["epochs"]
+            learning_rate = keras.optimizers.schedules.CosineDecay(
+                learning_rate * 0.1, total, warmup_target=learning_rate, warmup_steps=max(1, total // 10))
         model.compile(
-            optimizer=keras.optimizers.Adam(config["learning_rate"]),
+            optimizer=keras.optimizers.Adam(learning_rate),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
+            jit_compile=config["arch"] == "fast_cnn",  # XLA fuses conv+BN+ReLU on the CPU
         )
-        steps = int(np.ceil(len(x_fit) / config["batch_size"]))
         model.fit(
             x_fit, y_fit,
             batch_size=config["batch_size"],
@@ -132,6 +147,9 @@ class DigitsKind:
         x_test = data.x_test[..., None].astype("float32") / 255.0
         probabilities = model.predict(x_test, batch_size=1000, verbose=0)
         predicted = probabilities.argmax(axis=1)
+        wrong = np.nonzero(predicted != data.y_test)[0]
+        confidence = probabilities[wrong, predicted[wrong]]
+        worst = wrong[np.argsort(-confidence)][:60]  # the most confidently wrong first
         confusion = np.zeros((data.num_classes, data.num_classes), dtype=int)
         np.add.at(confusion, (data.y_test, predicted), 1)
         accuracy = float((predicted == data.y_test).mean())
@@ -139,6 +157,7 @@ class DigitsKind:
             "data_fingerprint": data.fingerprint,
             "metrics": {"test_accuracy": accuracy, "params": int(model.count_params())},
             "confusion": confusion.tolist(),
+            "misclassified": [[int(i), int(data.y_test[i]), int(predicted[i])] for i in worst],
         }
         return model, extras
 

@@ -14,6 +14,21 @@ from core.data import IMAGE_DATASETS, image_dataset_problem
 from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, get_manager
 
 
+def use_app_navigation() -> None:
+    """Make a direct link to a page work on a freshly started server.
+
+    Until app.py has called ``st.navigation`` once, Streamlit treats a ``pages/``
+    folder the old (v1) way and would run this page on its own, listing every
+    file of the folder in the sidebar. Switching that off and rerunning sends the
+    request through app.py's navigation, which resolves the same URL.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 @st.cache_resource(show_spinner=False)
 def manager():
     """The process-wide job manager (one per server, shared by every session)."""

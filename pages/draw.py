@@ -1,5 +1,255 @@
-"""Draw page (coming soon)."""
+"""Draw: classify a hand-drawn digit live with the talks' networks, and look inside them."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from core.data import load_mnist
+from core.digits import ARCHITECTURES, KIND
+from core.errors import PlaygroundError
+from core.inspect import is_unsure, mosaic, reader_for
+from core.jobs import DONE, FAILED, CANCELLED
+from core.preprocess import load_image_bytes, preprocess
+from pages.common import history_figure, image_dataset_picker, job_panel, manager, use_app_navigation
+
+use_app_navigation()
+
+CANVAS_SIZE = 280
+TITLES = {arch: title for arch, (title, _) in ARCHITECTURES.items()}
 
 st.title("Draw")
-st.info("This page is coming soon.", icon=":material/construction:")
+st.caption("Draw a digit with the mouse (or a finger). Every time you lift the pen, the networks "
+           "below read it — the same preprocessing that made MNIST, then one forward pass.")
+
+state = st.session_state
+state.setdefault("draw_canvas_id", 0)
+state.setdefault("draw_settings", {})
+
+# ---- which networks ---------------------------------------------------------
+chosen = st.multiselect(
+    "Networks", list(ARCHITECTURES), default=["fast_cnn"], format_func=TITLES.get,
+    help="The first one gives the Prediction and is the one you look inside; the others are "
+         "compared with it on the same drawing.")
+if not chosen:
+    st.info("Pick at least one network.", icon=":material/info:")
+    st.stop()
+primary = chosen[0]
+
+
+def config_for(arch: str) -> dict:
+    """The training settings the user chose for ``arch`` (defaults until changed)."""
+    settings = state["draw_settings"].get(arch, {})
+    limit = st.query_params.get("limit")  # e.g. ?limit=10000 for a quick demo model
+    if limit and "train_limit" not in settings and limit.isdigit():
+        settings = {**settings, "train_limit": int(limit)}
+    return KIND.normalize({"arch": arch, **settings})
+
+
+def trained_reader(arch: str):
+    """(job, reader) for the network's current config; reader is None until it is trained."""
+    job = manager().find("digits", config_for(arch))
+    if job is None or job.status != DONE:
+        return job, None
+    return job, reader_for(job.model())
+
+
+# ---- input: canvas or upload ---------------------------------------------------
+left, right = st.columns([1, 1.25], gap="large")
+with left:
+    stroke = st.slider("Stroke width", 4, 60, 22, help="Thick or thin, the preprocessing scales "
+                       "the digit to MNIST's 20×20 box, so both should work.")
+    canvas = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
+                       height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
+                       return_image_data=True, update_streamlit=True,
+                       key=f"draw_canvas_{state['draw_canvas_id']}")
+    if st.button("Clear", icon=":material/ink_eraser:"):
+        state["draw_canvas_id"] += 1  # a new key mounts a fresh, empty canvas
+        state["current_digit"] = None
+        st.rerun()
+    upload = st.file_uploader("…or upload a picture of a digit", type=None,
+                              help="PNG or JPEG, any size and colours: dark ink on paper works "
+                                   "as well as light on dark.")
+
+source, problem = None, None
+if upload is not None:
+    try:
+        source = load_image_bytes(upload.getvalue())
+        st.caption("Reading the uploaded picture — remove it to use the canvas again.")
+    except PlaygroundError as error:
+        problem = str(error)
+elif canvas is not None and canvas.image_data is not None:
+    source = canvas.image_data
+
+result = None
+if source is not None:
+    try:
+        result = preprocess(source)
+    except PlaygroundError as error:
+        problem = str(error)
+state["current_digit"] = None if result is None or result.empty else result.digit
+
+# ---- prediction -------------------------------------------------------------------
+with right:
+    job, reader = trained_reader(primary)
+    if problem:
+        st.error(problem, icon=":material/error:")
+    if reader is None:
+        st.subheader(f"{TITLES[primary]} is not trained yet")
+        if job is not None and job.status in (FAILED, CANCELLED):
+            st.error(job.error or "Training stopped.", icon=":material/error:")
+        if job is None or job.status in (FAILED, CANCELLED):
+            config = config_for(primary)
+            st.write(f"Training takes about {'half a minute' if primary == 'fast_cnn' else 'a few minutes'} "
+                     "on two CPU cores and happens once: the model is kept in the model store.")
+            if st.button(f"Train {TITLES[primary]}", type="primary", icon=":material/model_training:"):
+                manager().request("digits", config)
+                st.rerun()
+        else:
+            job_panel(job, key=f"draw-train-{primary}")
+    elif result is None or result.empty:
+        st.metric("Prediction", "–", help="Draw a digit on the black square.")
+        st.info("Draw a digit on the black canvas" + (" — " + result.notes[0] if result and result.notes else "."),
+                icon=":material/draw:")
+    else:
+        probabilities = reader.probabilities(result.digit)
+        best = int(np.argmax(probabilities))
+        st.metric("Prediction", str(best), help=f"What {TITLES[primary]} reads, with its confidence below.")
+        st.caption(f"{TITLES[primary]} · confidence {probabilities[best]:.1%}")
+        for note in result.notes:
+            st.warning(note, icon=":material/help:")
+        if is_unsure(probabilities):
+            runner_up = int(np.argsort(probabilities)[-2])
+            st.warning(f"The network is unsure: {best} ({probabilities[best]:.0%}) or "
+                       f"{runner_up} ({probabilities[runner_up]:.0%})?", icon=":material/help:")
+        colours = ["#f26b1d" if d == best else "#9aa5b8" for d in range(10)]
+        figure = go.Figure(go.Bar(x=[str(d) for d in range(10)], y=probabilities, marker_color=colours,
+                                  hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
+        figure.update_layout(height=230, margin=dict(l=10, r=10, t=10, b=10),
+                             yaxis=dict(range=[0, 1], tickformat=".0%", title="probability"),
+                             xaxis_title="digit")
+        st.plotly_chart(figure, key="draw-probabilities")
+
+        others = [arch for arch in chosen[1:]]
+        if others:
+            st.markdown("**The other networks on the same drawing**")
+            columns = st.columns(len(others))
+            for column, arch in zip(columns, others):
+                other_job, other_reader = trained_reader(arch)
+                with column:
+                    if other_reader is None:
+                        st.metric(TITLES[arch], "–", help="Not trained yet: pick it first in Networks to train it.")
+                        st.caption("not trained yet")
+                    else:
+                        p = other_reader.probabilities(result.digit)
+                        st.metric(TITLES[arch], str(int(np.argmax(p))))
+                        st.caption(f"confidence {p.max():.1%}")
+
+# ---- details -------------------------------------------------------------------------
+tab_pre, tab_inside, tab_train = st.tabs(["What the network sees", "A look inside", "Training"])
+
+with tab_pre:
+    if result is None or result.empty:
+        st.info("Draw something to see the preprocessing stages.")
+    else:
+        st.markdown("MNIST digits were made by cropping each digit to its bounding box, scaling it "
+                    "into a 20×20 box keeping the aspect ratio (anti-aliasing gives the grey edges), "
+                    "and pasting it into a 28×28 field so that its **centre of mass** is at the "
+                    "centre. Your drawing goes through the same steps.")
+        stages = [("Ink", result.stages["ink"]), ("Cropped to the digit", result.stages["cropped"]),
+                  ("Fitted into 20×20", result.stages["20×20"]), ("What the network sees (28×28)", result.digit)]
+        for column, (caption, image) in zip(st.columns(4), stages):
+            column.image(np.clip(image, 0, 1), caption=caption, clamp=True, width="stretch")
+
+with tab_inside:
+    if reader is None or result is None or result.empty:
+        st.info("Train the network and draw a digit to look inside it.")
+    else:
+        inside = reader.look_inside(result.digit)
+        st.markdown("**Saliency** — how much each pixel would change the top class's probability "
+                    "if it were a little brighter or darker (the gradient of that probability with "
+                    "respect to the input). Bright means the decision depends on that pixel.")
+        overlay = np.stack([np.clip(result.digit * 0.6 + inside.saliency * 0.9, 0, 1),
+                            result.digit * 0.6, result.digit * 0.6], axis=-1)
+        c1, c2 = st.columns(2)
+        c1.image(result.digit, caption="input", width=220, clamp=True)
+        c2.image(overlay, caption="saliency (red) over the input", width=220, clamp=True)
+        kind, tiles = reader.first_layer_tiles()
+        if kind == "filters":
+            st.markdown(f"**First-layer filters** — the {len(tiles)} small kernels the first convolution "
+                        "slides over the image; each looks for one local pattern such as an edge at an "
+                        "angle (grey is zero, white positive, black negative).")
+        else:
+            st.markdown(f"**First-layer weights** — each of the first layer's neurons has one weight per "
+                        f"pixel, shown as a 28×28 tile ({len(tiles)} shown): the pattern that excites it "
+                        "most (white positive, black negative).")
+        st.image(mosaic(tiles, columns=16, normalise="signed"), clamp=True, width="stretch")
+        for name, maps in inside.feature_maps.items():
+            st.markdown(f"**Feature maps of `{name}`** ({maps.shape[0]}×{maps.shape[1]}, {maps.shape[2]} "
+                        "channels) — where in the image each filter found its pattern; deeper layers "
+                        "are coarser and respond to larger shapes.")
+            st.image(mosaic(np.moveaxis(maps, -1, 0), columns=16), clamp=True, width="stretch")
+        for name, values in inside.activations.items():
+            label = "output probabilities" if name == reader.dense_layers[-1].name else f"{values.size} units"
+            figure = go.Figure(go.Bar(y=values, marker_color="#1f77b4"))
+            figure.update_layout(height=160, margin=dict(l=10, r=10, t=30, b=10),
+                                 title=f"Activations of {name} ({label})")
+            st.plotly_chart(figure, key=f"draw-act-{name}")
+        st.caption("Dense activations after ReLU are zero for units the digit does not excite; the "
+                   "last layer is the softmax output.")
+
+with tab_train:
+    current = config_for(primary)
+    st.markdown(f"Settings for **{TITLES[primary]}**. Changing them names a different model: "
+                "it is trained once and kept, next to the others.")
+    c1, c2, c3, c4 = st.columns(4)
+    rates = [0.0001, 0.0003, 0.001, 0.003, 0.01]
+    chosen_settings = {
+        "epochs": c1.number_input("Epochs", 1, 30, current["epochs"], key=f"draw-epochs-{primary}"),
+        "learning_rate": c2.select_slider(
+            "Learning rate", rates, key=f"draw-lr-{primary}",
+            value=current["learning_rate"] if current["learning_rate"] in rates else 0.001,
+            help="Adam's step size. Fast CNN warms up to it and then decays it along a cosine."),
+        "batch_size": c3.select_slider("Batch size", [16, 32, 64, 128, 256, 512], key=f"draw-batch-{primary}",
+                                       value=current["batch_size"]),
+        "augment": c4.toggle("Augmentation", value=current["augment"], key=f"draw-augment-{primary}",
+                             help="Random small shifts and rotations of the training images, "
+                                  "so the network copes with wobblier real drawings."),
+        "dataset": image_dataset_picker(f"draw-dataset-{primary}"),
+    }
+    if KIND.normalize({**current, **chosen_settings}) != current:
+        state["draw_settings"][primary] = {**state["draw_settings"].get(primary, {}), **chosen_settings}
+        st.rerun()
+    if job is not None and job.status == DONE:
+        record = job.entry.record
+        metrics = record.get("metrics", {})
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Test accuracy", f"{metrics.get('test_accuracy', 0):.2%}")
+        m2.metric("Parameters", f"{metrics.get('params', 0):,}")
+        m3.metric("Training time", f"{record.get('duration_s', 0):.0f} s")
+        history = record.get("history", [])
+        if history:
+            h1, h2 = st.columns(2)
+            h1.plotly_chart(history_figure(history, ("loss", "val_loss"), "Loss"), key="draw-loss")
+            h2.plotly_chart(history_figure(history, ("accuracy", "val_accuracy"), "Accuracy"), key="draw-acc")
+        confusion = np.array(record.get("confusion", []))
+        if confusion.size:
+            figure = go.Figure(go.Heatmap(z=confusion, x=list(range(10)), y=list(range(10)),
+                                          colorscale="Blues", text=confusion, texttemplate="%{text}",
+                                          hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+            figure.update_layout(title="Confusion matrix on the 10,000 test digits", height=420,
+                                 xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
+                                 margin=dict(l=10, r=10, t=40, b=10))
+            st.plotly_chart(figure, key="draw-confusion")
+        wrong = record.get("misclassified", [])[:24]
+        if wrong and record["config"].get("dataset", "mnist") == "mnist":
+            st.markdown("**Misclassified test digits** (most confidently wrong first)")
+            images = load_mnist().x_test
+            for row in range(0, len(wrong), 8):
+                for column, (index, true, predicted) in zip(st.columns(8), wrong[row:row + 8]):
+                    column.image(images[index], caption=f"true {true}, said {predicted}", width=72)
+    elif job is not None and job.status not in (FAILED, CANCELLED):
+        st.info("Training — the curves appear above as epochs finish.")
+    else:
+        st.info("Not trained yet — use the Train button above.")

@@ -1,5 +1,9 @@
 """Embeddings page (coming soon)."""
 import streamlit as st
 
+from pages.common import use_app_navigation
+
+use_app_navigation()
+
 st.title("Embeddings")
 st.info("This page is coming soon.", icon=":material/construction:")

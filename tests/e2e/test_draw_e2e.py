@@ -1,0 +1,126 @@
+"""Draw page in a real browser: train a quick network, draw digits with real mouse strokes."""
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS, open_page, screenshot, wait_until_idle
+
+LATENCIES: list[float] = []
+
+
+def stroke(page, box, points):
+    """One pen stroke through canvas-relative points (0..1)."""
+    x0, y0 = box["x"], box["y"]
+    w, h = box["width"], box["height"]
+    page.mouse.move(x0 + points[0][0] * w, y0 + points[0][1] * h)
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x0 + x * w, y0 + y * h, steps=4)
+    page.mouse.up()
+
+
+def zero(cx=0.5, cy=0.5, r=0.3):
+    return [(cx + r * 0.7 * math.sin(t / 24 * 2 * math.pi), cy - r * math.cos(t / 24 * 2 * math.pi))
+            for t in range(25)]
+
+
+def one(cx=0.5, cy=0.5, r=0.3):
+    return [(cx + 0.02, cy - r), (cx, cy), (cx - 0.02, cy + r)]
+
+
+def seven(cx=0.5, cy=0.5, r=0.3):
+    return [(cx - r * 0.8, cy - r), (cx + r * 0.8, cy - r), (cx + r * 0.1, cy + 0.1 * r), (cx - r * 0.2, cy + r)]
+
+
+def prediction(page) -> str:
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").first
+    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def canvas_box(page):
+    canvas = page.locator("canvas").last
+    canvas.wait_for()
+    canvas.scroll_into_view_if_needed()
+    return canvas.bounding_box()
+
+
+def clear(page):
+    old_canvas = page.locator("canvas").last.element_handle()
+    page.locator('[data-testid="stButton"]').get_by_role("button", name="Clear").click()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+               .some(m => m.innerText.includes('Prediction') && m.innerText.includes('–'))""")
+    page.wait_for_function("el => !el.isConnected", arg=old_canvas)  # a fresh canvas replaced it
+    wait_until_idle(page)
+    page.locator("canvas").last.wait_for()
+    page.wait_for_timeout(500)
+
+
+def draw_and_read(page, points_list) -> str:
+    """Draw on an empty canvas; time mouse-up of the last stroke to the Prediction appearing."""
+    box = canvas_box(page)
+    for points in points_list[:-1]:
+        stroke(page, box, points)
+    started = time.perf_counter()
+    stroke(page, box, points_list[-1])
+    try:
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+                   .some(m => m.innerText.includes('Prediction') && !m.innerText.includes('–'))""",
+            timeout=20_000)
+    except Exception:
+        screenshot(page, "draw-failed")
+        raise
+    LATENCIES.append(time.perf_counter() - started)
+    wait_until_idle(page)
+    return prediction(page)
+
+
+@pytest.fixture(scope="module")
+def trained_page(browser, app_server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.app_url = app_server.url
+    open_page(page, "draw?limit=12000", wait_for_text="Networks")
+    page.get_by_role("button", name="Train Fast CNN").click()
+    page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").first.wait_for(timeout=180_000)
+    wait_until_idle(page)
+    yield page
+    if LATENCIES:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        report = (f"mouse-up to updated Prediction, {len(LATENCIES)} strokes: median "
+                  f"{statistics.median(LATENCIES) * 1000:.0f} ms, max {max(LATENCIES) * 1000:.0f} ms\n")
+        (SCREENSHOTS / "draw-latency.txt").write_text(report)
+        print("\n" + report)
+    context.close()
+
+
+@pytest.mark.parametrize("name,points,expected", [
+    ("zero", [zero()], "0"),
+    ("one", [one()], "1"),
+    ("seven", [seven()], "7"),
+    ("seven-small-corner", [seven(0.18, 0.2, 0.1)], "7"),
+    ("one-small-corner", [one(0.85, 0.82, 0.1)], "1"),
+    ("zero-small-corner", [zero(0.8, 0.22, 0.1)], "0"),
+])
+def test_drawn_digits_are_read(trained_page, name, points, expected):
+    page = trained_page
+    if prediction(page) != "–":
+        clear(page)
+    assert draw_and_read(page, points) == expected
+    screenshot(page, f"draw-{name}")
+
+
+def test_clear_really_clears_and_shows_a_prompt(trained_page):
+    page = trained_page
+    if prediction(page) == "–":
+        draw_and_read(page, [one()])
+    clear(page)
+    assert prediction(page) == "–"
+    assert page.get_by_text("Draw a digit on the black canvas").count() >= 1
