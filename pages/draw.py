@@ -147,9 +147,13 @@ with right:
                         st.caption(f"confidence {p.max():.1%}")
 
 # ---- details -------------------------------------------------------------------------
-tab_pre, tab_inside, tab_train = st.tabs(["What the network sees", "A look inside", "Training"])
+# Only the chosen section is computed: a stroke reruns the page, and the live
+# prediction must not wait for feature maps nobody is looking at.
+section = st.segmented_control("Details", ["What the network sees", "A look inside", "Training"],
+                               default="What the network sees", key="draw-section",
+                               label_visibility="collapsed")
 
-with tab_pre:
+if section == "What the network sees":
     if result is None or result.empty:
         st.info("Draw something to see the preprocessing stages.")
     else:
@@ -162,7 +166,7 @@ with tab_pre:
         for column, (caption, image) in zip(st.columns(4), stages):
             column.image(np.clip(image, 0, 1), caption=caption, clamp=True, width="stretch")
 
-with tab_inside:
+elif section == "A look inside":
     if reader is None or result is None or result.empty:
         st.info("Train the network and draw a digit to look inside it.")
     else:
@@ -199,7 +203,7 @@ with tab_inside:
         st.caption("Dense activations after ReLU are zero for units the digit does not excite; the "
                    "last layer is the softmax output.")
 
-with tab_train:
+elif section == "Training":
     current = config_for(primary)
     st.markdown(f"Settings for **{TITLES[primary]}**. Changing them names a different model: "
                 "it is trained once and kept, next to the others.")
