@@ -1,0 +1,494 @@
+"""The TensorFlow Playground's data, features and network, trained by TensorFlow.
+
+Datasets follow playground.tensorflow.org's ``dataset.ts`` (points in [-6, 6]²,
+labels ±1 for two classes, a value in [-1, 1] for regression), plus multiclass
+blobs and spiral arms. The network is a stack of ``tf.Variable`` layers whose
+training step is a ``tf.function`` that runs many epochs per call, so the page
+can animate at several frames a second while training at hundreds of epochs a
+second. :class:`PlaygroundState` holds the whole configuration and round-trips
+through URL query parameters, like the playground's ``state.ts``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from .errors import BadConfig, BadInput
+
+CLASSIFICATION_SETS = {"circle": "Circle", "xor": "Exclusive or", "gauss": "Gaussian", "spiral": "Spiral"}
+REGRESSION_SETS = {"reg-plane": "Plane", "reg-gauss": "Multi-Gaussian"}
+MULTICLASS_SETS = {"blobs": "Blobs (multiclass)", "spiral-arms": "Spiral arms (multiclass)"}
+DATASETS = {**CLASSIFICATION_SETS, **REGRESSION_SETS, **MULTICLASS_SETS, "custom": "Your own points"}
+FEATURES = {
+    "x": "X₁", "y": "X₂", "xSquared": "X₁²", "ySquared": "X₂²", "xTimesY": "X₁X₂",
+    "sinX": "sin(X₁)", "sinY": "sin(X₂)",
+}
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+DOMAIN = 6.0
+MAX_CSV_ROWS = 10_000
+
+
+@dataclass
+class PlaygroundState:
+    """Everything the page shows, serialisable to and from the URL."""
+
+    dataset: str = "circle"
+    noise: int = 0  # percent, 0..50
+    train_ratio: int = 50  # percent, 10..90
+    batch_size: int = 10
+    points: int = 500
+    classes: int = 3  # for the multiclass sets
+    custom_classes: int = 2  # how many labels your own points use
+    features: list[str] = field(default_factory=lambda: ["x", "y"])
+    hidden: list[int] = field(default_factory=lambda: [4, 2])
+    activation: str = "tanh"
+    layer_activations: list[str] = field(default_factory=list)  # per hidden layer; empty = all the same
+    learning_rate: float = 0.03
+    regularization: str = "none"  # none | L1 | L2
+    regularization_rate: float = 0.0
+    problem: str = "classification"  # classification | regression
+    loss: str = "squared"  # squared | crossentropy
+    optimizer: str = "sgd"  # sgd | adam
+    dropout: float = 0.0
+    seed: int = 0
+    advanced: bool = False
+    show_test: bool = False
+    discretize: bool = False
+
+    # ---- limits ----------------------------------------------------------------
+    @property
+    def max_layers(self) -> int:
+        return 8 if self.advanced else 6
+
+    @property
+    def max_neurons(self) -> int:
+        return 32 if self.advanced else 8
+
+    @property
+    def max_batch(self) -> int:
+        return 256 if self.advanced else 30
+
+    @property
+    def multiclass(self) -> bool:
+        return self.dataset in MULTICLASS_SETS or (self.dataset == "custom" and self.custom_classes > 2)
+
+    @property
+    def num_classes(self) -> int:
+        return self.custom_classes if self.dataset == "custom" else (self.classes if self.multiclass else 2)
+
+    def activation_of(self, layer: int) -> str:
+        if layer < len(self.layer_activations):
+            return self.layer_activations[layer]
+        return self.activation
+
+    def validate(self) -> None:
+        if self.dataset not in DATASETS:
+            raise BadConfig(f"Unknown dataset '{self.dataset}'.")
+        if not self.features:
+            raise BadConfig("Select at least one input feature: the network needs something to look at.")
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown:
+            raise BadConfig(f"Unknown feature(s): {', '.join(unknown)}.")
+        if len(self.hidden) > self.max_layers:
+            raise BadConfig(f"At most {self.max_layers} hidden layers (switch on Advanced for 8).")
+        if any(not 1 <= n <= self.max_neurons for n in self.hidden):
+            raise BadConfig(f"Each hidden layer has 1 to {self.max_neurons} neurons.")
+        if not 1 <= self.batch_size <= self.max_batch:
+            raise BadConfig(f"Batch size must be between 1 and {self.max_batch}.")
+        for activation in [self.activation, *self.layer_activations]:
+            if activation not in ACTIVATIONS:
+                raise BadConfig(f"Unknown activation '{activation}'.")
+        if not 0 < self.learning_rate <= 10:
+            raise BadConfig("The learning rate must be above 0 and at most 10.")
+        if not 0 <= self.dropout < 1:
+            raise BadConfig("Dropout must be at least 0 and below 1.")
+
+    # ---- URL -------------------------------------------------------------------
+    def to_query(self) -> dict[str, str]:
+        """Only what differs from the defaults, as strings (lists comma-separated)."""
+        defaults = PlaygroundState()
+        out = {}
+        for f in fields(self):
+            value, default = getattr(self, f.name), getattr(defaults, f.name)
+            if value != default:
+                out[f.name] = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        return out
+
+    @classmethod
+    def from_query(cls, query: dict[str, str]) -> tuple["PlaygroundState", list[str]]:
+        """A state from URL parameters; unusable values are ignored and reported."""
+        state, problems = cls(), []
+        for f in fields(cls):
+            if f.name not in query:
+                continue
+            raw, current = str(query[f.name]), getattr(state, f.name)
+            try:
+                if isinstance(current, bool):
+                    value = raw.lower() in ("1", "true", "yes")
+                elif isinstance(current, list):
+                    items = [item for item in raw.split(",") if item != ""]
+                    value = [int(item) for item in items] if f.name == "hidden" else items
+                else:
+                    value = type(current)(raw)
+                setattr(state, f.name, value)
+            except ValueError:
+                problems.append(f"Ignored the link's value {f.name}={raw!r}.")
+        try:
+            state.validate()
+        except BadConfig as error:
+            problems.append(f"The link's settings were not usable ({error}); using the defaults.")
+            state = cls()
+        return state, problems
+
+
+# ---- data -------------------------------------------------------------------------
+
+@dataclass
+class Dataset:
+    x_train: np.ndarray  # (n, 2) raw coordinates
+    y_train: np.ndarray  # (n,) ±1, a value in [-1, 1], or a class index
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def points(self) -> np.ndarray:
+        return np.concatenate([self.x_train, self.x_test])
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.concatenate([self.y_train, self.y_test])
+
+
+def generate(name: str, points: int = 500, noise: float = 0.0, seed: int = 0, classes: int = 3):
+    """(xy, labels) for a named dataset; ``noise`` is a fraction in [0, 0.5]."""
+    rng = np.random.default_rng(seed)
+    n = int(points)
+    if name == "circle":
+        radius = 5.0
+        r = np.concatenate([rng.uniform(0, radius * 0.5, n // 2), rng.uniform(radius * 0.7, radius, n - n // 2)])
+        angle = rng.uniform(0, 2 * np.pi, n)
+        xy = np.stack([r * np.sin(angle), r * np.cos(angle)], 1)
+        xy_noisy = xy + rng.uniform(-radius, radius, (n, 2)) * noise
+        labels = np.where(np.hypot(*xy_noisy.T) < radius * 0.5, 1.0, -1.0)  # label by the noisy point
+        return xy, labels
+    if name == "xor":
+        xy = rng.uniform(-5, 5, (n, 2))
+        xy += np.sign(xy) * 0.3  # the playground's padding keeps points off the axes
+        labels = np.where(xy[:, 0] * xy[:, 1] >= 0, 1.0, -1.0)
+        return xy + rng.uniform(-5, 5, (n, 2)) * noise, labels
+    if name == "gauss":
+        variance = 0.5 + noise / 0.5 * 3.5
+        half = n // 2
+        xy = np.concatenate([rng.normal(2, np.sqrt(variance), (half, 2)),
+                             rng.normal(-2, np.sqrt(variance), (n - half, 2))])
+        return xy, np.concatenate([np.ones(half), -np.ones(n - half)])
+    if name == "spiral":
+        half = n // 2
+        arms = [_spiral(half, 0.0, noise, rng), _spiral(n - half, np.pi, noise, rng)]
+        return np.concatenate(arms), np.concatenate([np.ones(half), -np.ones(n - half)])
+    if name == "reg-plane":
+        xy = rng.uniform(-6, 6, (n, 2))
+        labels = np.clip((xy[:, 0] + xy[:, 1]) / 10, -1, 1)
+        return xy + rng.uniform(-6, 6, (n, 2)) * noise, labels
+    if name == "reg-gauss":
+        centres = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]])
+        xy = rng.uniform(-6, 6, (n, 2))
+        bumps = centres[:, 2] * np.exp(-((xy[:, None, :] - centres[None, :, :2]) ** 2).sum(-1) / 2)
+        labels = np.take_along_axis(bumps, np.abs(bumps).argmax(1)[:, None], 1)[:, 0]
+        return xy + rng.uniform(-6, 6, (n, 2)) * noise, labels
+    if name == "blobs":
+        angle = 2 * np.pi * np.arange(classes) / classes
+        centres = 3.5 * np.stack([np.cos(angle), np.sin(angle)], 1)
+        labels = rng.integers(0, classes, n)
+        return centres[labels] + rng.normal(0, 0.8 + noise * 4, (n, 2)), labels.astype(float)
+    if name == "spiral-arms":
+        labels = rng.integers(0, classes, n)
+        t = rng.uniform(0, 1, n)
+        r = t * 5
+        angle = 1.75 * t * 2 * np.pi + 2 * np.pi * labels / classes
+        xy = np.stack([r * np.sin(angle), r * np.cos(angle)], 1)
+        return xy + rng.uniform(-1, 1, (n, 2)) * noise * 2, labels.astype(float)
+    raise BadConfig(f"Unknown dataset '{name}'.")
+
+
+def _spiral(n, delta, noise, rng):
+    i = np.arange(n)
+    r = i / n * 5
+    t = 1.75 * i / n * 2 * np.pi + delta
+    return np.stack([r * np.sin(t), r * np.cos(t)], 1) + rng.uniform(-1, 1, (n, 2)) * noise
+
+
+def split(xy: np.ndarray, labels: np.ndarray, train_ratio: float, seed: int = 0) -> Dataset:
+    order = np.random.default_rng(seed + 1).permutation(len(xy))
+    cut = max(1, min(len(xy) - 1, int(round(len(xy) * train_ratio))))
+    train, test = order[:cut], order[cut:]
+    return Dataset(xy[train].astype(np.float32), labels[train].astype(np.float32),
+                   xy[test].astype(np.float32), labels[test].astype(np.float32))
+
+
+def make_dataset(state: PlaygroundState, custom: tuple[np.ndarray, np.ndarray] | None = None) -> Dataset:
+    if state.dataset == "custom":
+        if custom is None or len(custom[0]) < 2:
+            raise BadInput("Add at least two points of your own (click the map or upload a CSV).")
+        xy, labels = custom
+    else:
+        xy, labels = generate(state.dataset, state.points, state.noise / 100, state.seed, state.classes)
+    return split(np.asarray(xy), np.asarray(labels), state.train_ratio / 100, state.seed)
+
+
+def featurize(xy: np.ndarray, features: list[str]) -> np.ndarray:
+    x, y = xy[:, 0], xy[:, 1]
+    table = {"x": x, "y": y, "xSquared": x * x, "ySquared": y * y, "xTimesY": x * y,
+             "sinX": np.sin(x), "sinY": np.sin(y)}
+    return np.stack([table[name] for name in features], 1).astype(np.float32)
+
+
+def grid(resolution: int = 50) -> np.ndarray:
+    """(resolution², 2) points covering the picture, row by row from the top."""
+    axis = np.linspace(-DOMAIN, DOMAIN, resolution, dtype=np.float32)
+    xs, ys = np.meshgrid(axis, axis[::-1])
+    return np.stack([xs.ravel(), ys.ravel()], 1)
+
+
+# ---- CSV of your own points -----------------------------------------------------------
+
+def parse_points_csv(data: bytes, multiclass_ok: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``x, y, label`` (header optional) → (xy, labels), or a clear BadInput."""
+    if not data or not data.strip():
+        raise BadInput("The CSV file is empty.")
+    if len(data) > 2_000_000:
+        raise BadInput(f"The CSV is {len(data) / 1e6:.0f} MB; up to {MAX_CSV_ROWS:,} points (2 MB) are supported.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise BadInput("The CSV is not UTF-8 text.") from error
+    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+    if rows and not _numeric(rows[0][:1]):
+        rows = rows[1:]  # a header
+    if not rows:
+        raise BadInput("The CSV has a header but no points.")
+    if len(rows) > MAX_CSV_ROWS:
+        raise BadInput(f"The CSV has {len(rows):,} points; at most {MAX_CSV_ROWS:,} are supported.")
+    values = []
+    for number, row in enumerate(rows, 1):
+        if len(row) < 3:
+            raise BadInput(f"Row {number} has {len(row)} column(s); each row needs x, y and a label.")
+        try:
+            x, y, label = (float(cell) for cell in row[:3])
+        except ValueError as error:
+            raise BadInput(f"Row {number} has text where a number belongs: {', '.join(row[:3])}.") from error
+        if not all(math.isfinite(v) for v in (x, y, label)):
+            raise BadInput(f"Row {number} has a value that is not a finite number.")
+        values.append((x, y, label))
+    array = np.array(values, dtype=np.float64)
+    labels = array[:, 2]
+    if len(np.unique(labels)) < 2:
+        raise BadInput("All points have the same label; a classifier needs at least two classes.")
+    xy = np.clip(array[:, :2], -DOMAIN, DOMAIN)
+    unique = np.unique(labels)
+    if len(unique) == 2:  # any two labels become ±1
+        labels = np.where(labels == unique.max(), 1.0, -1.0)
+    elif multiclass_ok and np.all(labels == np.round(labels)) and len(unique) <= 8:
+        labels = np.searchsorted(unique, labels).astype(float)
+    else:
+        raise BadInput("Labels must be two values (e.g. 0/1 or -1/1) or up to 8 class numbers.")
+    return xy, labels
+
+
+def _numeric(cells) -> bool:
+    try:
+        [float(c) for c in cells]
+        return bool(cells)
+    except ValueError:
+        return False
+
+
+# ---- the network ---------------------------------------------------------------------
+
+class PlaygroundNet:
+    """A small dense network as tf.Variables, trained many epochs per call."""
+
+    def __init__(self, state: PlaygroundState) -> None:
+        import tensorflow as tf
+
+        state.validate()
+        self.state = state
+        self.num_classes = state.num_classes
+        self.outputs = self.num_classes if state.multiclass else 1
+        sizes = [len(state.features), *state.hidden, self.outputs]
+        rng = np.random.default_rng(state.seed)
+        self.weights, self.biases = [], []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            # The playground's init: uniform in [-0.5, 0.5], biases 0.1.
+            self.weights.append(tf.Variable(rng.uniform(-0.5, 0.5, (fan_in, fan_out)).astype(np.float32)))
+            self.biases.append(tf.Variable(np.full(fan_out, 0.1, np.float32)))
+        if state.optimizer == "adam":
+            self.optimizer = tf.keras.optimizers.Adam(state.learning_rate)
+        else:
+            self.optimizer = tf.keras.optimizers.SGD(state.learning_rate)
+        self._generator = tf.random.Generator.from_seed(state.seed)
+        self.epoch = 0
+        self._train = tf.function(self._train_epochs, reduce_retracing=True)
+        self._forward_all = tf.function(lambda x: self._forward(x, training=False, every_layer=True))
+
+    # ---- maths ---------------------------------------------------------------------
+    def _activate(self, name, z):
+        import tensorflow as tf
+
+        return {"relu": tf.nn.relu, "tanh": tf.tanh, "sigmoid": tf.sigmoid, "linear": tf.identity}[name](z)
+
+    def _output(self, z):
+        import tensorflow as tf
+
+        if self.state.multiclass:
+            return tf.nn.softmax(z)
+        if self.state.problem == "regression":
+            return z
+        if self.state.loss == "crossentropy":
+            return 2 * tf.sigmoid(z) - 1  # shown on the same -1..1 scale
+        return tf.tanh(z)
+
+    def _forward(self, x, training: bool, every_layer: bool = False):
+        import tensorflow as tf
+
+        layers, h = [], x
+        last = len(self.weights) - 1
+        for index, (w, b) in enumerate(zip(self.weights, self.biases)):
+            z = tf.matmul(h, w) + b
+            if index == last:
+                h = z if not every_layer else self._output(z)
+            else:
+                h = self._activate(self.state.activation_of(index), z)
+                if training and self.state.dropout > 0:
+                    h = tf.nn.dropout(h, rate=self.state.dropout, seed=None)
+            layers.append(h)
+        return layers if every_layer else h
+
+    def _loss(self, logits, y):
+        import tensorflow as tf
+
+        state = self.state
+        if state.multiclass:
+            data = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=tf.cast(y, tf.int32), logits=logits))
+        elif state.problem == "classification" and state.loss == "crossentropy":
+            data = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=(y + 1) / 2, logits=logits[:, 0]))
+        else:
+            out = logits[:, 0] if state.problem == "regression" else tf.tanh(logits[:, 0])
+            data = tf.reduce_mean(0.5 * tf.square(out - y))  # the playground's square error
+        if state.regularization == "L1" and state.regularization_rate:
+            data += state.regularization_rate * tf.add_n([tf.reduce_sum(tf.abs(w)) for w in self.weights])
+        elif state.regularization == "L2" and state.regularization_rate:
+            data += state.regularization_rate * tf.add_n([0.5 * tf.reduce_sum(tf.square(w)) for w in self.weights])
+        return data
+
+    def _train_epochs(self, x, y, epochs, batch_size):
+        import tensorflow as tf
+
+        n = tf.shape(x)[0]
+        batches = (n + batch_size - 1) // batch_size
+        variables = self.weights + self.biases
+        loss = tf.constant(0.0)
+        for _ in tf.range(epochs):
+            order = tf.argsort(self._generator.uniform([n]))
+            for b in tf.range(batches):
+                index = order[b * batch_size:tf.minimum((b + 1) * batch_size, n)]
+                with tf.GradientTape() as tape:
+                    loss = self._loss(self._forward(tf.gather(x, index), training=True), tf.gather(y, index))
+                gradients = tape.gradient(loss, variables)
+                self.optimizer.apply_gradients(zip(gradients, variables))
+        return loss
+
+    # ---- public ---------------------------------------------------------------------
+    def train(self, x: np.ndarray, y: np.ndarray, epochs: int) -> None:
+        import tensorflow as tf
+
+        batch = min(self.state.batch_size, len(x))
+        self._train(tf.constant(x), tf.constant(y, tf.float32), tf.constant(epochs), tf.constant(batch))
+        self.epoch += epochs
+
+    def loss(self, x: np.ndarray, y: np.ndarray) -> float:
+        """The data loss only (no regularization), as the playground reports it."""
+        import tensorflow as tf
+
+        logits = self._forward(tf.constant(x), training=False)
+        saved = self.state.regularization
+        self.state.regularization = "none"
+        try:
+            return float(self._loss(logits, tf.constant(y, tf.float32)))
+        finally:
+            self.state.regularization = saved
+
+    def layer_outputs(self, x: np.ndarray) -> list[np.ndarray]:
+        """Every layer's outputs (hidden activations, then the shown output) for inputs x."""
+        return [h.numpy() for h in self._forward_all(x)]
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        out = self.layer_outputs(x)[-1]
+        return out if self.state.multiclass else out[:, 0]
+
+    def weight_arrays(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [(w.numpy(), b.numpy()) for w, b in zip(self.weights, self.biases)]
+
+    def diverged(self, *losses: float) -> bool:
+        finite = all(math.isfinite(v) for v in losses)
+        return not finite or not all(np.isfinite(w.numpy()).all() for w in self.weights)
+
+
+# ---- export -----------------------------------------------------------------------------
+
+def keras_code(state: PlaygroundState) -> str:
+    """A short, runnable script that rebuilds and trains the same network in Keras."""
+    feature_code = {
+        "x": "x1", "y": "x2", "xSquared": "x1**2", "ySquared": "x2**2", "xTimesY": "x1 * x2",
+        "sinX": "np.sin(x1)", "sinY": "np.sin(x2)",
+    }
+    if state.multiclass:
+        output, loss = f"layers.Dense({state.num_classes}, activation='softmax')", "'sparse_categorical_crossentropy'"
+    elif state.problem == "regression":
+        output, loss = "layers.Dense(1)", "'mse'"
+    elif state.loss == "crossentropy":
+        output, loss = "layers.Dense(1, activation='sigmoid')", "'binary_crossentropy'"
+    else:
+        output, loss = "layers.Dense(1, activation='tanh')", "'mse'"
+    regularizer = ""
+    if state.regularization != "none" and state.regularization_rate:
+        regularizer = f", kernel_regularizer=keras.regularizers.{state.regularization}({state.regularization_rate})"
+    hidden = []
+    for index, units in enumerate(state.hidden):
+        hidden.append(f"    layers.Dense({units}, activation='{state.activation_of(index)}'{regularizer}),")
+        if state.dropout:
+            hidden.append(f"    layers.Dropout({state.dropout}),")
+    optimizer = "Adam" if state.optimizer == "adam" else "SGD"
+    labels = "y" if state.multiclass or state.problem == "regression" else (
+        "(y + 1) / 2" if state.loss == "crossentropy" else "y")
+    return f'''"""Rebuilds the Deep Learning Playground network: {DATASETS[state.dataset]}, {state.hidden or 'no'} hidden."""
+import numpy as np
+import keras
+from keras import layers
+
+# Your data: xy is (n, 2) in [-6, 6], y the labels (±1, a value in [-1, 1], or class numbers).
+xy = np.random.uniform(-6, 6, (500, 2)).astype("float32")
+y = np.where(np.hypot(xy[:, 0], xy[:, 1]) < 2.5, 1.0, -1.0).astype("float32")  # replace with yours
+
+x1, x2 = xy[:, 0], xy[:, 1]
+features = np.stack([{", ".join(feature_code[f] for f in state.features)}], axis=1)
+
+model = keras.Sequential([
+    keras.Input(({len(state.features)},)),
+{chr(10).join(hidden) if hidden else "    # no hidden layers: logistic regression"}
+    {output},
+])
+model.compile(optimizer=keras.optimizers.{optimizer}(learning_rate={state.learning_rate}), loss={loss})
+model.fit(features, {labels}, batch_size={state.batch_size}, epochs=100, validation_split={1 - state.train_ratio / 100:.2f})
+'''
+
+
+def state_dict(state: PlaygroundState) -> dict:
+    return asdict(state)
