@@ -1,0 +1,124 @@
+"""The from-scratch character LSTM: Keras equivalence, learning, sampling, saving."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import charlstm
+from core.charlstm import KIND, CharLSTM, Sampler, character_embeddings, generate, text_to_ids
+from core.errors import BadConfig, BadInput
+from core.jobs import DONE, JobManager
+from core.store import ModelStore
+
+VOCAB = list("abcdefgh ")
+
+
+def keras_stack(model: CharLSTM):
+    """The same network in Keras: one-hot input -> LSTM layers, loaded with our weights."""
+    import keras
+
+    inputs = keras.Input((None, model.vocab_size))
+    x = inputs
+    for layer in range(model.layers):
+        lstm = keras.layers.LSTM(model.units, return_sequences=True)
+        x = lstm(x)
+        lstm.set_weights([model.weights[f"kernel_{layer}"].numpy(),
+                          model.weights[f"recurrent_{layer}"].numpy(),
+                          model.weights[f"bias_{layer}"].numpy()])
+    return keras.Model(inputs, x)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_same_outputs_as_keras_lstm_with_the_same_weights(layers):
+    rng = np.random.default_rng(layers)
+    model = CharLSTM(VOCAB, units=16, layers=layers, seed=3)
+    # Random biases and larger weights so every gate matters (not just the initial values).
+    for name, var in model.weights.items():
+        var.assign(rng.normal(scale=0.5, size=var.shape).astype(np.float32))
+    ids = rng.integers(0, len(VOCAB), size=(3, 12)).astype(np.int32)
+    ours = model.hidden_states(ids)
+    one_hot = np.eye(len(VOCAB), dtype=np.float32)[ids]
+    theirs = keras_stack(model)(one_hot).numpy()
+    assert ours.shape == theirs.shape == (3, 12, 16)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    # The single-step sampler path gives the same states as the unrolled window.
+    h, c = model.zero_state(3)
+    for t in range(12):
+        _, h, c = model.step(ids[:, t], h, c)
+    np.testing.assert_allclose(h[-1], ours[:, -1], atol=1e-5)
+
+
+def test_short_training_lowers_validation_loss(tmp_path):
+    from core.corpus import register_text
+
+    text = "the cat sat on the mat. the dog ate the hat. " * 60
+    config = KIND.normalize({"corpus": register_text(text), "window": 16, "stride": 4, "batch_size": 16,
+                             "units": 32, "steps": 60, "evaluations": 3, "learning_rate": 0.02})
+    manager = JobManager(ModelStore(tmp_path / "store"))
+    job = manager.request("charlstm", config)
+    assert job.wait(240)
+    assert job.status == DONE, job.error
+    history = job.progress.history
+    assert len(history) == 3
+    initial = np.log(len(set(text)))  # the loss of a uniform guess
+    assert history[-1]["val_loss"] < history[0]["val_loss"] < initial
+    assert job.progress.log and "step 60" in job.progress.log[-1]["text"]
+    assert (job.run_dir / "run.json").exists()
+    # Saved as .npz + JSON, loaded back without pickle, same predictions.
+    folder = job.entry.path
+    assert {p.name for p in folder.iterdir()} >= {"weights.npz", "vocab.json"}
+    loaded = charlstm.load_model(folder)
+    assert generate(loaded, "the ", 40, greedy=True) == generate(job.model(), "the ", 40, greedy=True)
+
+
+def test_sampling_is_reproducible_and_greedy_is_deterministic():
+    model = CharLSTM(VOCAB, units=32, seed=1)
+    a = generate(model, "abc", 80, temperature=1.0, rng_seed=7)
+    b = generate(model, "abc", 80, temperature=1.0, rng_seed=7)
+    c = generate(model, "abc", 80, temperature=1.0, rng_seed=8)
+    assert a == b and a != c
+    assert a.startswith("abc") and len(a) == 83
+    g1 = generate(model, "abc", 60, greedy=True, rng_seed=1)
+    g2 = generate(model, "abc", 60, greedy=True, rng_seed=2)
+    assert g1 == g2
+
+
+def test_sampler_notes_trace_and_bad_settings():
+    model = CharLSTM(VOCAB, units=32, seed=1)
+    sampler = Sampler(model, "a" * 10_000 + "ab😀c", 20, top_k=3, rng_seed=0)
+    text = "".join(sampler.stream())
+    sample = sampler.sample
+    assert text == sample.text and text.startswith("a" * 10_000 + "ab😀c")
+    assert any("😀" in note for note in sample.notes)
+    assert any("last 1,000" in note for note in sample.notes)
+    assert len(sample.top) == 20 and all(len(row) == 3 or len(row) == 5 for row in sample.top)
+    # Top-k 3: only three candidates have any probability.
+    assert all(sum(p > 0 for _, p in row) <= 3 for row in sample.top)
+    assert sample.activation_matrix().shape == (20, 32)
+    empty = Sampler(model, "", 10, rng_seed=0)
+    assert len("".join(empty.stream())) == 10
+    for bad in ({"temperature": 3}, {"temperature": 0}, {"length": 5000}, {"top_k": -1}):
+        with pytest.raises(BadInput):
+            Sampler(model, "a", **{"length": 10, **bad})
+
+
+def test_embeddings_and_vocabulary():
+    vocab, ids = text_to_ids("hello world")
+    assert "".join(vocab[i] for i in ids) == "hello world"
+    _, again = text_to_ids("low", vocab)
+    assert "".join(vocab[i] for i in again) == "low"
+    with pytest.raises(BadInput):
+        text_to_ids("xyz", vocab)
+    model = CharLSTM(vocab, units=32, seed=0)
+    chars, rows = character_embeddings(model)
+    assert chars == vocab and rows.shape == (len(vocab), 128)
+
+
+def test_config_validation():
+    assert KIND.normalize({})["window"] == 50
+    for bad in ({"units": 8}, {"units": 2048}, {"layers": 3}, {"stride": 0}, {"learning_rate": 0},
+                {"corpus": "nope"}, {"validation_split": 0.9}, {"window": "x"}):
+        with pytest.raises(BadConfig):
+            KIND.normalize(bad)
+    streamed = KIND.normalize({**charlstm.PRESETS["As streamed"]})
+    assert (streamed["window"], streamed["stride"], streamed["units"], streamed["batch_size"]) == (50, 2, 1024, 512)
