@@ -30,6 +30,7 @@ from .store import Entry, ModelStore, config_key
 #: Imported on first use, so TensorFlow loads only when a model is needed.
 KINDS: dict[str, str] = {
     "digits": "core.digits:KIND",
+    "charlstm": "core.charlstm:KIND",
 }
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
