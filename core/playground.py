@@ -328,10 +328,13 @@ class PlaygroundNet:
             # The playground's init: uniform in [-0.5, 0.5], biases 0.1.
             self.weights.append(tf.Variable(rng.uniform(-0.5, 0.5, (fan_in, fan_out)).astype(np.float32)))
             self.biases.append(tf.Variable(np.full(fan_out, 0.1, np.float32)))
-        if state.optimizer == "adam":
-            self.optimizer = tf.keras.optimizers.Adam(state.learning_rate)
-        else:
-            self.optimizer = tf.keras.optimizers.SGD(state.learning_rate)
+        variables = self.weights + self.biases
+        self.learning_rate = tf.Variable(float(state.learning_rate), dtype=tf.float32)
+        # Plain SGD and Adam written out as variable updates: inside one tf.function loop this runs
+        # about ten times faster than calling a Keras optimizer, and needs no XLA compile per network.
+        self._m = [tf.Variable(tf.zeros_like(v)) for v in variables]
+        self._v = [tf.Variable(tf.zeros_like(v)) for v in variables]
+        self._t = tf.Variable(0.0)
         self._generator = tf.random.Generator.from_seed(state.seed)
         self.epoch = 0
         self._train = tf.function(self._train_epochs, reduce_retracing=True)
@@ -388,21 +391,37 @@ class PlaygroundNet:
             data += state.regularization_rate * tf.add_n([0.5 * tf.reduce_sum(tf.square(w)) for w in self.weights])
         return data
 
+    def _apply(self, gradients, variables):
+        import tensorflow as tf
+
+        if self.state.optimizer == "adam":
+            self._t.assign_add(1.0)
+            beta1, beta2, epsilon = 0.9, 0.999, 1e-7
+            step = self.learning_rate * tf.sqrt(1 - beta2 ** self._t) / (1 - beta1 ** self._t)
+            for g, v, m, s in zip(gradients, variables, self._m, self._v):
+                m.assign(beta1 * m + (1 - beta1) * g)
+                s.assign(beta2 * s + (1 - beta2) * g * g)
+                v.assign_sub(step * m / (tf.sqrt(s) + epsilon))
+        else:
+            for g, v in zip(gradients, variables):
+                v.assign_sub(self.learning_rate * g)
+
     def _train_epochs(self, x, y, epochs, batch_size):
         import tensorflow as tf
 
         n = tf.shape(x)[0]
         batches = (n + batch_size - 1) // batch_size
         variables = self.weights + self.biases
+        offsets = tf.range(batch_size)
         loss = tf.constant(0.0)
         for _ in tf.range(epochs):
             order = tf.argsort(self._generator.uniform([n]))
             for b in tf.range(batches):
-                index = order[b * batch_size:tf.minimum((b + 1) * batch_size, n)]
+                # Equal-size batches (the last wraps round to the start) keep one traced graph.
+                index = tf.gather(order, (b * batch_size + offsets) % n)
                 with tf.GradientTape() as tape:
                     loss = self._loss(self._forward(tf.gather(x, index), training=True), tf.gather(y, index))
-                gradients = tape.gradient(loss, variables)
-                self.optimizer.apply_gradients(zip(gradients, variables))
+                self._apply(tape.gradient(loss, variables), variables)
         return loss
 
     # ---- public ---------------------------------------------------------------------
@@ -410,8 +429,8 @@ class PlaygroundNet:
         import tensorflow as tf
 
         batch = min(self.state.batch_size, len(x))
-        self._train(tf.constant(x), tf.constant(y, tf.float32), tf.constant(epochs), tf.constant(batch))
-        self.epoch += epochs
+        self._train(tf.constant(x), tf.constant(y, tf.float32), tf.constant(int(epochs)), batch)
+        self.epoch += int(epochs)
 
     def loss(self, x: np.ndarray, y: np.ndarray) -> float:
         """The data loss only (no regularization), as the playground reports it."""
@@ -492,3 +511,28 @@ model.fit(features, {labels}, batch_size={state.batch_size}, epochs=100, validat
 
 def state_dict(state: PlaygroundState) -> dict:
     return asdict(state)
+
+
+def save_run(state: PlaygroundState, net: PlaygroundNet, history: list[tuple[int, float, float]]):
+    """Log this network's training to the runs folder, for the Runs page and TensorBoard."""
+    import hashlib
+    import json
+    import time
+
+    from .paths import runs_dir
+    from .runs import RunLogger
+
+    digest = hashlib.sha256(json.dumps(asdict(state), sort_keys=True).encode()).hexdigest()[:8]
+    run_dir = runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-playground-{digest}"
+    title = f"Playground: {DATASETS[state.dataset]}, {'-'.join(map(str, state.hidden)) or 'no hidden layers'}"
+    logger = RunLogger(run_dir, kind="playground", title=title, config=asdict(state))
+    for epoch, train_loss, test_loss in history:
+        logger.scalars(epoch, split="train", loss=train_loss)
+        logger.scalars(epoch, split="validation", loss=test_loss)
+    arrays = {}
+    for index, (w, b) in enumerate(net.weight_arrays()):
+        arrays[f"layer{index + 1}/kernel"] = w
+        arrays[f"layer{index + 1}/bias"] = b
+    logger.histograms(net.epoch, arrays)
+    logger.close()
+    return run_dir
