@@ -1,6 +1,8 @@
 """Draw: classify a hand-drawn digit live with the talks' networks, and look inside them."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -36,6 +38,18 @@ if not chosen:
     st.info("Pick at least one network.", icon=":material/info:")
     st.stop()
 primary = chosen[0]
+
+
+@contextmanager
+def friendly(doing: str):
+    """Show a failure in this section as a message instead of a stack trace."""
+    try:
+        yield
+    except PlaygroundError as error:
+        st.error(str(error), icon=":material/error:")
+    except Exception as error:  # anything else: say what failed, keep the rest of the page
+        st.error(f"Something went wrong while {doing}: {type(error).__name__}: {error}",
+                 icon=":material/error:")
 
 
 def config_for(arch: str) -> dict:
@@ -88,10 +102,13 @@ if source is not None:
         result = preprocess(source)
     except PlaygroundError as error:
         problem = str(error)
+    except Exception as error:  # an input nobody foresaw: explain, do not crash the page
+        problem = f"This picture could not be read ({type(error).__name__}: {error})."
 state["current_digit"] = None if result is None or result.empty else result.digit
 
 # ---- prediction -------------------------------------------------------------------
-with right:
+job, reader = None, None
+with right, friendly("reading the drawing"):
     job, reader = trained_reader(primary)
     if problem:
         st.error(problem, icon=":material/error:")
@@ -153,107 +170,108 @@ section = st.segmented_control("Details", ["What the network sees", "A look insi
                                default="What the network sees", key="draw-section",
                                label_visibility="collapsed")
 
-if section == "What the network sees":
-    if result is None or result.empty:
-        st.info("Draw something to see the preprocessing stages.")
-    else:
-        st.markdown("MNIST digits were made by cropping each digit to its bounding box, scaling it "
-                    "into a 20×20 box keeping the aspect ratio (anti-aliasing gives the grey edges), "
-                    "and pasting it into a 28×28 field so that its **centre of mass** is at the "
-                    "centre. Your drawing goes through the same steps.")
-        stages = [("Ink", result.stages["ink"]), ("Cropped to the digit", result.stages["cropped"]),
-                  ("Fitted into 20×20", result.stages["20×20"]), ("What the network sees (28×28)", result.digit)]
-        for column, (caption, image) in zip(st.columns(4), stages):
-            column.image(np.clip(image, 0, 1), caption=caption, clamp=True, width="stretch")
-
-elif section == "A look inside":
-    if reader is None or result is None or result.empty:
-        st.info("Train the network and draw a digit to look inside it.")
-    else:
-        inside = reader.look_inside(result.digit)
-        st.markdown("**Saliency** — how much each pixel would change the top class's probability "
-                    "if it were a little brighter or darker (the gradient of that probability with "
-                    "respect to the input). Bright means the decision depends on that pixel.")
-        overlay = np.stack([np.clip(result.digit * 0.6 + inside.saliency * 0.9, 0, 1),
-                            result.digit * 0.6, result.digit * 0.6], axis=-1)
-        c1, c2 = st.columns(2)
-        c1.image(result.digit, caption="input", width=220, clamp=True)
-        c2.image(overlay, caption="saliency (red) over the input", width=220, clamp=True)
-        kind, tiles = reader.first_layer_tiles()
-        if kind == "filters":
-            st.markdown(f"**First-layer filters** — the {len(tiles)} small kernels the first convolution "
-                        "slides over the image; each looks for one local pattern such as an edge at an "
-                        "angle (grey is zero, white positive, black negative).")
+with friendly("showing the details"):
+    if section == "What the network sees":
+        if result is None or result.empty:
+            st.info("Draw something to see the preprocessing stages.")
         else:
-            st.markdown(f"**First-layer weights** — each of the first layer's neurons has one weight per "
-                        f"pixel, shown as a 28×28 tile ({len(tiles)} shown): the pattern that excites it "
-                        "most (white positive, black negative).")
-        st.image(mosaic(tiles, columns=16, normalise="signed"), clamp=True, width="stretch")
-        for name, maps in inside.feature_maps.items():
-            st.markdown(f"**Feature maps of `{name}`** ({maps.shape[0]}×{maps.shape[1]}, {maps.shape[2]} "
-                        "channels) — where in the image each filter found its pattern; deeper layers "
-                        "are coarser and respond to larger shapes.")
-            st.image(mosaic(np.moveaxis(maps, -1, 0), columns=16), clamp=True, width="stretch")
-        for name, values in inside.activations.items():
-            label = "output probabilities" if name == reader.dense_layers[-1].name else f"{values.size} units"
-            figure = go.Figure(go.Bar(y=values, marker_color="#1f77b4"))
-            figure.update_layout(height=160, margin=dict(l=10, r=10, t=30, b=10),
-                                 title=f"Activations of {name} ({label})")
-            st.plotly_chart(figure, key=f"draw-act-{name}")
-        st.caption("Dense activations after ReLU are zero for units the digit does not excite; the "
-                   "last layer is the softmax output.")
+            st.markdown("MNIST digits were made by cropping each digit to its bounding box, scaling it "
+                        "into a 20×20 box keeping the aspect ratio (anti-aliasing gives the grey edges), "
+                        "and pasting it into a 28×28 field so that its **centre of mass** is at the "
+                        "centre. Your drawing goes through the same steps.")
+            stages = [("Ink", result.stages["ink"]), ("Cropped to the digit", result.stages["cropped"]),
+                      ("Fitted into 20×20", result.stages["20×20"]), ("What the network sees (28×28)", result.digit)]
+            for column, (caption, image) in zip(st.columns(4), stages):
+                column.image(np.clip(image, 0, 1), caption=caption, clamp=True, width="stretch")
 
-elif section == "Training":
-    current = config_for(primary)
-    st.markdown(f"Settings for **{TITLES[primary]}**. Changing them names a different model: "
-                "it is trained once and kept, next to the others.")
-    c1, c2, c3, c4 = st.columns(4)
-    rates = [0.0001, 0.0003, 0.001, 0.003, 0.01]
-    chosen_settings = {
-        "epochs": c1.number_input("Epochs", 1, 30, current["epochs"], key=f"draw-epochs-{primary}"),
-        "learning_rate": c2.select_slider(
-            "Learning rate", rates, key=f"draw-lr-{primary}",
-            value=current["learning_rate"] if current["learning_rate"] in rates else 0.001,
-            help="Adam's step size. Fast CNN warms up to it and then decays it along a cosine."),
-        "batch_size": c3.select_slider("Batch size", [16, 32, 64, 128, 256, 512], key=f"draw-batch-{primary}",
-                                       value=current["batch_size"]),
-        "augment": c4.toggle("Augmentation", value=current["augment"], key=f"draw-augment-{primary}",
-                             help="Random small shifts and rotations of the training images, "
-                                  "so the network copes with wobblier real drawings."),
-        "dataset": image_dataset_picker(f"draw-dataset-{primary}"),
-    }
-    if KIND.normalize({**current, **chosen_settings}) != current:
-        state["draw_settings"][primary] = {**state["draw_settings"].get(primary, {}), **chosen_settings}
-        st.rerun()
-    if job is not None and job.status == DONE:
-        record = job.entry.record
-        metrics = record.get("metrics", {})
-        m1, m2, m3 = st.columns(3)
-        m1.metric("Test accuracy", f"{metrics.get('test_accuracy', 0):.2%}")
-        m2.metric("Parameters", f"{metrics.get('params', 0):,}")
-        m3.metric("Training time", f"{record.get('duration_s', 0):.0f} s")
-        history = record.get("history", [])
-        if history:
-            h1, h2 = st.columns(2)
-            h1.plotly_chart(history_figure(history, ("loss", "val_loss"), "Loss"), key="draw-loss")
-            h2.plotly_chart(history_figure(history, ("accuracy", "val_accuracy"), "Accuracy"), key="draw-acc")
-        confusion = np.array(record.get("confusion", []))
-        if confusion.size:
-            figure = go.Figure(go.Heatmap(z=confusion, x=list(range(10)), y=list(range(10)),
-                                          colorscale="Blues", text=confusion, texttemplate="%{text}",
-                                          hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
-            figure.update_layout(title="Confusion matrix on the 10,000 test digits", height=420,
-                                 xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
-                                 margin=dict(l=10, r=10, t=40, b=10))
-            st.plotly_chart(figure, key="draw-confusion")
-        wrong = record.get("misclassified", [])[:24]
-        if wrong and record["config"].get("dataset", "mnist") == "mnist":
-            st.markdown("**Misclassified test digits** (most confidently wrong first)")
-            images = load_mnist().x_test
-            for row in range(0, len(wrong), 8):
-                for column, (index, true, predicted) in zip(st.columns(8), wrong[row:row + 8]):
-                    column.image(images[index], caption=f"true {true}, said {predicted}", width=72)
-    elif job is not None and job.status not in (FAILED, CANCELLED):
-        st.info("Training — the curves appear above as epochs finish.")
-    else:
-        st.info("Not trained yet — use the Train button above.")
+    elif section == "A look inside":
+        if reader is None or result is None or result.empty:
+            st.info("Train the network and draw a digit to look inside it.")
+        else:
+            inside = reader.look_inside(result.digit)
+            st.markdown("**Saliency** — how much each pixel would change the top class's probability "
+                        "if it were a little brighter or darker (the gradient of that probability with "
+                        "respect to the input). Bright means the decision depends on that pixel.")
+            overlay = np.stack([np.clip(result.digit * 0.6 + inside.saliency * 0.9, 0, 1),
+                                result.digit * 0.6, result.digit * 0.6], axis=-1)
+            c1, c2 = st.columns(2)
+            c1.image(result.digit, caption="input", width=220, clamp=True)
+            c2.image(overlay, caption="saliency (red) over the input", width=220, clamp=True)
+            kind, tiles = reader.first_layer_tiles()
+            if kind == "filters":
+                st.markdown(f"**First-layer filters** — the {len(tiles)} small kernels the first convolution "
+                            "slides over the image; each looks for one local pattern such as an edge at an "
+                            "angle (grey is zero, white positive, black negative).")
+            else:
+                st.markdown(f"**First-layer weights** — each of the first layer's neurons has one weight per "
+                            f"pixel, shown as a 28×28 tile ({len(tiles)} shown): the pattern that excites it "
+                            "most (white positive, black negative).")
+            st.image(mosaic(tiles, columns=16, normalise="signed"), clamp=True, width="stretch")
+            for name, maps in inside.feature_maps.items():
+                st.markdown(f"**Feature maps of `{name}`** ({maps.shape[0]}×{maps.shape[1]}, {maps.shape[2]} "
+                            "channels) — where in the image each filter found its pattern; deeper layers "
+                            "are coarser and respond to larger shapes.")
+                st.image(mosaic(np.moveaxis(maps, -1, 0), columns=16), clamp=True, width="stretch")
+            for name, values in inside.activations.items():
+                label = "output probabilities" if name == reader.dense_layers[-1].name else f"{values.size} units"
+                figure = go.Figure(go.Bar(y=values, marker_color="#1f77b4"))
+                figure.update_layout(height=160, margin=dict(l=10, r=10, t=30, b=10),
+                                     title=f"Activations of {name} ({label})")
+                st.plotly_chart(figure, key=f"draw-act-{name}")
+            st.caption("Dense activations after ReLU are zero for units the digit does not excite; the "
+                       "last layer is the softmax output.")
+
+    elif section == "Training":
+        current = config_for(primary)
+        st.markdown(f"Settings for **{TITLES[primary]}**. Changing them names a different model: "
+                    "it is trained once and kept, next to the others.")
+        c1, c2, c3, c4 = st.columns(4)
+        rates = [0.0001, 0.0003, 0.001, 0.003, 0.01]
+        chosen_settings = {
+            "epochs": c1.number_input("Epochs", 1, 30, current["epochs"], key=f"draw-epochs-{primary}"),
+            "learning_rate": c2.select_slider(
+                "Learning rate", rates, key=f"draw-lr-{primary}",
+                value=current["learning_rate"] if current["learning_rate"] in rates else 0.001,
+                help="Adam's step size. Fast CNN warms up to it and then decays it along a cosine."),
+            "batch_size": c3.select_slider("Batch size", [16, 32, 64, 128, 256, 512], key=f"draw-batch-{primary}",
+                                           value=current["batch_size"]),
+            "augment": c4.toggle("Augmentation", value=current["augment"], key=f"draw-augment-{primary}",
+                                 help="Random small shifts and rotations of the training images, "
+                                      "so the network copes with wobblier real drawings."),
+            "dataset": image_dataset_picker(f"draw-dataset-{primary}"),
+        }
+        if KIND.normalize({**current, **chosen_settings}) != current:
+            state["draw_settings"][primary] = {**state["draw_settings"].get(primary, {}), **chosen_settings}
+            st.rerun()
+        if job is not None and job.status == DONE:
+            record = job.entry.record
+            metrics = record.get("metrics", {})
+            m1, m2, m3 = st.columns(3)
+            m1.metric("Test accuracy", f"{metrics.get('test_accuracy', 0):.2%}")
+            m2.metric("Parameters", f"{metrics.get('params', 0):,}")
+            m3.metric("Training time", f"{record.get('duration_s', 0):.0f} s")
+            history = record.get("history", [])
+            if history:
+                h1, h2 = st.columns(2)
+                h1.plotly_chart(history_figure(history, ("loss", "val_loss"), "Loss"), key="draw-loss")
+                h2.plotly_chart(history_figure(history, ("accuracy", "val_accuracy"), "Accuracy"), key="draw-acc")
+            confusion = np.array(record.get("confusion", []))
+            if confusion.size:
+                figure = go.Figure(go.Heatmap(z=confusion, x=list(range(10)), y=list(range(10)),
+                                              colorscale="Blues", text=confusion, texttemplate="%{text}",
+                                              hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+                figure.update_layout(title="Confusion matrix on the 10,000 test digits", height=420,
+                                     xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
+                                     margin=dict(l=10, r=10, t=40, b=10))
+                st.plotly_chart(figure, key="draw-confusion")
+            wrong = record.get("misclassified", [])[:24]
+            if wrong and record["config"].get("dataset", "mnist") == "mnist":
+                st.markdown("**Misclassified test digits** (most confidently wrong first)")
+                images = load_mnist().x_test
+                for row in range(0, len(wrong), 8):
+                    for column, (index, true, predicted) in zip(st.columns(8), wrong[row:row + 8]):
+                        column.image(images[index], caption=f"true {true}, said {predicted}", width=72)
+        elif job is not None and job.status not in (FAILED, CANCELLED):
+            st.info("Training — the curves appear above as epochs finish.")
+        else:
+            st.info("Not trained yet — use the Train button above.")

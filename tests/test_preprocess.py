@@ -13,6 +13,7 @@ from PIL import Image
 from core.data import load_mnist
 from core.errors import BadInput
 from core.preprocess import load_image_bytes, preprocess
+from tests.test_digits import train_tiny
 
 DIGITS = load_mnist().x_test[:200]
 
@@ -23,14 +24,11 @@ def centre_of_mass(image):
 
 
 @pytest.fixture(scope="module")
-def reader():
+def reader(tmp_path_factory):
     """A small dense net trained for a few seconds on MNIST, read through the app's reader."""
-    from core.digits import KIND
     from core.inspect import reader_for
-    from core.jobs import JobManager
 
-    job = JobManager().request("digits", {"arch": "keras2020_mlp", "epochs": 2, "train_limit": 6000})
-    assert job.wait(300) and job.status == "done", job.error
+    job = train_tiny(tmp_path_factory, {"arch": "keras2020_mlp", "epochs": 2, "train_limit": 6000})
     return reader_for(job.model())
 
 

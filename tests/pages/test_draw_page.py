@@ -1,0 +1,170 @@
+"""The Draw page under AppTest: training from the page, a drawing read live, bad input explained.
+
+The canvas is a browser component AppTest cannot draw on, so these tests hand the page a
+canvas result holding a real MNIST digit (the e2e test draws with a real mouse).
+"""
+from __future__ import annotations
+
+import io
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import core.jobs
+from core.data import load_mnist
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+# A small, quick network: the MLP from the 2019 talk on 6000 images.
+SETTINGS = {"dense2019": {"epochs": 2, "train_limit": 6000}}
+
+
+class FakeCanvasResult:
+    def __init__(self, image):
+        self.image_data = image
+        self.json_data = None
+
+
+@pytest.fixture
+def canvas(monkeypatch):
+    """What the next run's canvas returns: set ``canvas.image`` to an RGBA array (or None).
+
+    The real package cannot even be imported outside a running app, so a stand-in module
+    takes its place.
+    """
+    class Canvas:
+        image = None
+        keys: list[str] = []
+
+        def __call__(self, **kwargs):
+            self.keys.append(kwargs["key"])
+            return FakeCanvasResult(self.image)
+
+    fake = Canvas()
+    module = types.ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = fake
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    return fake
+
+
+@pytest.fixture
+def fresh_manager(monkeypatch):
+    st.cache_resource.clear()  # pages.common.manager() must see this test's store
+    # AppTest resets Streamlit's "pages/ folder" flag before every run, so the page's
+    # use_app_navigation() would rerun every run and swallow each button click.
+    # A real server flips it once (the e2e test covers that path).
+    import pages.common
+
+    monkeypatch.setattr(pages.common, "use_app_navigation", lambda: None)
+    yield
+    st.cache_resource.clear()
+
+
+def drawn(digit: np.ndarray, box=(60, 60, 220, 220)) -> np.ndarray:
+    """An MNIST digit as the canvas would send it: white strokes on black, RGBA, 280×280."""
+    left, top, right, bottom = box
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = 255
+    patch = np.asarray(Image.fromarray(digit).resize((right - left, bottom - top), Image.BILINEAR))
+    rgba[top:bottom, left:right, :3] = patch[..., None]
+    return rgba
+
+
+def open_draw(settings=None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["draw_settings"] = settings if settings is not None else SETTINGS
+    at.run()
+    at.switch_page("pages/draw.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def prediction(at: AppTest) -> str:
+    return next(m.value for m in at.metric if m.label == "Prediction")
+
+
+def trained_page(canvas) -> AppTest:
+    at = open_draw()
+    at.multiselect[0].set_value(["dense2019"]).run()
+    train = [b for b in at.button if b.label == "Train 2019 dense net"]
+    assert train, "an untrained network offers a Train button"
+    train[0].click().run()
+    job = core.jobs.get_manager().find("digits", {"arch": "dense2019", **SETTINGS["dense2019"]})
+    assert job is not None and job.wait(300) and job.status == "done", job and job.error
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_page_opens_on_the_fast_cnn_and_offers_to_train_it(canvas, fresh_manager):
+    at = open_draw(settings={})
+    assert at.title[0].value == "Draw"
+    assert at.multiselect[0].value == ["fast_cnn"]
+    assert any(b.label == "Train Fast CNN" for b in at.button)
+    assert at.session_state["current_digit"] is None
+
+
+def test_trained_network_reads_a_drawing_and_an_empty_canvas_gets_a_prompt(canvas, fresh_manager):
+    at = trained_page(canvas)
+    assert prediction(at) == "–"
+    assert any("Draw a digit" in i.value for i in at.info)
+
+    mnist = load_mnist()
+    canvas.image = drawn(mnist.x_test[0], box=(150, 170, 250, 270))  # a 7, small, bottom right
+    at.run()
+    assert not at.exception, at.exception
+    assert prediction(at) == str(mnist.y_test[0])
+    digit = at.session_state["current_digit"]
+    assert digit.shape == (28, 28) and digit.dtype == np.float32 and 0 <= digit.min() <= digit.max() <= 1
+    ys, xs = np.indices(digit.shape)
+    assert abs((ys * digit).sum() / digit.sum() - 14) < 1 and abs((xs * digit).sum() / digit.sum() - 14) < 1
+    assert any("confidence" in c.value for c in at.caption)
+
+
+def test_clear_mounts_a_fresh_canvas_and_forgets_the_digit(canvas, fresh_manager):
+    at = open_draw()
+    canvas.image = drawn(load_mnist().x_test[1])
+    at.run()
+    assert at.session_state["current_digit"] is not None
+    before = canvas.keys[-1]
+    canvas.image = None  # what the new, empty canvas sends
+    next(b for b in at.button if b.label == "Clear").click().run()
+    assert canvas.keys[-1] != before
+    assert at.session_state["current_digit"] is None
+    assert not at.exception
+
+
+@pytest.mark.parametrize("name,image,words", [
+    ("painted full", np.full((280, 280, 4), 255, np.uint8), "flat colour"),
+    ("transparent", np.zeros((280, 280, 4), np.uint8), "Draw a digit"),
+])
+def test_bad_canvases_get_a_message_not_a_traceback(canvas, fresh_manager, name, image, words):
+    at = trained_page(canvas)
+    canvas.image = image
+    at.run()
+    assert not at.exception, at.exception
+    shown = " ".join(e.value for e in list(at.info) + list(at.warning) + list(at.error))
+    assert words in shown, shown
+    assert prediction(at) == "–"
+
+
+def test_uploads_are_read_and_non_images_explained(canvas, fresh_manager):
+    at = trained_page(canvas)
+    mnist = load_mnist()
+    paper = io.BytesIO()
+    photo = Image.new("RGB", (640, 480), (235, 230, 220))  # dark ink on off-white paper
+    ink = Image.fromarray(255 - mnist.x_test[0]).resize((300, 300)).convert("RGB")
+    photo.paste(ink, (260, 120), mask=Image.fromarray(mnist.x_test[0]).resize((300, 300)))
+    photo.save(paper, format="JPEG")
+    at.file_uploader[0].set_value(("digit.jpg", paper.getvalue(), "image/jpeg")).run()
+    assert not at.exception, at.exception
+    assert prediction(at) == str(mnist.y_test[0])
+
+    at.file_uploader[0].set_value(("notes.txt", b"not a picture at all", "text/plain")).run()
+    assert not at.exception, at.exception
+    assert any("not an image" in e.value for e in at.error)

@@ -1,0 +1,175 @@
+"""The digit networks: the talks' architectures as specified, training through the job
+machinery with the data the Training view shows, and the fast reader used by the Draw page."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.data import load_mnist
+from core.digits import ARCHITECTURES, KIND, build, penultimate_layer
+from core.errors import BadConfig
+
+TINY = {"epochs": 1, "train_limit": 3000}
+
+
+def train_tiny(tmp_path_factory, config: dict):
+    """Train one small digit network into a throw-away store; returns the finished job.
+
+    Module-scoped fixtures run before the per-test cache isolation, so the cache
+    folder is pointed at a temporary one here, not at the user's real cache.
+    """
+    from core.jobs import JobManager
+    from core.store import ModelStore
+
+    cache = tmp_path_factory.mktemp("digits-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DLP_CACHE_DIR", str(cache))
+        job = JobManager(ModelStore(cache / "store")).request("digits", {**TINY, **config})
+        assert job.wait(300), "training did not finish"
+    assert job.status == "done", job.error
+    return job
+
+
+@pytest.fixture(scope="module")
+def cnn_job(tmp_path_factory):
+    return train_tiny(tmp_path_factory, {"arch": "fast_cnn", "augment": True, "epochs": 2, "train_limit": 4000})
+
+
+@pytest.fixture(scope="module")
+def mlp_job(tmp_path_factory):
+    return train_tiny(tmp_path_factory, {"arch": "dense2019", "epochs": 2})
+
+
+def layer_summary(model):
+    import keras
+
+    out = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            out.append(("conv", layer.kernel_size, layer.filters))
+        elif isinstance(layer, keras.layers.MaxPooling2D):
+            out.append(("pool", layer.pool_size))
+        elif isinstance(layer, keras.layers.Dense):
+            out.append(("dense", layer.units, layer.activation.__name__))
+        elif isinstance(layer, keras.layers.Dropout):
+            out.append(("dropout",))
+    return out
+
+
+def test_the_talks_networks_are_built_as_specified():
+    assert set(ARCHITECTURES) == {"fast_cnn", "stream2017_cnn", "keras2020_mlp", "dense2019"}
+    assert layer_summary(build("stream2017_cnn")) == [
+        ("conv", (5, 5), 32), ("pool", (2, 2)), ("conv", (5, 5), 64), ("pool", (2, 2)),
+        ("dense", 1024, "relu"), ("dropout",), ("dense", 10, "softmax")]
+    assert layer_summary(build("keras2020_mlp")) == [
+        ("dense", 256, "relu"), ("dense", 128, "relu"), ("dense", 10, "softmax")]
+    assert layer_summary(build("dense2019")) == [
+        ("dense", 128, "relu"), ("dense", 16, "relu"), ("dense", 10, "softmax")]
+    # The talks' optimiser settings are the defaults.
+    assert KIND.normalize({"arch": "stream2017_cnn"})["learning_rate"] == 0.001
+    assert KIND.normalize({"arch": "stream2017_cnn"})["batch_size"] == 128
+    assert KIND.normalize({"arch": "keras2020_mlp"})["batch_size"] == 32
+
+
+@pytest.mark.parametrize("arch,expected", [
+    ("fast_cnn", "dense1"), ("stream2017_cnn", "dense1"), ("keras2020_mlp", "dense2"), ("dense2019", "dense2"),
+])
+def test_every_network_names_its_layers_and_its_penultimate_layer(arch, expected):
+    model = build(arch)
+    assert model.layers[0].name == "image" and model.layers[-1].name == "probabilities"
+    assert penultimate_layer(model) == expected
+    assert model.output_shape == (None, 10)
+
+
+def test_configs_are_normalised_and_bad_settings_explained():
+    assert KIND.normalize({"arch": "fast_cnn"}) == KIND.normalize({"arch": "fast_cnn", "epochs": "2"})
+    for bad, words in [({"arch": "resnet"}, "Unknown architecture"), ({"epochs": 0}, "Epochs"),
+                       ({"batch_size": "many"}, "Bad training setting"), ({"learning_rate": 5}, "learning rate"),
+                       ({"train_limit": -1}, "negative")]:
+        with pytest.raises(BadConfig, match=words):
+            KIND.normalize(bad)
+
+
+def test_training_records_what_the_training_view_shows(cnn_job):
+    record = cnn_job.entry.record
+    assert [h["epoch"] for h in record["history"]] == [1, 2]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(record["history"][0])
+    confusion = np.array(record["confusion"])
+    assert confusion.shape == (10, 10) and confusion.sum() == 10_000
+    assert record["metrics"]["test_accuracy"] == pytest.approx(np.trace(confusion) / 10_000)
+    assert record["metrics"]["test_accuracy"] > 0.8  # 4000 images, two epochs, augmented
+    wrong = record["misclassified"]
+    assert 0 < len(wrong) <= 10_000 - np.trace(confusion)
+    labels = load_mnist().y_test
+    for index, true, predicted in wrong:
+        assert labels[index] == true and predicted != true and confusion[true, predicted] > 0
+
+
+def test_augmentation_only_acts_while_training(cnn_job):
+    model = cnn_job.model()
+    x = load_mnist().x_test[:8, ..., None].astype("float32") / 255
+    np.testing.assert_allclose(np.asarray(model(x, training=False)), np.asarray(model(x, training=False)))
+    assert any(layer.name.startswith("augment") for layer in model.layers)
+
+
+def test_reader_matches_the_model_and_looks_inside_a_cnn(cnn_job):
+    from core.inspect import reader_for
+
+    model = cnn_job.model()
+    reader = reader_for(model)
+    assert reader_for(model) is reader  # compiled once per model
+    digits = load_mnist().x_test[:16].astype("float32") / 255
+    direct = np.asarray(model(digits[..., None], training=False))
+    np.testing.assert_allclose(reader.probabilities(digits), direct, atol=1e-5)
+    np.testing.assert_allclose(reader.probabilities(digits[3]), direct[3], atol=1e-5)
+
+    inside = reader.look_inside(digits[0])
+    assert list(inside.feature_maps) == ["conv1", "conv2", "conv3"]
+    assert inside.feature_maps["conv1"].shape[-1] == model.get_layer("conv1").filters
+    np.testing.assert_allclose(inside.probabilities, direct[0], atol=1e-5)
+    assert inside.saliency.shape == (28, 28) and inside.saliency.max() == pytest.approx(1.0)
+    kind, tiles = reader.first_layer_tiles()
+    assert kind == "filters" and tiles.shape[1:] == model.get_layer("conv1").kernel_size
+
+
+def test_saliency_is_the_gradient_of_the_top_class(mlp_job):
+    """Compare with finite differences: nudging the pixels the map calls important moves the
+    top-class probability more than nudging the ones it calls unimportant."""
+    from core.inspect import reader_for
+
+    reader = reader_for(mlp_job.model())
+    digit = load_mnist().x_test[0].astype("float32") / 255
+    inside = reader.look_inside(digit)
+    top = int(np.argmax(inside.probabilities))
+    order = np.argsort(inside.saliency.ravel())
+    pixels = np.concatenate([order[-20:], order[:20]])
+    nudged = np.repeat(digit[None], len(pixels), axis=0).reshape(len(pixels), -1)
+    epsilon = 1e-2
+    nudged[np.arange(len(pixels)), pixels] += epsilon
+    change = np.abs(reader.probabilities(nudged.reshape(-1, 28, 28))[:, top] - inside.probabilities[top]) / epsilon
+    assert change[:20].mean() > 5 * change[20:].mean()
+    expected = inside.saliency.ravel()[pixels[:20]]
+    assert np.corrcoef(change[:20], expected)[0, 1] > 0.8
+
+
+def test_mlp_first_layer_weights_are_28x28_tiles_and_activations_cover_every_dense_layer(mlp_job):
+    from core.inspect import reader_for
+
+    reader = reader_for(mlp_job.model())
+    kind, tiles = reader.first_layer_tiles(limit=32)
+    assert kind == "weights" and tiles.shape == (32, 28, 28)
+    np.testing.assert_allclose(tiles[5].ravel(), reader.model.get_layer("dense1").get_weights()[0][:, 5])
+    inside = reader.look_inside(load_mnist().x_test[1].astype("float32") / 255)
+    assert {name: a.shape for name, a in inside.activations.items()} == {
+        "dense1": (128,), "dense2": (16,), "probabilities": (10,)}
+    assert not inside.feature_maps
+    assert inside.activations["dense1"].min() >= 0  # after ReLU
+
+
+def test_unsure_and_mosaic_helpers():
+    from core.inspect import is_unsure, mosaic
+
+    assert is_unsure(np.array([0.45, 0.4] + [0.0125] * 8))
+    assert not is_unsure(np.array([0.97, 0.01] + [0.0025] * 8))
+    grid = mosaic(np.stack([np.full((3, 3), v) for v in (-1.0, 0.0, 2.0)]), columns=2, normalise="signed")
+    assert grid.shape == (7, 7) and grid[0, 0] == 0.0 and grid[0, 4] == 0.5 and grid[4, 0] == 1.0
