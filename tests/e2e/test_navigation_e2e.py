@@ -24,3 +24,21 @@ def test_every_page_opens_without_error(page, title):
     page.wait_for_timeout(500)
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, f"page-{title.lower()}")
+
+
+def test_a_direct_link_works_on_a_freshly_started_server(browser, tmp_path):
+    """Before app.py has run once, Streamlit would treat pages/ the old way; the link must still
+    show the app's own navigation."""
+    from tests.e2e.conftest import start_app, stop_app
+
+    server = start_app(tmp_path / "cache")
+    try:
+        page = browser.new_page()
+        page.goto(f"{server.url}/runs")
+        page.get_by_role("heading", name="Runs").first.wait_for()
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_text("Home", exact=True).wait_for()
+        assert nav.get_by_text("common", exact=True).count() == 0
+        page.close()
+    finally:
+        stop_app(server)
