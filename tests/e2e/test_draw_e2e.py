@@ -83,7 +83,8 @@ def draw_and_read(page, points_list) -> str:
 
 @pytest.fixture(scope="module")
 def trained_page(browser, app_server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    # Tall enough that screenshots show the details under the canvas too.
+    context = browser.new_context(viewport={"width": 1400, "height": 2000})
     page = context.new_page()
     page.set_default_timeout(120_000)
     page.app_url = app_server.url
@@ -115,6 +116,34 @@ def test_drawn_digits_are_read(trained_page, name, points, expected):
         clear(page)
     assert draw_and_read(page, points) == expected
     screenshot(page, f"draw-{name}")
+
+
+def show(page, section: str, expect: str) -> None:
+    """Pick a details section under the canvas and wait for its content."""
+    page.get_by_text(section, exact=True).last.click()
+    try:
+        page.get_by_text(expect).first.wait_for(timeout=60_000)
+    except Exception:
+        screenshot(page, "draw-details-failed")
+        raise
+    wait_until_idle(page)
+
+
+def test_look_inside_and_training_views_explain_the_network(trained_page):
+    page = trained_page
+    if prediction(page) == "–":
+        draw_and_read(page, [seven()])
+    show(page, "What the network sees", "Fitted into 20×20")
+    wait_until_idle(page)
+    screenshot(page, "draw-what-the-network-sees")
+    show(page, "A look inside", "Feature maps of")
+    for words in ("Saliency", "First-layer filters", "Dense activations after ReLU"):
+        assert page.get_by_text(words).count() >= 1, words
+    screenshot(page, "draw-look-inside")
+    show(page, "Training", "Misclassified test digits")
+    assert page.get_by_text("Misclassified test digits").count() == 1
+    screenshot(page, "draw-training")
+    show(page, "What the network sees", "Fitted into 20×20")
 
 
 def test_clear_really_clears_and_shows_a_prompt(trained_page):

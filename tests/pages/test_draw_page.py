@@ -168,3 +168,22 @@ def test_uploads_are_read_and_non_images_explained(canvas, fresh_manager):
     at.file_uploader[0].set_value(("notes.txt", b"not a picture at all", "text/plain")).run()
     assert not at.exception, at.exception
     assert any("not an image" in e.value for e in at.error)
+
+
+def test_look_inside_and_training_sections_show_their_parts(canvas, fresh_manager):
+    at = trained_page(canvas)
+    canvas.image = drawn(load_mnist().x_test[2])
+    at.run()
+    at.button_group(key="draw-section").set_value("A look inside").run()
+    assert not at.exception, at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Saliency**" in text and "**First-layer weights**" in text
+    assert "Feature maps" not in text  # a dense net has none
+    assert len(at.get("plotly_chart")) >= 4  # probabilities + three dense layers' activations
+
+    at.button_group(key="draw-section").set_value("Training").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"].endswith("%") and float(metrics["Test accuracy"][:-1]) > 80
+    assert any("Misclassified test digits" in m.value for m in at.markdown)
+    assert [n.value for n in at.number_input] == [2]  # the epochs it was trained with
