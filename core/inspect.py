@@ -45,7 +45,7 @@ class DigitReader:
         self.conv_layers = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
         self.dense_layers = [l for l in model.layers if isinstance(l, keras.layers.Dense)]
         probes = self.conv_layers + self.dense_layers
-        probe_model = keras.Model(model.inputs, [layer.output for layer in probes])
+        probe_model = keras.Model(model.inputs, [self._activated(layer).output for layer in probes])
         self._probe_names = [layer.name for layer in probes]
         self._probe = tf.function(lambda x: probe_model(x, training=False), input_signature=spec)
 
@@ -59,6 +59,24 @@ class DigitReader:
 
         self._saliency = saliency
         self.lock = threading.Lock()  # tf.function tracing is not re-entrant-friendly
+
+    def _activated(self, layer):
+        """The layer whose output is ``layer``'s feature maps after their nonlinearity.
+
+        The Fast CNN's convolutions have no activation of their own (batch norm sits
+        between them and their ReLU), so their maps are read after that ReLU, as for
+        the other networks, whose convolutions apply ReLU themselves.
+        """
+        import keras
+
+        layers = self.model.layers
+        for follower in layers[layers.index(layer) + 1:]:
+            if isinstance(follower, keras.layers.BatchNormalization):
+                continue
+            if isinstance(follower, (keras.layers.ReLU, keras.layers.Activation)):
+                return follower
+            break
+        return layer
 
     @staticmethod
     def _batch(digits: np.ndarray) -> np.ndarray:

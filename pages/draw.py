@@ -145,7 +145,7 @@ with right, friendly("reading the drawing"):
                                   hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
         figure.update_layout(height=230, margin=dict(l=10, r=10, t=10, b=10),
                              yaxis=dict(range=[0, 1], tickformat=".0%", title="probability"),
-                             xaxis_title="digit")
+                             xaxis=dict(title="digit", type="category"))
         st.plotly_chart(figure, key="draw-probabilities")
 
         others = [arch for arch in chosen[1:]]
@@ -209,8 +209,9 @@ with friendly("showing the details"):
             st.image(mosaic(tiles, columns=16, normalise="signed"), clamp=True, width="stretch")
             for name, maps in inside.feature_maps.items():
                 st.markdown(f"**Feature maps of `{name}`** ({maps.shape[0]}×{maps.shape[1]}, {maps.shape[2]} "
-                            "channels) — where in the image each filter found its pattern; deeper layers "
-                            "are coarser and respond to larger shapes.")
+                            "channels, after ReLU) — where in the image each filter found its pattern "
+                            "(bright = strong response; each map is scaled to its own range); deeper "
+                            "layers are coarser and respond to larger shapes.")
                 st.image(mosaic(np.moveaxis(maps, -1, 0), columns=16), clamp=True, width="stretch")
             for name, values in inside.activations.items():
                 label = "output probabilities" if name == reader.dense_layers[-1].name else f"{values.size} units"
@@ -250,18 +251,25 @@ with friendly("showing the details"):
             m1.metric("Test accuracy", f"{metrics.get('test_accuracy', 0):.2%}")
             m2.metric("Parameters", f"{metrics.get('params', 0):,}")
             m3.metric("Training time", f"{record.get('duration_s', 0):.0f} s")
+            limit = record["config"].get("train_limit")
+            st.caption(f"Trained on {limit or 55_000:,} images, validated on "
+                       f"{max(100, limit // 5) if limit else 5_000:,} held-out training images "
+                       "(the validation curves), tested on MNIST's 10,000 test digits.")
             history = record.get("history", [])
             if history:
                 h1, h2 = st.columns(2)
-                h1.plotly_chart(history_figure(history, ("loss", "val_loss"), "Loss"), key="draw-loss")
-                h2.plotly_chart(history_figure(history, ("accuracy", "val_accuracy"), "Accuracy"), key="draw-acc")
+                for column, names, title in ((h1, ("loss", "val_loss"), "Loss"),
+                                             (h2, ("accuracy", "val_accuracy"), "Accuracy")):
+                    curves = history_figure(history, names, title).update_xaxes(dtick=1)
+                    column.plotly_chart(curves, key=f"draw-{title.lower()}")
             confusion = np.array(record.get("confusion", []))
             if confusion.size:
                 figure = go.Figure(go.Heatmap(z=confusion, x=list(range(10)), y=list(range(10)),
                                               colorscale="Blues", text=confusion, texttemplate="%{text}",
                                               hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
                 figure.update_layout(title="Confusion matrix on the 10,000 test digits", height=420,
-                                     xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
+                                     xaxis=dict(title="predicted", dtick=1),
+                                     yaxis=dict(title="true", dtick=1, autorange="reversed"),
                                      margin=dict(l=10, r=10, t=40, b=10))
                 st.plotly_chart(figure, key="draw-confusion")
             wrong = record.get("misclassified", [])[:24]

@@ -126,6 +126,7 @@ def test_reader_matches_the_model_and_looks_inside_a_cnn(cnn_job):
     inside = reader.look_inside(digits[0])
     assert list(inside.feature_maps) == ["conv1", "conv2", "conv3"]
     assert inside.feature_maps["conv1"].shape[-1] == model.get_layer("conv1").filters
+    assert min(maps.min() for maps in inside.feature_maps.values()) >= 0  # read after ReLU
     np.testing.assert_allclose(inside.probabilities, direct[0], atol=1e-5)
     assert inside.saliency.shape == (28, 28) and inside.saliency.max() == pytest.approx(1.0)
     kind, tiles = reader.first_layer_tiles()
