@@ -138,7 +138,7 @@ def test_look_inside_and_training_views_explain_the_network(trained_page):
     screenshot(page, "draw-what-the-network-sees")
     show(page, "A look inside", "Feature maps of")
     for words in ("Saliency", "First-layer filters", "Dense activations after ReLU"):
-        assert page.get_by_text(words).count() >= 1, words
+        page.get_by_text(words).first.wait_for(timeout=30_000)  # fails the test if it never shows
     screenshot(page, "draw-look-inside")
     show(page, "Training", "Misclassified test digits")
     assert page.get_by_text("Misclassified test digits").count() == 1
