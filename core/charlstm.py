@@ -296,6 +296,7 @@ class Sample:
     seed: str
     notes: list[str] = field(default_factory=list)
     generated: str = ""
+    inputs: str = ""  # the character read at each step, aligned with ``activations``
     top: list[list[tuple[str, float]]] = field(default_factory=list)
     activations: list[np.ndarray] = field(default_factory=list)
     seconds: float = 0.0
@@ -306,6 +307,13 @@ class Sample:
 
     def activation_matrix(self) -> np.ndarray:
         return np.stack(self.activations) if self.activations else np.zeros((0, 0), np.float32)
+
+    def liveliest_units(self, count: int = 8) -> list[int]:
+        """Units whose activation varies most over this text: good places to hunt for meaning."""
+        matrix = self.activation_matrix()
+        if not matrix.size:
+            return []
+        return [int(u) for u in np.argsort(-matrix.std(axis=0))[:count]]
 
 
 class Sampler:
@@ -374,6 +382,7 @@ class Sampler:
             yield first
         vocab = model.vocab
         for _ in range(remaining):
+            sample.inputs += vocab[current]
             logits, h, c = model.step(np.array([current], np.int32), h, c)
             probs = self._distribution(logits[0])
             if self.greedy:
