@@ -155,17 +155,15 @@ st.caption(f"**{job.title}**")
 
 @st.fragment(run_every=1.0 if not job.finished else None)
 def training_panel() -> None:
-    """Progress while training; on finishing, a full rerun that shows the sampler.
+    """Progress while training; on finishing, one full rerun that shows the sampler.
 
-    pages.common.job_panel draws its loss chart in the same fragment pass that reruns the app;
-    with Keras loaded, Streamlit's end-of-run clean-up then hangs in gc.collect (seen under
-    AppTest and in Chromium), so this panel reruns without drawing first.
+    Only drawn while the job is unfinished: with pages.common.job_panel (or this fragment) still
+    on the page after the job ended, Streamlit's end-of-run clean-up (keras clear_session ->
+    gc.collect) hung for good, under AppTest and in Chromium alike.
     """
     p = job.progress
-    if p.status == DONE:
-        if not state.get(f"text-job-seen-{job.id}"):
-            state[f"text-job-seen-{job.id}"] = True
-            st.rerun(scope="app")
+    if p.status in (DONE, FAILED, CANCELLED):
+        st.rerun(scope="app")
     elif p.status == QUEUED:
         st.progress(0.0, text="Waiting for another training to finish…")
     elif p.status == RUNNING:
@@ -173,10 +171,6 @@ def training_panel() -> None:
         st.progress(p.fraction, text=f"{p.message or 'Starting (loading TensorFlow)…'}: step {p.step}/"
                     f"{p.total_steps}" + (f" · loss {loss:.3f}" if isinstance(loss, float) else "")
                     + f" · {format_seconds(p.elapsed)} elapsed, about {format_seconds(p.eta_seconds)} left")
-    elif p.status == FAILED:
-        st.error(job.error or "Training failed.", icon=":material/error:")
-    elif p.status == CANCELLED:
-        st.warning(job.error or "Training was cancelled.", icon=":material/cancel:")
     if p.status in (QUEUED, RUNNING):
         if st.button("Cancel training", key="text-cancel", icon=":material/stop:"):
             job.cancel()
@@ -191,7 +185,10 @@ def curve(history: list[dict]):
     return figure
 
 
-training_panel()
+if not job.finished:
+    training_panel()
+elif job.status in (FAILED, CANCELLED):
+    st.error(job.error or "Training did not finish.", icon=":material/error:")
 if job.status == DONE and job.progress.history:
     st.plotly_chart(curve(job.progress.history), key="text-curve-final")
 

@@ -1,0 +1,60 @@
+"""The Text page under AppTest: corpus facts, bad pasted text, train, generate, look inside."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+TEXT = "the quick brown fox jumps over the lazy dog. " * 40
+
+
+@pytest.fixture(autouse=True)
+def no_navigation_rerun(monkeypatch):
+    """AppTest resets Streamlit's pages-folder flag on every run, so the page's one-off
+    navigation rerun would happen on every run and swallow button clicks."""
+    import pages.common
+
+    monkeypatch.setattr(pages.common, "use_app_navigation", lambda: None)
+
+
+def open_text_page() -> AppTest:
+    from pages.common import manager
+
+    manager.clear()  # the page's cached manager must be this test's fresh one
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/text.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_default_corpus_shows_its_size_and_train_button():
+    at = open_text_page()
+    assert any(m.label == "Vocabulary" and "65" in m.value for m in at.metric)
+    assert any(b.label == "Train" for b in at.button)
+
+
+def test_pasted_text_trains_generates_and_shows_inside():
+    at = open_text_page()
+    at.radio(key="text-source").set_value("paste").run()
+    at.text_area(key="text-paste").set_value("hi").run()
+    assert any("too short" in w.value for w in at.warning), [w.value for w in at.warning]
+    at.text_area(key="text-paste").set_value(TEXT).run()
+    at.number_input(key="text-window-quick").set_value(16).run()
+    at.select_slider(key="text-units-quick").set_value(32).run()
+    at.number_input(key="text-steps-quick").set_value(20).run()
+    at.button(key="text-train").click().run()
+    from core.jobs import get_manager
+
+    jobs = [j for j in get_manager().jobs() if j.kind == "charlstm"]
+    assert jobs and jobs[0].wait(120) and jobs[0].status == "done", jobs[0].error
+    at.run()
+    assert not at.exception, at.exception
+    at.text_area(key="text-seed").set_value("the quick").run()
+    at.number_input(key="text-length").set_value(40).run()
+    at.button(key="text-generate").click().run()
+    assert not at.exception, at.exception
+    texts = [c.value for c in at.code]
+    assert any(t.startswith("the quick") and len(t) == len("the quick") + 40 for t in texts)
+    assert at.number_input(key="text-unit") is not None
