@@ -26,7 +26,11 @@ def use_app_navigation() -> None:
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        # Once per session: AppTest resets the flag before every run, and rerunning each time
+        # would swallow the widget event that started the run.
+        if not st.session_state.get("_dlp_navigation_fixed"):
+            st.session_state["_dlp_navigation_fixed"] = True
+            st.rerun()
 
 
 @st.cache_resource(show_spinner=False)
