@@ -523,6 +523,7 @@ class CharLSTMKind:
         reporter.set_total(steps)
         reporter.message("Compiling the unrolled cell")
         losses: list[float] = []
+        learning_log: list[dict] = []  # also kept in the record: a stored model shows how it learned
         val_loss = float("nan")
         started = time.perf_counter()
         try:
@@ -543,7 +544,9 @@ class CharLSTMKind:
                     logger.scalars(step, split="train", loss=train_loss)
                     logger.scalars(step, split="validation", loss=val_loss)
                     snippet = generate(model, "", 160, temperature=0.8, rng_seed=step)
-                    reporter.log(f"step {step} · validation loss {val_loss:.3f}\n{snippet}")
+                    entry = f"step {step} · validation loss {val_loss:.3f}\n{snippet}"
+                    reporter.log(entry)
+                    learning_log.append({"step": step, "text": entry})
                     logger.text(step, "sample", snippet)
         finally:
             logger.close()
@@ -554,6 +557,7 @@ class CharLSTMKind:
             "vocab_size": len(vocab),
             "corpus_chars": len(text),
             "corpus_fingerprint": corpora.fingerprint(text),
+            "learning_log": learning_log,
         }
         return model, extras
 

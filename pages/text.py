@@ -196,6 +196,8 @@ if job.status == DONE and job.progress.history:
 @st.fragment(run_every=2.0 if not job.finished else None)
 def learning_log() -> None:
     log = job.progress.log
+    if not log and job.entry is not None:
+        log = job.entry.record.get("learning_log", [])
     if not log:
         if job.status in (QUEUED, RUNNING):
             st.caption("Samples appear here at every evaluation, from noise to words.")
@@ -294,7 +296,7 @@ for index, (column, sample) in enumerate(zip(columns, samples)):
         st.code(sample.text[-20_000:], language=None, wrap_lines=True)
         rate = len(sample.generated) / sample.seconds if sample.seconds else 0
         st.caption(f"Sample {index + 1}: {len(sample.generated)} characters"
-                   + (f" at {rate:,.0f} characters/s" if rate else ""))
+                   + (f" at {rate:,.0f} characters/s, including drawing them on the page" if rate else ""))
 
 # ---- 4. a look inside -------------------------------------------------------------------
 st.subheader("4 · A look inside")

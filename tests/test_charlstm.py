@@ -63,6 +63,7 @@ def test_short_training_lowers_validation_loss(tmp_path):
     initial = np.log(len(set(text)))  # the loss of a uniform guess
     assert history[-1]["val_loss"] < history[0]["val_loss"] < initial
     assert job.progress.log and "step 60" in job.progress.log[-1]["text"]
+    assert job.entry.record["learning_log"][-1]["text"] == job.progress.log[-1]["text"]
     assert (job.run_dir / "run.json").exists()
     # Saved as .npz + JSON, loaded back without pickle, same predictions.
     folder = job.entry.path

@@ -51,6 +51,7 @@ def test_pasted_text_trains_generates_and_shows_inside():
     assert jobs and jobs[0].wait(120) and jobs[0].status == "done", jobs[0].error
     at.run()
     assert not at.exception, at.exception
+    assert any("How it learned" in e.label for e in at.expander)
     at.text_area(key="text-seed").set_value("the quick").run()
     at.number_input(key="text-length").set_value(40).run()
     at.button(key="text-generate").click().run()
