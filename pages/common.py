@@ -92,8 +92,12 @@ def job_panel(job: Job, key: str, on_done: Callable[[Job], None] | None = None,
             if st.button("Cancel training", key=f"{key}-cancel", icon=":material/stop:"):
                 job.cancel()
                 st.rerun(scope="app")
-        if p.status == DONE and not st.session_state.get(f"{key}-seen-{job.id}"):
-            st.session_state[f"{key}-seen-{job.id}"] = True
+        # Rerun the whole page once when a training this session watched has just finished
+        # (a job that was already done when the page opened must not trigger reruns).
+        watched = f"{key}-watching-{job.key}"
+        if p.status in (QUEUED, RUNNING):
+            st.session_state[watched] = True
+        elif p.status == DONE and st.session_state.pop(watched, False):
             if on_done is not None:
                 on_done(job)
             st.rerun(scope="app")

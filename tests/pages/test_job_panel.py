@@ -72,3 +72,15 @@ def test_offline_dataset_choice_says_so_and_uses_mnist(monkeypatch):
     at.selectbox(key="data").select("fashion_mnist").run()
     assert "offline" in at.warning[0].value and "MNIST" in at.warning[0].value
     assert at.markdown[-1].value == "chosen: mnist"
+
+
+def test_a_job_already_done_does_not_rerun_the_page(fake):
+    from core.jobs import get_manager
+
+    job = get_manager().request("fake", {"size": 3})
+    assert job.wait(5)
+    at = AppTest.from_function(panel_script, default_timeout=10).run()
+    assert not at.exception
+    assert at.markdown[-1].value == "status: done"
+    at.run()  # a rerun loop would time out here
+    assert at.markdown[-1].value == "status: done"
