@@ -149,8 +149,9 @@ class CharLSTM:
 
         steps = ids.shape[1]
         batch = tf.shape(ids)[0]
-        # One-hot input times W is a row lookup, done for every step at once.
-        inputs = tf.gather(self.weights["kernel_0"], ids)  # (batch, time, 4H)
+        # One-hot input times W is a row lookup, done for every step at once, time-major so
+        # each step reads one contiguous slice; the bias is folded in here, outside the loop.
+        inputs = tf.gather(self.weights["kernel_0"], tf.transpose(ids))  # (time, batch, 4H)
         final = []
         for layer in range(self.layers):
             if states is None:
@@ -159,15 +160,15 @@ class CharLSTM:
             else:
                 h, c = states[layer]
             recurrent = self.weights[f"recurrent_{layer}"]
-            bias = self.weights[f"bias_{layer}"]
+            projected = tf.unstack(inputs + self.weights[f"bias_{layer}"], num=steps)
             outputs = []
             for t in range(steps):
-                h, c = self._cell(inputs[:, t] + tf.matmul(h, recurrent) + bias, c)
+                h, c = self._cell(projected[t] + tf.matmul(h, recurrent), c)
                 outputs.append(h)
-            sequence = tf.stack(outputs, axis=1)
             final.append((h, c))
             if layer + 1 < self.layers:
-                inputs = tf.einsum("bth,hk->btk", sequence, self.weights[f"kernel_{layer + 1}"])
+                inputs = tf.einsum("tbh,hk->tbk", tf.stack(outputs), self.weights[f"kernel_{layer + 1}"])
+        sequence = tf.stack(outputs, axis=1)
         return sequence, final
 
     def _mean_loss(self, x, y):
