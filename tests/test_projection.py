@@ -1,0 +1,92 @@
+"""Projections: PCA's variance, neighbours against brute force, t-SNE frames, the projector bundle."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.data import load_mnist
+from core.errors import BadInput
+from core.projection import (
+    check_features, clamp_perplexity, default_perplexity, nearest_neighbours, pca, spherize, start,
+)
+from core.projector import write_projector_bundle
+
+RAW = load_mnist().x_test[:600].reshape(600, -1).astype(np.float64) / 255
+
+
+def test_pca_explained_variance_adds_up():
+    result = pca(RAW, 10)
+    total = RAW.var(axis=0, ddof=1).sum()
+    by_hand = result.coordinates.var(axis=0, ddof=1) / total
+    np.testing.assert_allclose(result.explained_variance_ratio, by_hand, rtol=1e-6)
+    assert np.all(np.diff(result.explained_variance_ratio) <= 1e-12)
+    full = pca(RAW[:, :40], 40)
+    assert full.explained_variance_ratio.sum() == pytest.approx(1.0, abs=1e-6)
+    np.testing.assert_allclose(result.transform(RAW[:5]), result.coordinates[:5], atol=1e-8)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_nearest_neighbours_agree_with_brute_force(metric):
+    for index in (0, 17, 599):
+        found, distances = nearest_neighbours(RAW, index, k=6, metric=metric)
+        if metric == "euclidean":
+            brute = np.array([np.linalg.norm(RAW[i] - RAW[index]) for i in range(len(RAW))])
+        else:
+            brute = np.array([1 - RAW[i] @ RAW[index] / (np.linalg.norm(RAW[i]) * np.linalg.norm(RAW[index]))
+                              for i in range(len(RAW))])
+        brute[index] = np.inf
+        expected = np.argsort(brute, kind="stable")[:6]
+        np.testing.assert_allclose(distances, brute[expected], rtol=1e-9, atol=1e-12)
+        assert index not in found
+
+
+def test_perplexity_defaults_and_clamping():
+    assert default_perplexity(100) == 5 and default_perplexity(10_000) == 25
+    assert clamp_perplexity(30, 1000) == (30, None)
+    value, note = clamp_perplexity(50, 60)
+    assert value < 59 / 3 and "too large" in note
+
+
+def test_nan_activations_and_tiny_inputs_are_refused_clearly():
+    bad = RAW[:10].copy()
+    bad[3, 5] = np.nan
+    with pytest.raises(BadInput, match="NaN"):
+        check_features(bad)
+    with pytest.raises(BadInput, match="at least 3"):
+        check_features(RAW[:2])
+
+
+def test_spherize_puts_points_on_the_unit_sphere():
+    norms = np.linalg.norm(spherize(RAW), axis=1)
+    assert np.allclose(norms[norms > 0], 1)
+
+
+def test_tsne_shows_intermediate_layouts_before_it_ends():
+    features = pca(RAW, 20).coordinates
+    projection = start("test-raw", features, "tsne", 2, {"iterations": 150, "perplexity": 10})
+    iterations_seen = set()
+    while not projection.done:
+        iterations_seen.add(projection.iteration)
+        time.sleep(0.02)
+    assert projection.error is None
+    assert projection.frames_seen >= 5 and len(iterations_seen) >= 3
+    assert projection.frame.shape == (600, 2) and np.isfinite(projection.frame).all()
+    assert start("test-raw", features, "tsne", 2, {"iterations": 150, "perplexity": 10}) is projection  # cached
+
+
+def test_projector_bundle_rows_and_sprite(tmp_path):
+    images = load_mnist().x_test[:50]
+    metadata = [{"label": int(y), "index": i} for i, y in enumerate(load_mnist().y_test[:50])]
+    folder = write_projector_bundle(tmp_path / "bundle", RAW[:50], metadata, images)
+    tensors = (folder / "tensors.tsv").read_text().strip().splitlines()
+    rows = (folder / "metadata.tsv").read_text().strip().splitlines()
+    assert len(tensors) == 50 and len(tensors[0].split("\t")) == 784
+    assert rows[0] == "label\tindex" and len(rows) == 51  # header + one row per point
+    sprite = Image.open(folder / "sprite.png")
+    assert sprite.size == (8 * 28, 8 * 28)  # ⌈√50⌉ = 8 thumbnails per row
+    assert np.array_equal(np.asarray(sprite)[:28, 28:56], images[1])
+    config = (folder / "projector_config.pbtxt").read_text()
+    assert 'tensor_path: "tensors.tsv"' in config and "single_image_dim: 28" in config
