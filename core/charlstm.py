@@ -490,9 +490,9 @@ class CharLSTMKind:
         return train, validation
 
     def _resume_model(self, key: str) -> CharLSTM:
-        from .store import ModelStore
+        from .jobs import get_manager
 
-        entry = ModelStore().get(key)
+        entry = get_manager().store.get(key)  # the app's store, in memory too if the disk is read-only
         if entry is None:
             raise BadInput("The model to continue from is no longer in the model store.")
         if entry.path is None:

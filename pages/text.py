@@ -137,6 +137,14 @@ if info["chars"] * (1 - config["validation_split"]) < config["window"] + 1 \
                icon=":material/warning:")
 
 job = manager().find("charlstm", config)
+# "Train more" continues a trained model; follow this session's chain of continuations.
+continued = state.setdefault("text-continued", {})
+while job is not None and job.status == DONE and job.key in continued:
+    later = manager().find("charlstm", continued[job.key])
+    if later is None:
+        break
+    job = later
+    config = later.config
 label = "Train again" if job is not None and job.status in (FAILED, CANCELLED) else "Train"
 if job is None or job.status in (FAILED, CANCELLED):
     if st.button(label, type="primary", icon=":material/model_training:", key="text-train"):
@@ -191,6 +199,17 @@ elif job.status in (FAILED, CANCELLED):
     st.error(job.error or "Training did not finish.", icon=":material/error:")
 if job.status == DONE and job.progress.history:
     st.plotly_chart(curve(job.progress.history), key="text-curve-final")
+if job.status == DONE:
+    if st.button(f"Train {config['steps']} more steps", icon=":material/replay:", key="text-more",
+                 help="Continue from this model's weights (a fresh Adam state) on the same text; "
+                      "the result is stored as a new model."):
+        more = {**config, "resume": job.key}
+        try:
+            manager().request("charlstm", more)
+            continued[job.key] = more
+            st.rerun()
+        except PlaygroundError as error:
+            st.error(str(error), icon=":material/error:")
 
 
 @st.fragment(run_every=2.0 if not job.finished else None)

@@ -123,3 +123,21 @@ def test_config_validation():
             KIND.normalize(bad)
     streamed = KIND.normalize({**charlstm.PRESETS["As streamed"]})
     assert (streamed["window"], streamed["stride"], streamed["units"], streamed["batch_size"]) == (50, 2, 1024, 512)
+
+
+def test_continue_training_starts_from_the_saved_weights():
+    from core.corpus import register_text
+    from core.jobs import get_manager
+
+    text = "abc abd abe abf. " * 80
+    config = KIND.normalize({"corpus": register_text(text), "window": 12, "stride": 3, "batch_size": 16,
+                             "units": 32, "steps": 40, "evaluations": 2, "learning_rate": 0.02})
+    manager = get_manager()
+    first = manager.request("charlstm", config)
+    assert first.wait(240) and first.status == DONE, first.error
+    more = manager.request("charlstm", {**config, "resume": first.key})
+    assert more.key != first.key and "continued" in more.title
+    assert more.wait(240) and more.status == DONE, more.error
+    # It picks up where the first run ended, not from scratch.
+    assert more.progress.history[0]["val_loss"] < first.progress.history[0]["val_loss"]
+    assert more.model().vocab == first.model().vocab

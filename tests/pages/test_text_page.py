@@ -59,3 +59,9 @@ def test_pasted_text_trains_generates_and_shows_inside():
     texts = [c.value for c in at.code]
     assert any(t.startswith("the quick") and len(t) == len("the quick") + 40 for t in texts)
     assert at.number_input(key="text-unit") is not None
+    at.button(key="text-more").click().run()
+    continued = [j for j in get_manager().jobs() if "continued" in j.title]
+    assert continued and continued[0].wait(120) and continued[0].status == "done", continued[0].error
+    at.run()
+    assert not at.exception, at.exception
+    assert any("continued" in c.value for c in at.caption)
