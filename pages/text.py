@@ -324,14 +324,17 @@ if len(samples) > 1:
     which = st.radio("Sample", range(len(samples)), format_func=lambda i: f"Sample {i + 1}",
                      horizontal=True, key="text-inside-sample")
 sample = samples[which]
-shown = min(len(sample.top), 120)
+shown = min(len(sample.top), 60)  # more columns than this are unreadable
 if shown:
-    st.markdown("**Top-5 candidates for each generated character** (hover for the probabilities; "
+    st.markdown(f"**Top-5 candidates for the first {shown} generated characters** (hover for the probabilities; "
                 "the distribution it was drawn from, after temperature and top-k)")
     candidates = [row + [("", 0.0)] * (5 - len(row)) for row in sample.top[:shown]]
     z = np.array([[p for _, p in row] for row in candidates]).T
-    labels = np.array([[repr(ch)[1:-1] for ch, _ in row] for row in candidates]).T
-    chosen = [repr(ch)[1:-1] for ch in sample.generated[:shown]]
+    def visible(ch: str) -> str:
+        return "␠" if ch == " " else repr(ch)[1:-1]
+
+    labels = np.array([[visible(ch) for ch, _ in row] for row in candidates]).T
+    chosen = [visible(ch) for ch in sample.generated[:shown]]
     figure = go.Figure(go.Heatmap(
         z=z, text=labels, texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1,
         x=list(range(shown)), y=[f"#{rank}" for rank in range(1, 6)],

@@ -49,3 +49,6 @@ def test_quick_train_then_generate_from_a_seed(page):
     assert text.startswith(SEED), text
     assert len(text) > len(SEED) + 50
     screenshot(page, "text-generated")
+    page.get_by_text("The text coloured by one hidden unit").scroll_into_view_if_needed()
+    page.locator('[data-testid="stPlotlyChart"]').last.wait_for()
+    screenshot(page, "text-look-inside")
