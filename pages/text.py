@@ -165,9 +165,8 @@ st.caption(f"**{job.title}**")
 def training_panel() -> None:
     """Progress while training; on finishing, one full rerun that shows the sampler.
 
-    Only drawn while the job is unfinished: with pages.common.job_panel (or this fragment) still
-    on the page after the job ended, Streamlit's end-of-run clean-up (keras clear_session ->
-    gc.collect) hung for good, under AppTest and in Chromium alike.
+    Drawn only while the job is unfinished, so the rerun happens once: a stored model comes back
+    as a new Job object on every rerun, and a panel that reruns "when done" would loop forever.
     """
     p = job.progress
     if p.status in (DONE, FAILED, CANCELLED):

@@ -3,20 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
-
-
-@pytest.fixture(autouse=True)
-def no_navigation_rerun(monkeypatch):
-    """AppTest resets Streamlit's pages-folder flag on every run, so the page's one-off
-    navigation rerun would happen on every run and swallow button clicks."""
-    import pages.common
-
-    monkeypatch.setattr(pages.common, "use_app_navigation", lambda: None)
 
 
 def open_text_page() -> AppTest:
