@@ -41,7 +41,6 @@ def sampling(quick: bool) -> list[Result]:
     vocab, _ = _vocab_and_ids()
     model = CharLSTM(vocab, UNITS, 1, seed=0)
     length = 500 if quick else 2000
-    Sampler(model, "ROMEO:", 20, rng_seed=0).sample  # noqa: B018
     for _ in Sampler(model, "ROMEO:", 20, rng_seed=0).stream():  # warm-up: trace the step
         pass
     sampler = Sampler(model, "ROMEO:", length, rng_seed=0)
