@@ -167,7 +167,8 @@ class DigitsKind:
             batch_size=config["batch_size"],
             epochs=config["epochs"],
             validation_data=(x_val, y_val),
-            callbacks=[keras_progress(reporter, steps, config["epochs"])],
+            callbacks=[keras_progress(reporter, steps, config["epochs"], sample=(x_fit[:256], y_fit[:256]),
+                                      config=config, kind="digits", title=self.title(config))],
             verbose=0,
         )
         reporter.check()

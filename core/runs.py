@@ -53,6 +53,34 @@ class RunLogger:
         with self._writer(split).as_default():
             tf.summary.text(name, value, step=int(step))
 
+    def model_summary(self, model) -> None:
+        """Layers, output shapes, parameter counts and connections, for the Runs page's summary
+        and graph; plus the hyperparameters in TensorBoard's HParams tab."""
+        layers = []
+        for layer in model.layers:
+            inbound = []
+            for node in getattr(layer, "_inbound_nodes", []):
+                for tensor in getattr(node, "input_tensors", []) or []:
+                    history = getattr(tensor, "_keras_history", None)
+                    if history is not None:
+                        inbound.append(history[0].name)
+            try:
+                shape = str(tuple(layer.output.shape))
+            except (AttributeError, ValueError):
+                shape = "?"
+            layers.append({"name": layer.name, "type": type(layer).__name__, "output_shape": shape,
+                           "params": int(layer.count_params()), "inbound": inbound})
+        (self.run_dir / "model.json").write_text(json.dumps({"name": model.name, "layers": layers}, indent=2))
+        meta = json.loads((self.run_dir / "run.json").read_text())
+        try:
+            from tensorboard.plugins.hparams import api as hp
+
+            hparams = {k: v for k, v in meta.get("config", {}).items() if isinstance(v, (bool, int, float, str))}
+            with self._writer("train").as_default():
+                hp.hparams(hparams)
+        except Exception:  # the HParams tab is a nicety; scalars and histograms are what matter
+            pass
+
     def flush(self) -> None:
         for writer in self._writers.values():
             writer.flush()
@@ -61,3 +89,80 @@ class RunLogger:
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
+
+
+# ---- reading runs back ----------------------------------------------------------------------
+
+def list_runs(root: Path | None = None) -> list[dict]:
+    """Every run folder with its run.json, newest first."""
+    from .paths import runs_dir
+
+    root = Path(root or runs_dir())
+    runs = []
+    if not root.is_dir():
+        return runs
+    for folder in root.iterdir():
+        meta_path = folder / "run.json"
+        if not folder.is_dir() or not meta_path.exists():
+            continue
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError):
+            meta = {"kind": "?", "title": f"{folder.name} (unreadable run.json)", "config": {}}
+        runs.append({"name": folder.name, "path": folder, "modified": folder.stat().st_mtime, **meta})
+    return sorted(runs, key=lambda r: r["modified"], reverse=True)
+
+
+def _events(run_dir: Path):
+    import tensorflow as tf
+
+    for split_dir in sorted(p for p in Path(run_dir).iterdir() if p.is_dir()):
+        for path in sorted(split_dir.glob("events.out.tfevents.*")):
+            try:
+                for event in tf.compat.v1.train.summary_iterator(str(path)):
+                    yield split_dir.name, event
+            except Exception:  # a run killed mid-write leaves a truncated last record
+                continue
+
+
+def read_scalars(run_dir: Path | str) -> dict[str, list[tuple[int, float, float]]]:
+    """``{"split/tag": [(step, wall_time, value), ...]}`` from the event files."""
+    import tensorflow as tf
+
+    out: dict[str, list] = {}
+    for split, event in _events(Path(run_dir)):
+        for value in event.summary.value:
+            if value.metadata.plugin_data.plugin_name != "scalars":
+                continue
+            number = float(tf.make_ndarray(value.tensor))
+            out.setdefault(f"{split}/{value.tag}", []).append((event.step, event.wall_time, number))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def read_histograms(run_dir: Path | str) -> dict[str, list[tuple[int, np.ndarray]]]:
+    """``{tag: [(step, buckets), ...]}`` with buckets an (n, 3) array of left, right, count."""
+    import tensorflow as tf
+
+    out: dict[str, list] = {}
+    for split, event in _events(Path(run_dir)):
+        for value in event.summary.value:
+            if value.metadata.plugin_data.plugin_name != "histograms":
+                continue
+            out.setdefault(value.tag, []).append((event.step, tf.make_ndarray(value.tensor)))
+    return {k: sorted(v, key=lambda item: item[0]) for k, v in out.items()}
+
+
+def smooth(values: list[float], weight: float) -> list[float]:
+    """TensorBoard's smoothing: an exponential moving average, debiased at the start."""
+    out, last, steps = [], 0.0, 0
+    for value in values:
+        steps += 1
+        last = last * weight + (1 - weight) * value
+        out.append(last / (1 - weight ** steps) if weight < 1 else value)
+    return out
+
+
+def delete_run(run_dir: Path | str) -> None:
+    import shutil
+
+    shutil.rmtree(run_dir, ignore_errors=True)
