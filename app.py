@@ -9,6 +9,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages.runtime import keep_tensorflow_state
+
+keep_tensorflow_state()
+
 HERE = Path(__file__).resolve().parent
 IMAGES = HERE / "assets" / "images"
 

@@ -24,6 +24,9 @@ def use_app_navigation() -> None:
     """
     from streamlit.runtime.pages_manager import PagesManager
 
+    from pages.runtime import keep_tensorflow_state
+
+    keep_tensorflow_state()  # a page run on its own (AppTest) skips app.py
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         # Once per session: AppTest resets the flag before every run, and rerunning each time
