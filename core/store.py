@@ -44,12 +44,22 @@ def config_key(config: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
+_checked: dict[tuple, str] = {}  # (path, size, mtime) -> digest: every page rerun looks models up
+
+
 def _sha256(path: Path) -> str:
+    stat = path.stat()
+    identity = (str(path), stat.st_size, stat.st_mtime_ns)
+    if identity in _checked:
+        return _checked[identity]
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    if len(_checked) > 1000:
+        _checked.clear()
+    _checked[identity] = digest.hexdigest()
+    return _checked[identity]
 
 
 @dataclass
