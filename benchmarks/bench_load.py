@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import statistics
 import subprocess
@@ -112,8 +113,13 @@ async def text_session(browser, url, clock, latencies, errors):
         generate = page.get_by_role("button", name="Generate", exact=True)
         await generate.wait_for(timeout=180_000)
         await clock.ready()
-        samples = page.locator('[data-testid="stCode"]')
-        while time.time() < clock.deadline:
+        samples, seed = page.locator('[data-testid="stCode"]'), page.get_by_role("spinbutton", name="Random seed")
+        for rng_seed in itertools.count(1):
+            if time.time() >= clock.deadline:
+                break
+            await seed.fill(str(rng_seed))  # a new seed, so a new sample (the same seed repeats itself)
+            await seed.press("Enter")
+            await page.wait_for_timeout(300)
             before = await samples.all_inner_texts()
             started = time.perf_counter()
             await generate.click()

@@ -83,12 +83,12 @@ def sampling(quick: bool) -> list[Result]:
 def training(quick: bool) -> list[Result]:
     import keras
 
-    from core.charlstm import CharLSTM, _windows
+    from core.charlstm import CharLSTM, windows
 
     vocab, ids = _vocab_and_ids()
     starts = np.arange(0, len(ids) - WINDOW - 1, 3)
     rng = np.random.default_rng(0)
-    batches = [_windows(ids, rng.choice(starts, BATCH), WINDOW) for _ in range(8)]
+    batches = [windows(ids, rng.choice(starts, BATCH), WINDOW) for _ in range(8)]
     steps = 10 if quick else 40
 
     ours_model = CharLSTM(vocab, UNITS, 1, seed=0)

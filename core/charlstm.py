@@ -61,6 +61,44 @@ PRESETS: dict[str, dict] = {
 }
 
 
+# ---- the cell and its optimiser (shared with core.sequences) --------------------
+
+def lstm_cell(z, c):
+    """One LSTM step from the pre-activations z = x·W + h·U + b (blocks i, f, g, o)."""
+    import tensorflow as tf
+
+    i, f, g, o = tf.split(z, 4, axis=-1)
+    c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+    h = tf.sigmoid(o) * tf.tanh(c)
+    return h, c
+
+
+def adam_slots(variables: list) -> tuple:
+    """Adam's first and second moments for each variable, and the step count."""
+    import tensorflow as tf
+
+    return ([tf.Variable(tf.zeros_like(v)) for v in variables],
+            [tf.Variable(tf.zeros_like(v)) for v in variables],
+            tf.Variable(0.0))
+
+
+def clipped_adam_update(variables: list, grads: list, slots: tuple, learning_rate: float,
+                        clip_norm: float = CLIP_NORM):
+    """Clip the gradients' global norm, then one Adam step (inside a tf.function); returns the norm."""
+    import tensorflow as tf
+
+    first, second, count = slots
+    beta1, beta2, epsilon = 0.9, 0.999, 1e-7
+    grads, norm = tf.clip_by_global_norm([tf.convert_to_tensor(g) for g in grads], clip_norm)
+    count.assign_add(1.0)
+    rate = learning_rate * tf.sqrt(1.0 - beta2 ** count) / (1.0 - beta1 ** count)
+    for var, grad, m, v in zip(variables, grads, first, second):
+        m.assign(beta1 * m + (1.0 - beta1) * grad)
+        v.assign(beta2 * v + (1.0 - beta2) * tf.square(grad))
+        var.assign_sub(rate * m / (tf.sqrt(v) + epsilon))
+    return norm
+
+
 # ---- the model ---------------------------------------------------------------
 
 class CharLSTM:
@@ -132,12 +170,7 @@ class CharLSTM:
 
     # -- the cell, unrolled --
     def _cell(self, z, c):
-        import tensorflow as tf
-
-        i, f, g, o = tf.split(z, 4, axis=-1)
-        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-        h = tf.sigmoid(o) * tf.tanh(c)
-        return h, c
+        return lstm_cell(z, c)
 
     def unroll(self, ids, states=None):
         """Run a (batch, time) tensor of ids through all layers; time must be static.
@@ -199,26 +232,13 @@ class CharLSTM:
 
         variables = self.variables
         if self._optimizer_slots is None:
-            self._optimizer_slots = (
-                [tf.Variable(tf.zeros_like(v)) for v in variables],
-                [tf.Variable(tf.zeros_like(v)) for v in variables],
-                tf.Variable(0.0),
-            )
-        first, second, count = self._optimizer_slots
-        beta1, beta2, epsilon = 0.9, 0.999, 1e-7
+            self._optimizer_slots = adam_slots(variables)
 
         @tf.function
         def train_step(x, y):
             with tf.GradientTape() as tape:
                 loss = self._mean_loss(x, y)
-            grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
-            grads, norm = tf.clip_by_global_norm(grads, CLIP_NORM)
-            count.assign_add(1.0)
-            rate = learning_rate * tf.sqrt(1.0 - beta2 ** count) / (1.0 - beta1 ** count)
-            for var, grad, m, v in zip(variables, grads, first, second):
-                m.assign(beta1 * m + (1.0 - beta1) * grad)
-                v.assign(beta2 * v + (1.0 - beta2) * tf.square(grad))
-                var.assign_sub(rate * m / (tf.sqrt(v) + epsilon))
+            norm = clipped_adam_update(variables, tape.gradient(loss, variables), self._optimizer_slots, learning_rate)
             return loss, norm
 
         return train_step
@@ -428,7 +448,8 @@ def text_to_ids(text: str, vocab: list[str] | None = None) -> tuple[list[str], n
     return vocab, np.searchsorted(vocab_codes, codes).astype(np.int32)
 
 
-def _windows(ids: np.ndarray, starts: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+def windows(ids: np.ndarray, starts: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs ids[s:s+window] and next-step targets ids[s+1:s+window+1] for each start s."""
     offsets = starts[:, None] + np.arange(window)[None, :]
     return ids[offsets], ids[offsets + 1]
 
@@ -516,7 +537,7 @@ class CharLSTMKind:
         train_ids, val_ids = self._split(config, ids)
         starts = np.arange(0, len(train_ids) - window, config["stride"])
         val_starts = np.arange(0, len(val_ids) - window, window)[:256]  # up to 12,800 characters
-        val_x, val_y = _windows(val_ids, val_starts, window)
+        val_x, val_y = windows(val_ids, val_starts, window)
         rng = np.random.default_rng(config["seed"])
         steps = config["steps"]
         eval_every = max(1, steps // config["evaluations"])
@@ -530,7 +551,7 @@ class CharLSTMKind:
         try:
             for step in range(1, steps + 1):
                 reporter.check()
-                x, y = _windows(train_ids, rng.choice(starts, size=batch), window)
+                x, y = windows(train_ids, rng.choice(starts, size=batch), window)
                 loss = model.train_step(x, y, config["learning_rate"])
                 losses.append(loss)
                 if step == 1:

@@ -31,6 +31,7 @@ from .store import Entry, ModelStore, config_key
 KINDS: dict[str, str] = {
     "digits": "core.digits:KIND",
     "charlstm": "core.charlstm:KIND",
+    "sequence": "core.sequences:KIND",
 }
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"

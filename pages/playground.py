@@ -198,10 +198,9 @@ with out_col:
     st.markdown("**Output**")
     loss_slot = st.empty()
     map_slot = st.empty()
-    toggles = st.columns(2)
-    show_test = toggles[0].toggle("Show test data", value=state.show_test, key="pg-show-test")
-    discretize = toggles[1].toggle("Discretize output", value=state.discretize, key="pg-discretize",
-                                   disabled=state.problem == "regression")
+    show_test = st.toggle("Show test data", value=state.show_test, key="pg-show-test")
+    discretize = st.toggle("Discretize output", value=state.discretize, key="pg-discretize",
+                           disabled=state.problem == "regression")
     if (show_test, discretize) != (state.show_test, state.discretize):
         state.show_test, state.discretize = show_test, discretize
         st.query_params.from_dict(state.to_query())

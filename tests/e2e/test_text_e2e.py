@@ -52,3 +52,18 @@ def test_quick_train_then_generate_from_a_seed(page):
     page.get_by_text("The text coloured by one hidden unit").scroll_into_view_if_needed()
     page.locator('[data-testid="stPlotlyChart"]').last.wait_for()
     screenshot(page, "text-look-inside")
+
+
+def test_sequences_tab_learns_a_wave_and_plots_the_forecast(page):
+    open_page(page, "text", wait_for_text="Text to learn from")
+    page.get_by_role("tab", name="Sequences").click()
+    page.get_by_text("Noise", exact=True).first.wait_for()
+    wait_until_idle(page)
+    assert page.get_by_text("Text to learn from").count() == 0  # only the open tab runs
+    set_number(page, "Training steps", 150)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Forecast error (MSE)").wait_for(timeout=120_000)
+    wait_until_idle(page)
+    traces = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => (p.data || []).map(t => t.name))")
+    assert "forecast (running alone)" in traces and "held out (truth)" in traces, traces
+    screenshot(page, "text-sequences")
