@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from .data import TEXT_CORPORA, load_corpus
+from .data import TEXT_CORPORA, load_corpus, network_available
 from .data import text_fingerprint as fingerprint  # noqa: F401  (re-exported)
-from .errors import BadInput, UnknownDataset
+from .errors import BadInput, DatasetUnavailable, UnknownDataset
 from .paths import cache_dir
 
 #: The largest text we accept (UTF-8 bytes); Tiny Shakespeare is about 1.1 MB.
@@ -108,3 +108,47 @@ def describe(text: str, sample_chars: int = 400) -> dict:
         "lines": text.count("\n") + 1,
         "sample": text[:sample_chars],
     }
+
+
+#: Text sets from tensorflow-datasets (downloaded once when online): name -> (title, text feature).
+TFDS_TEXT = {
+    "imdb_reviews": ("IMDB movie reviews", "text"),
+    "ag_news_subset": ("AG News articles", "description"),
+    "yelp_polarity_reviews": ("Yelp reviews", "text"),
+}
+TFDS_MAX_CHARS = 2_000_000  # enough for the LSTM, and a quick download-to-training path
+
+
+def tfds_text_problem(name: str) -> str | None:
+    """Why a tensorflow-datasets text set cannot be fetched now, or None (no TensorFlow import)."""
+    if name not in TFDS_TEXT:
+        return f"Unknown text dataset '{name}'. Known: {', '.join(sorted(TFDS_TEXT))}."
+    downloaded = (cache_dir() / "tensorflow_datasets" / name).is_dir()
+    if downloaded or network_available():
+        return None
+    return (f"{TFDS_TEXT[name][0]} has to be downloaded once from tensorflow-datasets, and this machine "
+            "is offline. Tiny Shakespeare and the Python documentation work without a network.")
+
+
+def fetch_tfds_text(name: str, max_chars: int = TFDS_MAX_CHARS) -> str:
+    """Download (once) a tensorflow-datasets text set and keep its first ``max_chars`` characters
+    as a user corpus; returns the corpus name. Offline or failing: DatasetUnavailable, saying why."""
+    problem = tfds_text_problem(name)
+    if problem:
+        raise DatasetUnavailable(problem)
+    title, feature = TFDS_TEXT[name]
+    try:
+        import tensorflow_datasets as tfds
+
+        dataset = tfds.load(name, split="train", data_dir=str(cache_dir() / "tensorflow_datasets"))
+        pieces, total = [], 0
+        for example in tfds.as_numpy(dataset):
+            piece = example[feature].decode("utf-8", errors="replace").replace("<br />", "\n")
+            pieces.append(piece)
+            total += len(piece) + 1
+            if total >= max_chars:
+                break
+    except Exception as error:  # network and dataset errors come in many types
+        raise DatasetUnavailable(f"Could not fetch {title}: {error}. Tiny Shakespeare and the Python "
+                                 "documentation work without a network.") from error
+    return register_text("\n".join(pieces)[:max_chars])

@@ -59,7 +59,8 @@ if sequences_tab.open:  # only the open tab runs: the other may have stopped the
 with characters_tab:
     # ---- 1. corpus ------------------------------------------------------------------
     st.subheader("1 · Text to learn from")
-    SOURCES = {**corpora.builtin_corpora(), "paste": "Paste text", "upload": "Upload a UTF-8 .txt file"}
+    SOURCES = {**corpora.builtin_corpora(), "paste": "Paste text", "upload": "Upload a UTF-8 .txt file",
+               "tfds": "tensorflow-datasets (download)"}
     source = st.radio("Corpus", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="text-source")
 
     corpus_name: str | None = None
@@ -75,6 +76,20 @@ with characters_tab:
             upload = st.file_uploader("A plain-text file (UTF-8, up to 20 MB)", type=["txt"], key="text-upload")
             if upload is not None:
                 corpus_name = corpora.register_text(corpora.decode_upload(upload.getvalue()))
+        elif source == "tfds":
+            fetched = state.setdefault("text-tfds-fetched", {})
+            choice = st.selectbox("Text set", list(corpora.TFDS_TEXT), key="text-tfds",
+                                  format_func=lambda name: corpora.TFDS_TEXT[name][0],
+                                  help=f"Downloaded once into the app's cache; the first "
+                                       f"{corpora.TFDS_MAX_CHARS:,} characters are used.")
+            problem = corpora.tfds_text_problem(choice)
+            if problem:
+                st.warning(problem, icon=":material/cloud_off:")
+            elif choice in fetched:
+                corpus_name = fetched[choice]
+            elif st.button("Fetch it", icon=":material/download:", key="text-tfds-fetch"):
+                with st.spinner(f"Fetching {corpora.TFDS_TEXT[choice][0]} (the first time downloads it)…"):
+                    corpus_name = fetched[choice] = corpora.fetch_tfds_text(choice)
         else:
             corpus_name = source
     except PlaygroundError as error:
@@ -83,6 +98,8 @@ with characters_tab:
     if corpus_name is None:
         if source in ("paste", "upload"):
             st.info("Give the model some text to read.", icon=":material/info:")
+        elif source == "tfds":
+            st.info("Fetch a text set, or pick a bundled corpus: they work offline.", icon=":material/info:")
         st.stop()
 
     try:

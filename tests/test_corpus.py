@@ -48,3 +48,17 @@ def test_bad_texts_say_why(monkeypatch):
         corpus.check_text("x" * 2000)
     with pytest.raises(BadInput, match="limit"):
         corpus.decode_upload(b"x" * 2000)
+
+
+def test_tensorflow_datasets_text_offline_says_so_and_loses_nothing(tmp_path, monkeypatch):
+    import core.corpus as corpus
+    from core.errors import DatasetUnavailable
+
+    monkeypatch.setenv("DLP_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(corpus, "network_available", lambda *a, **k: False)
+    problem = corpus.tfds_text_problem("imdb_reviews")
+    assert problem and "offline" in problem and "Tiny Shakespeare" in problem
+    with pytest.raises(DatasetUnavailable, match="offline"):
+        corpus.fetch_tfds_text("imdb_reviews")
+    assert "Unknown" in corpus.tfds_text_problem("no_such_set")
+    assert corpus.load_text("tinyshakespeare").startswith("First Citizen")  # the bundle still works

@@ -55,3 +55,14 @@ def test_pasted_text_trains_generates_and_shows_inside():
     at.run()
     assert not at.exception, at.exception
     assert any("continued" in c.value for c in at.caption)
+
+
+def test_tensorflow_datasets_choice_offline_gets_a_plain_message(monkeypatch):
+    import core.corpus
+
+    monkeypatch.setattr(core.corpus, "network_available", lambda *a, **k: False)
+    at = open_text_page()
+    at.radio(key="text-source").set_value("tfds").run()
+    assert not at.exception, at.exception
+    assert any("offline" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert not any(b.label == "Fetch it" for b in at.button)
