@@ -219,20 +219,69 @@ def _run_tsne(projection: Projection, features: np.ndarray) -> None:
         projection.done, projection.finished = True, time.time()
 
 
+class _Cancelled(Exception):
+    pass
+
+
+class _FrameSink:
+    """A file for tqdm: each progress line UMAP's optimiser writes publishes the current layout.
+
+    UMAP has no callback, but its epoch loop reports through tqdm, and the layout
+    array it updates in place is ours, so every report is a moment to copy it.
+    """
+
+    def __init__(self, projection: Projection, layout: np.ndarray) -> None:
+        self.projection, self.layout = projection, layout
+
+    def write(self, text: str) -> None:
+        if self.projection._cancel.is_set():
+            raise _Cancelled()
+        done = text.strip().split("/")[0]
+        if done.isdigit() and 0 < int(done) < self.projection.total:
+            self.projection._publish(int(done), self.layout)
+
+    def flush(self) -> None:
+        pass
+
+
 def _run_umap(projection: Projection, features: np.ndarray) -> None:
+    """UMAP's own graph and spectral start, then its own optimiser, publishing layouts as it goes."""
     p = projection.params
     try:
         import umap
+        from umap.layouts import optimize_layout_euclidean
+        from umap.umap_ import find_ab_params, make_epochs_per_sample
 
         neighbours = int(min(max(2, int(p.get("neighbors", 15))), len(features) - 1))
         epochs = int(p.get("epochs", 200))
+        min_dist = float(p.get("min_dist", 0.1))
+        seed = int(p.get("seed", 0))
         projection.total = epochs
-        reducer = umap.UMAP(n_components=projection.dims, n_neighbors=neighbours,
-                            min_dist=float(p.get("min_dist", 0.1)), n_epochs=epochs,
-                            random_state=int(p.get("seed", 0)), n_jobs=1)
-        layout = reducer.fit_transform(features)
+        # n_epochs=0: UMAP builds the fuzzy neighbour graph and the (scaled) spectral layout, no more.
+        reducer = umap.UMAP(n_components=projection.dims, n_neighbors=neighbours, min_dist=min_dist,
+                            n_epochs=0, random_state=seed, n_jobs=1)
+        reducer.fit(features)
+        layout = np.ascontiguousarray(reducer.embedding_, dtype=np.float32)
+        projection._publish(0, layout)
+        # What umap.umap_.simplicial_set_embedding does before optimising, for `epochs` epochs.
+        graph = reducer.graph_.tocoo(copy=True)
+        graph.sum_duplicates()
+        graph.data[graph.data < graph.data.max() / float(epochs)] = 0.0
+        graph.eliminate_zeros()
+        a, b = find_ab_params(1.0, min_dist)
+        rng_state = np.random.RandomState(seed).randint(np.iinfo(np.int32).min, np.iinfo(np.int32).max,
+                                                        3).astype(np.int64)
+        optimize_layout_euclidean(
+            layout, layout, graph.row, graph.col, epochs, graph.shape[1],
+            make_epochs_per_sample(graph.data, epochs), a, b, rng_state, 1.0, 1.0, 5,
+            parallel=False, verbose=False, move_other=True,
+            tqdm_kwds={"disable": False, "file": _FrameSink(projection, layout), "mininterval": 0.2,
+                       "bar_format": "{n_fmt}/{total_fmt}", "ascii": True})
+        reducer.embedding_, reducer.n_epochs = layout, epochs  # what transform() reads to place new points
         projection.model = reducer
         projection._publish(epochs, layout)
+    except _Cancelled:
+        projection.error = "UMAP was stopped."
     except Exception as error:
         projection.error = f"UMAP failed: {type(error).__name__}: {error}"
     finally:

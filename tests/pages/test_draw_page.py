@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -50,19 +49,6 @@ def canvas(monkeypatch):
     module.st_canvas = fake
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
     return fake
-
-
-@pytest.fixture
-def fresh_manager(monkeypatch):
-    st.cache_resource.clear()  # pages.common.manager() must see this test's store
-    # AppTest resets Streamlit's "pages/ folder" flag before every run, so the page's
-    # use_app_navigation() would rerun every run and swallow each button click.
-    # A real server flips it once (the e2e test covers that path).
-    import pages.common
-
-    monkeypatch.setattr(pages.common, "use_app_navigation", lambda: None)
-    yield
-    st.cache_resource.clear()
 
 
 def drawn(digit: np.ndarray, box=(60, 60, 220, 220)) -> np.ndarray:

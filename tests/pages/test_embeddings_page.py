@@ -1,0 +1,118 @@
+"""The Embeddings page under AppTest: every kind of source, the offer to train, filtering and isolating."""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+
+from streamlit.testing.v1 import AppTest
+
+import core.jobs
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def open_embeddings(at: AppTest | None = None) -> AppTest:
+    at = at or AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/embeddings.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def choose_source(at: AppTest, value: str) -> None:
+    # AppTest cannot apply the page's format_func, so the choice goes through session state.
+    at.session_state["emb-source"] = value
+    at.run()
+    assert not at.exception, at.exception
+
+
+def run(at: AppTest) -> None:
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert not at.exception, at.exception
+
+
+def plotted(at: AppTest, key: str = "emb-plot") -> dict:
+    """name -> number of points of each group of the map (not the ring around the chosen point)."""
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id)
+    figure = json.loads(chart.proto.spec)
+    return {t["name"]: count(t["x"]) for t in figure["data"] if not t["name"].startswith("chosen")}
+
+
+def count(values) -> int:
+    """Plotly sends NumPy arrays as typed binary ("bdata"), lists as lists."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).size
+    return len(values)
+
+
+def test_raw_pixels_pca_filter_and_isolate(fresh_manager):
+    at = open_embeddings()
+    at.number_input(key="emb-n").set_value(600).run()
+    run(at)
+    traces = plotted(at)
+    assert sorted(traces) == [str(d) for d in range(10)] and sum(traces.values()) == 600
+    at.multiselect(key="emb-filter-raw-10").set_value(["1", "7"]).run()
+    traces = plotted(at)
+    assert sorted(traces) == ["1", "7"] and 0 < sum(traces.values()) < 600
+    at.multiselect(key="emb-filter-raw-10").set_value([str(d) for d in range(10)]).run()
+    at.slider(key="emb-k").set_value(5).run()
+    at.toggle(key="emb-isolate").set_value(True).run()
+    assert sum(plotted(at).values()) == 6  # the chosen point and its five neighbours
+    assert not at.exception
+
+
+def test_untrained_network_is_offered_for_training(fresh_manager):
+    at = open_embeddings()
+    options = at.selectbox(key="emb-source").options
+    assert "2019 dense net — not trained yet" in options and "Characters of the text LSTM — not trained yet" in options
+    choose_source(at, "train-digits:dense2019")
+    assert any("not trained yet" in i.value for i in at.info)
+    button = next(b for b in at.button if b.label.startswith("Train 2019 dense net"))
+    button.click().run()
+    manager = core.jobs.get_manager()
+    job = manager.find("digits", {"arch": "dense2019"})
+    assert job is not None and job.status in ("queued", "running")
+    job.cancel()
+    job.wait(60)
+
+
+def test_character_embeddings_of_a_trained_lstm(fresh_manager):
+    manager = core.jobs.get_manager()
+    job = manager.request("charlstm", {"corpus": "tinyshakespeare", "steps": 5, "units": 32, "batch_size": 8,
+                                       "window": 20})
+    assert job.wait(300) and job.status == "done", job.error
+    at = open_embeddings()
+    options = at.selectbox(key="emb-source").options
+    assert "Characters: " + job.title in options and "Characters of the text LSTM — not trained yet" not in options
+    choose_source(at, f"chars:{job.key}")
+    run(at)
+    traces = plotted(at)
+    vocab = len(manager.load("charlstm", job.config).vocab)
+    assert sum(traces.values()) == vocab
+    assert "lower-case letter" in traces and "capital letter" in traces
+    assert at.dataframe, "neighbours of a character are listed in a table"
+    at.segmented_control(key="emb-method").set_value("t-SNE").run()
+    run(at)
+    projection_done = False
+    for _ in range(120):
+        at.run()
+        if any("t-SNE finished" in p.proto.text for p in at.get("progress")):
+            projection_done = True
+            break
+    assert projection_done and not at.exception
+    assert sum(plotted(at).values()) == vocab
+
+
+def test_playground_last_hidden_layer(fresh_manager):
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/playground.py").run()
+    assert not at.exception, at.exception
+    open_embeddings(at)
+    choose_source(at, "playground")
+    run(at)
+    # The default network is 4-2: its last hidden layer has two numbers, so 3-D PCA says so.
+    assert any("only 2 numbers" in i.value for i in at.info)
+    traces = plotted(at)
+    assert set(traces) == {"class −1 (orange)", "class +1 (blue)"} and sum(traces.values()) == 500

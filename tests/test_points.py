@@ -1,0 +1,50 @@
+"""Point sets for the Embeddings page: digits, an LSTM's characters, the playground's hidden layer."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.charlstm import CharLSTM
+from core.errors import BadInput
+from core.playground import PlaygroundNet, PlaygroundState, make_dataset
+from core.points import CHARACTER_CLASSES, character_points, digit_points, playground_points
+
+
+def test_digit_points_cover_test_images_first_then_training_images():
+    points = digit_points(10_005)
+    assert points.features.shape == (10_005, 784) and points.images.shape == (10_005, 28, 28)
+    assert points.features.max() <= 1.0 and points.predicted is None
+    assert points.hover()[3].startswith("#3 · ")
+    with pytest.raises(BadInput):
+        digit_points(80_000)
+
+
+def test_character_points_are_the_input_weight_rows():
+    vocab = list("\n !,.ABab01")
+    model = CharLSTM(vocab, units=32)
+    points = character_points(model)
+    kernel = model.weights["kernel_0"].numpy()
+    assert points.features.shape == (len(vocab), 4 * 32)
+    assert np.allclose(points.features, kernel)
+    by_name = dict(zip(points.names, (CHARACTER_CLASSES[i] for i in points.labels)))
+    assert by_name["a"] == "lower-case letter" and by_name["A"] == "capital letter"
+    assert by_name["0"] == "digit" and by_name["!"] == "punctuation"
+    assert by_name["space"] == by_name["\\n"] == "space or line break"
+    assert [m["name"] for m in points.metadata()] == points.names
+
+
+def test_playground_points_are_the_last_hidden_layer_of_every_data_point():
+    state = PlaygroundState(hidden=[5, 3])
+    net, data = PlaygroundNet(state), make_dataset(state)
+    points = playground_points(net, data)
+    assert points.features.shape == (len(data.points), 3)
+    assert set(np.unique(points.labels)) == {0, 1} and points.predicted is not None
+    assert points.names[0].startswith("train (") and points.names[-1].startswith("test (")
+
+
+def test_a_playground_net_without_hidden_layers_or_no_net_is_explained():
+    state = PlaygroundState(hidden=[])
+    with pytest.raises(BadInput, match="no hidden layer"):
+        playground_points(PlaygroundNet(state), make_dataset(state))
+    with pytest.raises(BadInput, match="open the Playground page"):
+        playground_points(None, None)
