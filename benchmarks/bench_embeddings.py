@@ -38,15 +38,22 @@ def run(quick: bool = False) -> list[Result]:
     mnist = load_mnist()
     raw = np.concatenate([mnist.x_test, mnist.x_train]).reshape(70_000, -1).astype(np.float32) / 255
     results = []
-    started = time.perf_counter()
-    pca(raw, 10)
-    pca_seconds = time.perf_counter() - started
     from sklearn.decomposition import PCA
 
-    started = time.perf_counter()
-    PCA(n_components=10).fit_transform(raw)
-    results.append(Result("PCA of 70,000 points (10 components)", pca_seconds, time.perf_counter() - started,
-                          "s", "≤ 3 s", pca_seconds <= 3, note="reference: scikit-learn PCA, default solver"))
+    def best_of_two(function) -> float:
+        times = []
+        for _ in range(2):
+            started = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    PCA(n_components=10).fit_transform(raw[:2000])  # imports and BLAS threads warm for both sides
+    pca_seconds = best_of_two(lambda: pca(raw, 10))
+    reference_seconds = best_of_two(lambda: PCA(n_components=10).fit_transform(raw))
+    results.append(Result("PCA of 70,000 points (10 components)", pca_seconds, reference_seconds,
+                          "s", "≤ 3 s", pca_seconds <= 3,
+                          note="reference: scikit-learn PCA, default solver; best of two runs each"))
 
     ours(pca(raw[:1000], 50).coordinates, 2, 50)  # warm numba's compiled code once, as a running app has
     cases = [(3, 1000 if quick else 5000), (2, 2000 if quick else 10_000)]

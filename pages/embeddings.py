@@ -342,8 +342,10 @@ with right:
                          if key == "umap" else "")
                     st.progress(0.0, text=text)
                 else:
-                    st.progress(min(1.0, projection.iteration / max(1, projection.total)),
-                                text=f"{method} optimising: iteration {projection.iteration} of {projection.total}")
+                    text = f"{method} optimising: iteration {projection.iteration} of {projection.total}" \
+                        if projection.stage == "optimising" else \
+                        f"{method}: finding each point's neighbours; the map shows the starting layout…"
+                    st.progress(min(1.0, projection.iteration / max(1, projection.total)), text=text)
                     st.plotly_chart(scatter(projection.frame, f"{method} of {len(features):,} vectors", None),
                                     key="emb-plot-live")
                 if projection.done:
