@@ -24,7 +24,7 @@ ORANGE, WHITE, BLUE = (245, 147, 34), (232, 234, 235), (8, 119, 189)
 CLASS_COLOURS = ["#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 GRID = 50
 FRAME_SECONDS = 0.1  # the browser's round trip adds to this; aim for five or more pictures a second
-TRAIN_BUDGET_SECONDS = 0.1  # training time per picture; the rest is drawing
+TRAIN_BUDGET_SECONDS = 0.06  # training time per picture; the rest is drawing and the round trip
 MIN_EPOCHS_PER_FRAME = 10  # each call into TensorFlow has a fixed cost; never pay it for one epoch
 MAX_EPOCHS_PER_FRAME = 60  # fast enough to converge in seconds, slow enough to watch
 
@@ -209,15 +209,20 @@ with out_col:
 # ---- drawing helpers ----------------------------------------------------------------------------
 
 
-def colour_image(values: np.ndarray, size: int = GRID, discrete: bool = False) -> np.ndarray:
-    """Values in [-1, 1] on the grid → the playground's orange-white-blue picture."""
-    v = np.clip(values.reshape(size, size), -1, 1)
+def colours_for(values: np.ndarray, discrete: bool = False) -> np.ndarray:
+    """Values in [-1, 1] → the playground's orange-white-blue colours (one RGB triple each)."""
+    v = np.clip(values, -1, 1)
     if discrete:
         v = np.sign(v)
     t = ((v + 1) / 2)[..., None]
     low = np.array(ORANGE) + (np.array(WHITE) - np.array(ORANGE)) * np.clip(t * 2, 0, 1)
     high = np.array(WHITE) + (np.array(BLUE) - np.array(WHITE)) * np.clip(t * 2 - 1, 0, 1)
     return np.where(t < 0.5, low, high).astype(np.uint8)
+
+
+def colour_image(values: np.ndarray, size: int = GRID, discrete: bool = False) -> np.ndarray:
+    """Values on the grid → a size×size picture."""
+    return colours_for(values.reshape(size, size), discrete)
 
 
 def class_image(probabilities: np.ndarray, size: int = GRID) -> np.ndarray:
@@ -230,7 +235,7 @@ def class_image(probabilities: np.ndarray, size: int = GRID) -> np.ndarray:
 
 def png_uri(rgb: np.ndarray) -> str:
     buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG")
+    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)  # tiny pictures: speed over size
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -300,8 +305,7 @@ def output_map(net: PlaygroundNet, final: np.ndarray) -> go.Figure:
         if state.multiclass:
             colours = [CLASS_COLOURS[int(c) % 8] for c in labels]
         else:
-            colours = [f"rgb{colour_image(np.array([v]), 1)[0, 0].tolist()}".replace("[", "(").replace("]", ")")
-                       for v in labels]
+            colours = [f"rgb({r}, {g}, {b})" for r, g, b in colours_for(np.asarray(labels, float)).tolist()]
         figure.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name,
                                     marker=dict(color=colours, size=6, line=dict(color=outline, width=1)),
                                     hovertemplate="(%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>"))
@@ -337,13 +341,52 @@ def output_picture(final: np.ndarray, size: int = 340) -> Image.Image:
     if state.show_test:
         sets.append((data.x_test, data.y_test, (0, 0, 0)))
     for xy, labels, outline in sets:
-        for px, py, label in zip(*to_pixels(xy), labels):
-            if state.multiclass:
-                fill = CLASS_COLOURS[int(label) % 8]
-            else:
-                fill = tuple(int(c) for c in colour_image(np.array([label]), 1)[0, 0])
+        if state.multiclass:
+            fills = [CLASS_COLOURS[int(label) % 8] for label in labels]
+        else:
+            fills = [tuple(rgb) for rgb in colours_for(np.asarray(labels, float)).tolist()]
+        for px, py, fill in zip(*to_pixels(xy), fills):
             draw.ellipse([px - 3.5, py - 3.5, px + 3.5, py + 3.5], fill=fill, outline=outline)
     return image
+
+
+def loss_curve_html(history: np.ndarray) -> str:
+    """Training and test loss against epochs as a small SVG picture.
+
+    A Plotly chart re-rendered five times a second cost the browser more than everything
+    else on the page; a picture of two polylines costs next to nothing.
+    """
+    width, height, left, bottom = 300, 140, 40, 20  # about its size on screen, so the text stays legible
+    epochs, curves = history[:, 0], {"training": (history[:, 1], "#555"), "test": (history[:, 2], "#0877bd")}
+    finite = history[:, 1:][np.isfinite(history[:, 1:])]
+    top = float(finite.max()) if finite.size else 1.0
+    top = top if top > 0 else 1.0
+    span = max(float(epochs[-1] - epochs[0]), 1.0)
+
+    def x_of(epoch):
+        return left + (epoch - epochs[0]) / span * (width - left - 8)
+
+    def y_of(loss):
+        return 8 + (1 - np.clip(loss, 0, top) / top) * (height - bottom - 8)
+
+    parts = [f'<line x1="{left}" y1="{height - bottom}" x2="{width - 8}" y2="{height - bottom}" stroke="#bbb"/>',
+             f'<line x1="{left}" y1="8" x2="{left}" y2="{height - bottom}" stroke="#bbb"/>',
+             f'<text x="{left - 4}" y="14" text-anchor="end">{top:.3g}</text>',
+             f'<text x="{left - 4}" y="{height - bottom}" text-anchor="end">0</text>',
+             f'<text x="{left}" y="{height - 6}">epoch {epochs[0]:,.0f}</text>',
+             f'<text x="{width - 8}" y="{height - 6}" text-anchor="end">{epochs[-1]:,.0f}</text>',
+             f'<text x="{left - 30}" y="{(height - bottom) / 2}" transform="rotate(-90 {left - 30} '
+             f'{(height - bottom) / 2})" text-anchor="middle">loss</text>']
+    for index, (name, (values, colour)) in enumerate(curves.items()):
+        ok = np.isfinite(values)
+        points = " ".join(f"{x_of(e):.1f},{y_of(v):.1f}" for e, v in zip(epochs[ok], values[ok]))
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        parts.append(f'<text x="{width - 8 - 60 * (1 - index)}" y="20" text-anchor="end" fill="{colour}">'
+                     f'— {name}</text>')
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+           f'font-family="sans-serif" font-size="11" fill="#444">{"".join(parts)}</svg>')
+    return (f'<img src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}" '
+            f'style="width:100%" alt="training and test loss by epoch">')
 
 
 def losses(net: PlaygroundNet) -> tuple[float, float]:
@@ -405,18 +448,7 @@ def live() -> None:
     else:
         map_slot.image(output_picture(outputs[-1]), caption="output: the network's prediction everywhere, "
                        "with the training points" + (" and test points (black outline)" if state.show_test else ""))
-    history = np.array(ss.pg_history[-400:])
-    curve = go.Figure()
-    curve.add_trace(go.Scatter(x=history[:, 0], y=history[:, 1], name="training", line=dict(color="#555")))
-    curve.add_trace(go.Scatter(x=history[:, 0], y=history[:, 2], name="test", line=dict(color="#0877bd")))
-    curve.update_layout(height=170, margin=dict(l=0, r=0, t=10, b=0), xaxis_title="epoch", yaxis_title="loss",
-                        legend=dict(orientation="h", y=1.15))
-    curve_slot.plotly_chart(curve, key="pg-curve", config={"displayModeBar": False})
-    if state.hidden:
-        ss["playground_embedding"] = {
-            "points": data.points, "labels": data.labels, "layer": f"hidden layer {len(state.hidden)}",
-            "activations": net.layer_outputs(featurize(data.points, state.features))[-2],
-        }
+    curve_slot.html(loss_curve_html(np.array(ss.pg_history[-400:])))
 
 
 if step_clicked:
