@@ -59,6 +59,9 @@ class DigitReader:
 
         self._saliency = saliency
         self.lock = threading.Lock()  # tf.function tracing is not re-entrant-friendly
+        # Trace the prediction once now (a few hundred ms), when the page opens, so the
+        # first stroke is not the one that pays for it.
+        self._probabilities(tf.zeros((1, 28, 28, 1)))
 
     def _activated(self, layer):
         """The layer whose output is ``layer``'s feature maps after their nonlinearity.
