@@ -184,11 +184,20 @@ def count_trainings(cache: Path, limit: int) -> int:
     return count
 
 
-async def load_run(url, seconds, server_pid):
+def low_priority_chromium(folder: Path) -> str:
+    """Chromium started through ``nice -n 19``: in a class each browser runs on its own machine,
+    so the 10 load-generating browsers here must not take the server's 2 cores from it."""
+    wrapper = folder / "chromium-nice"
+    wrapper.write_text(f'#!/bin/sh\nexec nice -n 19 "{chromium_path()}" "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
+async def load_run(url, seconds, server_pid, chromium: str):
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         served = await exactly_once(browser, url)
         process = psutil.Process(server_pid)
         latencies, samples, errors = [], [], []
@@ -224,7 +233,8 @@ def run(quick: bool = False) -> list[Result]:
                        env={**os.environ, "DLP_CACHE_DIR": str(cache)}, check=True, capture_output=True)
     server = start_app(cache)
     try:
-        served, latencies, samples, errors, warm, end = asyncio.run(load_run(server.url, 20 if quick else 60, server.process.pid))
+        served, latencies, samples, errors, warm, end = asyncio.run(
+            load_run(server.url, 20 if quick else 60, server.process.pid, low_priority_chromium(cache)))
     finally:
         stop_app(server)
     trainings = count_trainings(cache, 2000)
@@ -237,7 +247,8 @@ def run(quick: bool = False) -> list[Result]:
         Result("errors during the load run", len(errors), None, "errors", "0", not errors,
                note="; ".join(sorted(set(errors)))[:400]),
         Result("prediction p95, mouse-up to updated Prediction", p95 * 1000, None, "ms", "≤ 1000 ms",
-               p95 <= 1.0, note=f"{len(latencies)} predictions by 6 drawing sessions, with 2 playing and 2 on Text"),
+               p95 <= 1.0, note=f"{len(latencies)} predictions by 6 drawing sessions, with 2 playing and 2 on Text; "
+                    "the 10 browsers run at the lowest CPU priority (nice 19) on the server's machine"),
         Result("text sample p95, Generate to a finished 300-character sample",
                (statistics.quantiles(samples, n=20)[-1] if len(samples) >= 2 else float("nan")) * 1000, None, "ms",
                "no goal; reported", None, note=f"{len(samples)} samples by 2 text sessions"),
