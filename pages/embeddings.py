@@ -316,8 +316,9 @@ with right:
         if mine is not None:
             drawing = np.pad(result.transform(mine)[0, chosen_axes], (0, dims - len(chosen_axes)))
         variance = result.explained_variance_ratio
-        show_map(layout, f"PCA of {len(features):,} vectors — the shown components explain "
-                 f"{variance[chosen_axes].sum():.1%} of the variance", drawing, "emb-plot")
+        # A short title: Plotly's mode bar covers the right end of a long one.
+        show_map(layout, f"PCA of {len(features):,} vectors", drawing, "emb-plot")
+        st.caption(f"The components shown explain {variance[chosen_axes].sum():.1%} of the variance.")
         scree = go.Figure(go.Bar(x=[f"PC{i + 1}" for i in range(len(variance))], y=variance,
                                  hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
         scree.update_layout(title="Scree plot: variance explained by each component", height=220,
