@@ -27,7 +27,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import corpus as corpora
-from .errors import BadConfig, BadInput
+from .errors import BadConfig, BadInput, check_all, coerce
 from .jobs import Reporter
 
 DEFAULT_SEED_TEXT = "I plan to make the world a better place by"
@@ -462,15 +462,10 @@ class CharLSTMKind:
         for key in list(DEFAULTS) + ["resume"]:
             if config.get(key) is not None:
                 out[key] = config[key]
-        try:
-            for key in ("window", "stride", "batch_size", "units", "layers", "steps", "evaluations", "seed"):
-                out[key] = int(out[key])
-            out["learning_rate"] = float(out["learning_rate"])
-            out["validation_split"] = float(out["validation_split"])
-            out["corpus"] = str(out["corpus"])
-        except (TypeError, ValueError) as error:
-            raise BadConfig(f"Bad training setting: {error}.") from error
-        checks = [
+        coerce(out, {**dict.fromkeys(("window", "stride", "batch_size", "units", "layers", "steps", "evaluations",
+                                      "seed"), int),
+                     "learning_rate": float, "validation_split": float, "corpus": str}, "training setting")
+        check_all([
             (2 <= out["window"] <= 200, "The window must be between 2 and 200 characters."),
             (1 <= out["stride"] <= out["window"], "The stride must be between 1 and the window length."),
             (1 <= out["batch_size"] <= 1024, "The batch size must be between 1 and 1024."),
@@ -480,10 +475,7 @@ class CharLSTMKind:
             (1 <= out["steps"] <= 100_000, "Training steps must be between 1 and 100,000."),
             (0.01 <= out["validation_split"] <= 0.5, "The validation split must be between 1% and 50%."),
             (1 <= out["evaluations"] <= 100, "Evaluations must be between 1 and 100."),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise BadConfig(message)
+        ])
         if not (out["corpus"] in corpora.builtin_corpora() or out["corpus"].startswith(corpora.USER_PREFIX)):
             raise BadConfig(f"Unknown corpus '{out['corpus']}'.")
         if "resume" in out:

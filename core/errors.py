@@ -30,3 +30,20 @@ class TrainingCancelled(PlaygroundError):
 
 class BadInput(PlaygroundError, ValueError):
     """User-supplied data (an image, a CSV, a text) that cannot be used."""
+
+
+def coerce(config: dict, types: dict, what: str) -> None:
+    """Convert each named setting of ``config`` in place (``{"steps": int, ...}``), in that order;
+    a value that does not convert is a :class:`BadConfig` naming ``what``."""
+    try:
+        for key, kind in types.items():
+            config[key] = kind(config[key])
+    except (TypeError, ValueError) as error:
+        raise BadConfig(f"Bad {what}: {error}.") from error
+
+
+def check_all(checks: list[tuple[bool, str]]) -> None:
+    """Raise :class:`BadConfig` with the message of the first (condition, message) that is false."""
+    for ok, message in checks:
+        if not ok:
+            raise BadConfig(message)

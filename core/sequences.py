@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .charlstm import adam_slots, clipped_adam_update, lstm_cell, windows
-from .errors import BadConfig, BadInput
+from .errors import BadConfig, BadInput, check_all, coerce
 from .jobs import Reporter
 
 SERIES = {
@@ -167,15 +167,9 @@ class SequenceKind:
 
     def normalize(self, config: dict) -> dict:
         out = {**DEFAULTS, **{k: v for k, v in config.items() if k in DEFAULTS and v is not None}}
-        try:
-            for key in ("length", "window", "batch_size", "units", "steps", "horizon", "seed"):
-                out[key] = int(out[key])
-            out["noise"] = float(out["noise"])
-            out["learning_rate"] = float(out["learning_rate"])
-            out["series"] = str(out["series"])
-        except (TypeError, ValueError) as error:
-            raise BadConfig(f"Bad sequence setting: {error}.") from error
-        checks = [
+        coerce(out, {**dict.fromkeys(("length", "window", "batch_size", "units", "steps", "horizon", "seed"), int),
+                     "noise": float, "learning_rate": float, "series": str}, "sequence setting")
+        check_all([
             (out["series"] in SERIES, f"Unknown series '{out['series']}'; choose one of {', '.join(SERIES)}."),
             (200 <= out["length"] <= 20_000, "The series must have between 200 and 20,000 points."),
             (0.0 <= out["noise"] <= 1.0, "Noise must be between 0 and 1."),
@@ -187,10 +181,7 @@ class SequenceKind:
             (10 <= out["horizon"] <= out["length"] // 2, "Forecast between 10 points and half the series."),
             (out["length"] - out["horizon"] >= out["window"] + 2,
              "The series minus the forecast horizon must be longer than one window."),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise BadConfig(message)
+        ])
         return out
 
     def title(self, config: dict) -> str:

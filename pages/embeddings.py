@@ -330,8 +330,9 @@ with right:
             params["perplexity"], note = clamp_perplexity(params["perplexity"], len(features))
             if note:
                 st.info(note, icon=":material/tune:")
-        reduce = features.shape[1] > 50  # t-SNE and UMAP start from the first 50 principal components
-        run_features = pca(features, 50).coordinates if reduce else features
+        # t-SNE and UMAP start from the first 50 principal components; the drawing goes through the same PCA.
+        reduction = pca(features, 50) if features.shape[1] > 50 else None
+        run_features = reduction.coordinates if reduction else features
         projection = start(source_id, run_features, key, dims, params)
 
         if not projection.done:
@@ -363,7 +364,7 @@ with right:
         drawing = None
         mine = drawing_vector()
         if mine is not None:
-            drawing = place_new_point(projection, pca(features, 50).transform(mine) if reduce else mine)
+            drawing = place_new_point(projection, reduction.transform(mine) if reduction else mine)
         show_map(layout, f"{method} of {len(features):,} vectors", drawing, "emb-plot")
     if drawing is not None:
         st.caption("◆ Your drawing from the Draw page is the black diamond.")
