@@ -233,6 +233,19 @@ def class_image(probabilities: np.ndarray, size: int = GRID) -> np.ndarray:
     return rgb.reshape(size, size, 3).astype(np.uint8)
 
 
+def point_colours(labels: np.ndarray) -> list[str]:
+    """A CSS colour per data point (Plotly and PIL both read them): its class's, or the value's on the
+    orange-white-blue scale."""
+    if state.multiclass:
+        return [CLASS_COLOURS[int(label) % 8] for label in labels]
+    return [f"rgb({r}, {g}, {b})" for r, g, b in colours_for(np.asarray(labels, float)).tolist()]
+
+
+def svg_uri(svg: str) -> str:
+    """An SVG as an image source: Streamlit's HTML sanitiser drops inline <svg>."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
 def png_uri(rgb: np.ndarray) -> str:
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)  # tiny pictures: speed over size
@@ -271,7 +284,7 @@ def network_svg(net: PlaygroundNet, grid_features: np.ndarray, outputs: list[np.
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}">{"".join(links)}</svg>')
     # Streamlit's HTML sanitiser drops inline <svg>, so the links are an SVG image and the
     # neurons are positioned <img>s that CSS can enlarge on hover.
-    parts = [f'<img src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}" '
+    parts = [f'<img src="{svg_uri(svg)}" '
              f'style="position:absolute;left:0;top:0;width:100%;height:100%" alt="">']
     for index, layer_pictures in enumerate(pictures):
         for j, picture in enumerate(layer_pictures):
@@ -302,12 +315,9 @@ def output_map(net: PlaygroundNet, final: np.ndarray) -> go.Figure:
                                 hoverinfo="skip", name="output"))
 
     def points(xy, labels, outline, name):
-        if state.multiclass:
-            colours = [CLASS_COLOURS[int(c) % 8] for c in labels]
-        else:
-            colours = [f"rgb({r}, {g}, {b})" for r, g, b in colours_for(np.asarray(labels, float)).tolist()]
         figure.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name,
-                                    marker=dict(color=colours, size=6, line=dict(color=outline, width=1)),
+                                    marker=dict(color=point_colours(labels), size=6,
+                                                line=dict(color=outline, width=1)),
                                     hovertemplate="(%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>"))
 
     points(data.x_train, data.y_train, "white", "training points")
@@ -341,11 +351,7 @@ def output_picture(final: np.ndarray, size: int = 340) -> Image.Image:
     if state.show_test:
         sets.append((data.x_test, data.y_test, (0, 0, 0)))
     for xy, labels, outline in sets:
-        if state.multiclass:
-            fills = [CLASS_COLOURS[int(label) % 8] for label in labels]
-        else:
-            fills = [tuple(rgb) for rgb in colours_for(np.asarray(labels, float)).tolist()]
-        for px, py, fill in zip(*to_pixels(xy), fills):
+        for px, py, fill in zip(*to_pixels(xy), point_colours(labels)):
             draw.ellipse([px - 3.5, py - 3.5, px + 3.5, py + 3.5], fill=fill, outline=outline)
     return image
 
@@ -385,7 +391,7 @@ def loss_curve_html(history: np.ndarray) -> str:
                      f'— {name}</text>')
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
            f'font-family="sans-serif" font-size="11" fill="#444">{"".join(parts)}</svg>')
-    return (f'<img src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}" '
+    return (f'<img src="{svg_uri(svg)}" '
             f'style="width:100%" alt="training and test loss by epoch">')
 
 
