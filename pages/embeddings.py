@@ -227,42 +227,39 @@ visible = np.isin(points.labels, [points.label_names.index(name) for name in sho
 if isolate:
     visible &= np.isin(np.arange(len(points)), sorted(selection))
 
+def markers(rows: np.ndarray, webgl: bool = False, **settings) -> go.Scatter | go.Scattergl | go.Scatter3d:
+    """A marker trace for (n, 2) or (n, 3) coordinates, or one point: 3-D or 2-D to match."""
+    rows = np.atleast_2d(rows)
+    if rows.shape[1] == 3:
+        return go.Scatter3d(x=rows[:, 0], y=rows[:, 1], z=rows[:, 2], **settings)
+    return (go.Scattergl if webgl else go.Scatter)(x=rows[:, 0], y=rows[:, 1], **settings)
+
+
 def scatter(layout: np.ndarray, title: str, drawing: np.ndarray | None = None) -> go.Figure:
     figure = go.Figure()
+    flat, many = layout.shape[1] == 2, len(layout) > 500
     for g, name in enumerate(names):
         mask = (groups == g) & visible
         if not mask.any():
             continue
-        coords = [layout[mask, k] for k in range(layout.shape[1])]
-        common = dict(mode="markers", name=name, text=hover[mask], hoverinfo="text", customdata=np.nonzero(mask)[0])
-        colour = palette[g % len(palette)]
-        if layout.shape[1] == 3:
-            figure.add_trace(go.Scatter3d(x=coords[0], y=coords[1], z=coords[2],
-                                          marker=dict(size=2.5 if len(layout) > 500 else 5, color=colour), **common))
-        else:
-            figure.add_trace(go.Scattergl(x=coords[0], y=coords[1], marker=dict(size=5 if len(layout) > 500 else 9,
-                                                                                  color=colour), **common))
+        size = (5 if many else 9) if flat else (2.5 if many else 5)
+        figure.add_trace(markers(layout[mask], webgl=True, mode="markers", name=name, text=hover[mask],
+                                 hoverinfo="text", customdata=np.nonzero(mask)[0],
+                                 marker=dict(size=size, color=palette[g % len(palette)])))
     if not has_digits and len(layout) <= 200:  # few points without pictures: write their names
         for trace in figure.data:
             trace.update(mode="markers+text", text=[points.names[i] for i in trace.customdata],
                          hovertext=hover[trace.customdata], hoverinfo="text", textposition="top center")
     if visible[index]:  # ring the point under "Look at one point"
-        ring = dict(mode="markers", name=f"chosen: {points.names[index]}", hoverinfo="name",
-                    marker=dict(size=18 if layout.shape[1] == 2 else 10, color="black", symbol="circle-open"))
-        if layout.shape[1] == 3:
-            figure.add_trace(go.Scatter3d(x=[layout[index, 0]], y=[layout[index, 1]], z=[layout[index, 2]], **ring))
-        else:
-            figure.add_trace(go.Scatter(x=[layout[index, 0]], y=[layout[index, 1]], **ring))
+        figure.add_trace(markers(layout[index], mode="markers", name=f"chosen: {points.names[index]}",
+                                 hoverinfo="name",
+                                 marker=dict(size=18 if flat else 10, color="black", symbol="circle-open")))
     if drawing is not None:
-        point = dict(mode="markers", name="your drawing", hoverinfo="name",
-                     marker=dict(size=14 if layout.shape[1] == 2 else 8, color="black", symbol="diamond"))
-        if layout.shape[1] == 3:
-            figure.add_trace(go.Scatter3d(x=[drawing[0]], y=[drawing[1]], z=[drawing[2]], **point))
-        else:
-            figure.add_trace(go.Scatter(x=[drawing[0]], y=[drawing[1]], **point))
+        figure.add_trace(markers(drawing, mode="markers", name="your drawing", hoverinfo="name",
+                                 marker=dict(size=14 if flat else 8, color="black", symbol="diamond")))
     figure.update_layout(title=title, height=620, margin=dict(l=0, r=0, t=40, b=0), uirevision="keep",
                          legend=dict(itemsizing="constant", title="click to hide"))
-    if layout.shape[1] == 2:
+    if flat:
         figure.update_layout(dragmode="lasso" if isolate else "zoom", clickmode="event+select")
     return figure
 
