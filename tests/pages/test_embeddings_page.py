@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,22 @@ def plotted(at: AppTest, key: str = "emb-plot") -> dict:
     chart = next(c for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id)
     figure = json.loads(chart.proto.spec)
     return {t["name"]: count(t["x"]) for t in figure["data"] if not t["name"].startswith("chosen")}
+
+
+def wait_for_progress(at: AppTest, text: str, seconds: float = 180) -> bool:
+    """Rerun (as the page's fragment would) until a progress bar says `text`; False after `seconds`.
+
+    Time-bounded rather than rerun-bounded: a rerun takes milliseconds on an idle machine and the
+    projection runs in a background thread, so a fixed number of reruns can end before it does.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if any(text in bar.proto.text for bar in at.get("progress")):
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def count(values) -> int:
@@ -95,13 +112,7 @@ def test_character_embeddings_of_a_trained_lstm(fresh_manager):
     assert at.dataframe, "neighbours of a character are listed in a table"
     at.segmented_control(key="emb-method").set_value("t-SNE").run()
     run(at)
-    projection_done = False
-    for _ in range(120):
-        at.run()
-        if any("t-SNE finished" in p.proto.text for p in at.get("progress")):
-            projection_done = True
-            break
-    assert projection_done and not at.exception
+    assert wait_for_progress(at, "t-SNE finished"), [e.value for e in at.error]
     assert sum(plotted(at).values()) == vocab
 
 
