@@ -69,6 +69,21 @@ def stored_points(source: str, updated: float, layer: str | None, n: int) -> Poi
     return character_points(model, sources[source])
 
 
+def stamp(source: str) -> float:
+    """When the source's network was last trained (0 for raw pixels)."""
+    kind, _, key = source.partition(":")
+    entries = {"digits": digit_entries, "chars": char_entries}.get(kind)
+    return float(entries[key].record.get("updated", 0)) if entries else 0.0
+
+
+def remembered(name: str, key: tuple, compute):
+    """This session's last result for ``name``: reruns (a click, a filter) reuse it while ``key`` holds."""
+    memo = ss.setdefault("emb_memo", {})
+    if name not in memo or memo[name][0] != key:
+        memo[name] = (key, compute())
+    return memo[name][1]
+
+
 def digit_layers(key: str) -> tuple[list[str], str]:
     from core.digits import penultimate_layer
 
@@ -100,7 +115,7 @@ with left:
         try:
             if kind == "chars":
                 key = source.split(":", 1)[1]
-                points = stored_points(source, float(char_entries[key].record.get("updated", 0)), None, 0)
+                points = stored_points(source, stamp(source), None, 0)
             else:
                 points = playground_points(ss.get("pg_net"), ss.get("pg_data"))
         except PlaygroundError as error:
@@ -170,8 +185,8 @@ if problem:
 
 if kind == "playground":  # its vectors change as it trains on the Playground page
     source_id = f"playground/{id(ss.pg_net)}/{ss.pg_net.epoch}"
-else:
-    source_id = f"{source}/{layer}"
+else:  # a network retrained under the same key has new vectors: its record's time tells them apart
+    source_id = f"{source}/{layer}/{stamp(source)}"
 source_id += "/sphere" if sphere else "/plain"
 settings = (source_id, int(n), method, dims, tuple(sorted(params.items())), tuple(axes))
 if run:
@@ -185,8 +200,7 @@ if ss.get("emb_settings") != settings:
 if points is None:
     try:
         with right, st.spinner("Computing the vectors…"):
-            updated = float(digit_entries[source.split(':', 1)[1]].record.get("updated", 0)) if kind == "digits" else 0.0
-            points = stored_points(source, updated, layer, n)
+            points = stored_points(source, stamp(source), layer, n)
     except PlaygroundError as error:
         right.error(str(error), icon=":material/error:")
         st.stop()
@@ -299,7 +313,7 @@ def show_map(layout: np.ndarray, title: str, drawing: np.ndarray | None, key: st
 
 with right:
     if method == "PCA":
-        result = pca(features, 10)
+        result = remembered("pca", (source_id, n), lambda: pca(features, 10))
         width = result.coordinates.shape[1]
         chosen_axes = [a - 1 for a in axes if a <= width] if len(axes) == dims else list(range(min(dims, width)))
         layout = result.coordinates[:, chosen_axes]
@@ -328,7 +342,8 @@ with right:
             if note:
                 st.info(note, icon=":material/tune:")
         # t-SNE and UMAP start from the first 50 principal components; the drawing goes through the same PCA.
-        reduction = pca(features, 50) if features.shape[1] > 50 else None
+        reduction = remembered("pca50", (source_id, n), lambda: pca(features, 50)) \
+            if features.shape[1] > 50 else None
         run_features = reduction.coordinates if reduction else features
         projection = start(source_id, run_features, key, dims, params)
 

@@ -11,6 +11,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 import core.jobs
+import core.projection
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -64,10 +65,14 @@ def count(values) -> int:
     return len(values)
 
 
-def test_raw_pixels_pca_filter_and_isolate(fresh_manager):
+def test_raw_pixels_pca_filter_and_isolate(fresh_manager, monkeypatch):
+    computed = []
+    real_pca = core.projection.pca
+    monkeypatch.setattr(core.projection, "pca", lambda *a, **k: computed.append(a[1:]) or real_pca(*a, **k))
     at = open_embeddings()
     at.number_input(key="emb-n").set_value(600).run()
     run(at)
+    assert len(computed) == 1
     traces = plotted(at)
     assert sorted(traces) == [str(d) for d in range(10)] and sum(traces.values()) == 600
     at.multiselect(key="emb-filter-raw-10").set_value(["1", "7"]).run()
@@ -77,6 +82,7 @@ def test_raw_pixels_pca_filter_and_isolate(fresh_manager):
     at.slider(key="emb-k").set_value(5).run()
     at.toggle(key="emb-isolate").set_value(True).run()
     assert sum(plotted(at).values()) == 6  # the chosen point and its five neighbours
+    assert len(computed) == 1, "filtering, neighbours and isolating reuse the session's PCA"
     assert not at.exception
 
 
