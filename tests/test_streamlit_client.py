@@ -1,0 +1,44 @@
+"""The load benchmark's websocket-protocol client (``benchmarks/streamlit_client.py``) against the
+real app: it opens the Draw page, draws a "1" as the canvas sends it and reads the Prediction."""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+from benchmarks.browser import REPO, start_app, stop_app
+from benchmarks.streamlit_client import Page, canvas_id, canvas_state
+
+ONE = [[(0.52, 0.2), (0.5, 0.5), (0.48, 0.8)]]
+
+
+async def draw_one(url: str) -> tuple[str | None, str | None, Page]:
+    async with Page(url, "draw", "limit=3000", timeout=60) as page:
+        await page.wait_for(lambda: page.metric("Prediction") is not None and not page.running,
+                            what="the Prediction metric")
+        empty = page.metric("Prediction")
+        mark = await page.set_value(canvas_id(page), json_value=canvas_state(ONE))
+        await page.wait_for(lambda: page.metric("Prediction") not in (None, "–"), what="a prediction")
+        await page.wait_run(mark)
+        return empty, page.metric("Prediction"), page
+
+
+def test_the_protocol_client_draws_a_one_and_reads_a_prediction(tmp_path):
+    cache = tmp_path / "cache"
+    # The page's model for ?limit=3000, pretrained by the app's own CLI while the server starts.
+    training = subprocess.Popen(
+        [sys.executable, "-m", "core.train", "digits", "--arch", "fast_cnn", "--set", "train_limit=3000"],
+        cwd=REPO, env={**os.environ, "DLP_CACHE_DIR": str(cache)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = start_app(cache)
+    try:
+        _, stderr = training.communicate(timeout=240)
+        assert training.returncode == 0, stderr.decode()[-2000:]
+        empty, prediction, page = asyncio.run(draw_one(server.url))
+    finally:
+        training.kill()
+        stop_app(server)
+    assert empty == "–"
+    assert prediction is not None and prediction.isdigit(), prediction
+    assert not page.errors, page.errors
