@@ -203,8 +203,11 @@ def _run_tsne(projection: Projection, features: np.ndarray) -> None:
 
         layout = initialization.pca(features, n_components=projection.dims, random_state=seed)
         projection._publish(0, layout)  # the starting layout, on screen while the neighbours are found
-        affinities = affinity.PerplexityBasedNN(features, perplexity=perplexity, n_jobs=2,
-                                                random_state=seed, verbose=False)
+        # Exact neighbours (one brute-force pass of matrix products) take 1.3 s for 10,000 points in
+        # 50 dimensions where openTSNE's default Annoy index takes 4 s, and they are exact.
+        affinities = affinity.PerplexityBasedNN(features, perplexity=perplexity, n_jobs=2, random_state=seed,
+                                                method="exact" if len(features) <= 20_000 else "auto",
+                                                verbose=False)
         # Barnes-Hut with theta 0.8 instead of 0.5 runs 1.6x faster at the same KL divergence and
         # neighbour preservation within 2 % (measured on MNIST, 5,000 points in 3-D and 10,000 in 2-D);
         # in 2-D the compact early-exaggeration phase is faster still with FFT interpolation.
