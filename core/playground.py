@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+import threading
+import time
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -339,6 +341,8 @@ class PlaygroundNet:
         self.epoch = 0
         self._train = tf.function(self._train_epochs, reduce_retracing=True)
         self._forward_all = tf.function(lambda x: self._forward(x, training=False, every_layer=True))
+        self._data_loss = tf.function(lambda x, y: self._loss(self._forward(x, training=False), y, regularize=False),
+                                      reduce_retracing=True)
 
     # ---- maths ---------------------------------------------------------------------
     def _activate(self, name, z):
@@ -373,7 +377,7 @@ class PlaygroundNet:
             layers.append(h)
         return layers if every_layer else h
 
-    def _loss(self, logits, y):
+    def _loss(self, logits, y, regularize: bool = True):
         import tensorflow as tf
 
         state = self.state
@@ -385,6 +389,8 @@ class PlaygroundNet:
         else:
             out = logits[:, 0] if state.problem == "regression" else tf.tanh(logits[:, 0])
             data = tf.reduce_mean(0.5 * tf.square(out - y))  # the playground's square error
+        if not regularize:
+            return data
         if state.regularization == "L1" and state.regularization_rate:
             data += state.regularization_rate * tf.add_n([tf.reduce_sum(tf.abs(w)) for w in self.weights])
         elif state.regularization == "L2" and state.regularization_rate:
@@ -436,13 +442,7 @@ class PlaygroundNet:
         """The data loss only (no regularization), as the playground reports it."""
         import tensorflow as tf
 
-        logits = self._forward(tf.constant(x), training=False)
-        saved = self.state.regularization
-        self.state.regularization = "none"
-        try:
-            return float(self._loss(logits, tf.constant(y, tf.float32)))
-        finally:
-            self.state.regularization = saved
+        return float(self._data_loss(tf.constant(x, tf.float32), tf.constant(y, tf.float32)))
 
     def layer_outputs(self, x: np.ndarray) -> list[np.ndarray]:
         """Every layer's outputs (hidden activations, then the shown output) for inputs x."""
@@ -536,3 +536,46 @@ def save_run(state: PlaygroundState, net: PlaygroundNet, history: list[tuple[int
     logger.histograms(net.epoch, arrays)
     logger.close()
     return run_dir
+
+
+class Players:
+    """The sessions playing the Playground right now, so that they share the machine.
+
+    Each playing session trains and redraws several times a second, which costs a good share
+    of a CPU core. In a class, many such sessions would starve everyone's predictions, so the
+    page spaces its frames by the number of players (see ``frame_interval``).
+    """
+
+    def __init__(self, window: float = 2.0):
+        self.window = window
+        self._last_frame: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def frame(self, player: str, now: float | None = None) -> int:
+        """Note a frame of ``player``; the number of sessions with a frame in the last ``window`` s."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._last_frame[player] = now
+            for other, seen in list(self._last_frame.items()):
+                if now - seen > self.window:
+                    del self._last_frame[other]
+            return len(self._last_frame)
+
+    def count(self, now: float | None = None) -> int:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            return sum(now - seen <= self.window for seen in self._last_frame.values())
+
+    def stop(self, player: str) -> None:
+        with self._lock:
+            self._last_frame.pop(player, None)
+
+
+PLAYERS = Players()
+
+
+def frame_interval(frame_seconds: float, players: int, shortest: float, longest: float = 2.0) -> float:
+    """Seconds between a session's frames: never shorter than the frame itself takes (a new
+    frame requested mid-frame would abandon it half drawn), and with several players, each
+    frame followed by a rest so that all of them together keep about one core busy."""
+    return float(np.clip(frame_seconds * max(1.1, players), shortest, longest))

@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw
 from core.errors import PlaygroundError
 from core.playground import (
     ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES, MULTICLASS_SETS,
-    REGRESSION_SETS, REGULARIZATION_RATES, PlaygroundNet, PlaygroundState, featurize, grid, keras_code,
-    make_dataset, parse_points_csv, save_run,
+    PLAYERS, REGRESSION_SETS, REGULARIZATION_RATES, PlaygroundNet, PlaygroundState, featurize, frame_interval, grid,
+    keras_code, make_dataset, parse_points_csv, save_run,
 )
 from pages.common import use_app_navigation
 
@@ -23,8 +23,8 @@ use_app_navigation()
 ORANGE, WHITE, BLUE = (245, 147, 34), (232, 234, 235), (8, 119, 189)
 CLASS_COLOURS = ["#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 GRID = 50
-FRAME_SECONDS = 0.1  # the browser's round trip adds to this; aim for five or more pictures a second
-TRAIN_BUDGET_SECONDS = 0.06  # training time per picture; the rest is drawing and the round trip
+FRAME_SECONDS = 0.1  # the shortest time between pictures; aim for five or more a second
+TRAIN_BUDGET_SECONDS = 0.045  # training time per picture (shared out among players); the rest is drawing
 MIN_EPOCHS_PER_FRAME = 10  # each call into TensorFlow has a fixed cost; never pay it for one epoch
 MAX_EPOCHS_PER_FRAME = 60  # fast enough to converge in seconds, slow enough to watch
 
@@ -36,6 +36,9 @@ if "pg_state" not in ss:
     ss.pg_state, ss.pg_link_problems = state, problems
     ss.pg_custom = (np.zeros((0, 2)), np.zeros(0))
 state: PlaygroundState = ss.pg_state
+ss.pg_frame_open = False  # a full run: no frame of the live fragment is under way
+ss.pg_full_run = True  # live() below runs inline; only its own reruns measure and adapt the pace
+ss.setdefault("pg_player", f"{id(ss)}-{time.time()}")  # names this session among the players
 
 
 def reset_network() -> None:
@@ -77,6 +80,8 @@ playing = ss.get("pg_playing", False)
 if run_bar[0].button("Pause" if playing else "Play", type="primary", icon=":material/pause:" if playing else
                  ":material/play_arrow:", disabled=ss.pg_net is None, key="pg-play"):
     ss.pg_playing = not playing
+    PLAYERS.stop(ss.pg_player)
+    ss.pg_frame_every = FRAME_SECONDS * max(1, PLAYERS.count())  # a first guess; frames then adapt it
     st.rerun()
 step_clicked = run_bar[1].button("Step", icon=":material/skip_next:", disabled=ss.pg_net is None or playing,
                              help="Train one epoch (every training point seen once).")
@@ -404,8 +409,17 @@ def losses(net: PlaygroundNet) -> tuple[float, float]:
 # ---- the live part: trains while playing and redraws everything that moves -------------------
 
 
-@st.fragment(run_every=FRAME_SECONDS if ss.get("pg_playing") else None)
+@st.fragment(run_every=ss.get("pg_frame_every", FRAME_SECONDS) if ss.get("pg_playing") else None)
 def live() -> None:
+    frame_started = time.perf_counter()
+    adapt = ss.get("pg_playing") and not ss.pg_full_run and frame_started - ss.get("pg_paced_at", 0.0) > 1.0
+    ss.pg_full_run = False
+    if ss.pg_frame_open and adapt:
+        # The browser asked for this frame before the last one ended, and Streamlit abandoned that
+        # one half drawn: lengthen the interval (it is set where the fragment is declared).
+        pace(min(2.0, ss.get("pg_frame_every", FRAME_SECONDS) * 2))
+    ss.pg_frame_open = True
+    players = PLAYERS.frame(ss.pg_player) if ss.get("pg_playing") else 1
     net: PlaygroundNet | None = ss.pg_net
     if ss.pg_error:
         epoch_slot.metric("Epoch", "0")
@@ -421,7 +435,8 @@ def live() -> None:
         spent = time.perf_counter() - started
         if ss.get("pg_playing") and net.epoch > epochs:  # aim the next frame at the time budget
             rate = epochs / max(spent, 1e-4)  # (the first call traces the graph; ignore it)
-            ss.pg_epochs_per_frame = int(np.clip(rate * TRAIN_BUDGET_SECONDS, MIN_EPOCHS_PER_FRAME, MAX_EPOCHS_PER_FRAME))
+            ss.pg_epochs_per_frame = int(np.clip(rate * TRAIN_BUDGET_SECONDS / players, MIN_EPOCHS_PER_FRAME,
+                                                 MAX_EPOCHS_PER_FRAME))
     train_loss, test_loss = losses(net)
     if epochs and net.diverged(train_loss, test_loss):
         ss.pg_playing = False
@@ -455,6 +470,19 @@ def live() -> None:
         map_slot.image(output_picture(outputs[-1]), caption="output: the network's prediction everywhere, "
                        "with the training points" + (" and test points (black outline)" if state.show_test else ""))
     curve_slot.html(loss_curve_html(np.array(ss.pg_history[-400:])))
+    ss.pg_frame_open = False
+    if adapt and net.epoch > epochs:  # (the first frame traces the graph; ignore it)
+        wanted = frame_interval(time.perf_counter() - frame_started, players, FRAME_SECONDS)
+        current = ss.get("pg_frame_every", FRAME_SECONDS)
+        if wanted > current * 1.15 or wanted < current / 1.3:
+            pace(wanted)
+
+
+def pace(interval: float) -> None:
+    """A new time between frames. It takes a full rerun (where the fragment is declared with its
+    ``run_every``), which costs about a frame, so ``live`` changes it at most once a second."""
+    ss.pg_frame_every, ss.pg_paced_at, ss.pg_frame_open = interval, time.perf_counter(), False
+    st.rerun(scope="app")
 
 
 if step_clicked:

@@ -42,3 +42,25 @@ def test_the_protocol_client_draws_a_one_and_reads_a_prediction(tmp_path):
     assert empty == "–"
     assert prediction is not None and prediction.isdigit(), prediction
     assert not page.errors, page.errors
+
+
+async def open_at_once(url: str, pages: list[str]) -> list[Page]:
+    async def visit(name: str) -> Page:
+        async with Page(url, name, timeout=180, fetch_media=False) as page:
+            await page.wait_idle()
+            return page
+
+    return await asyncio.gather(*(visit(name) for name in pages))
+
+
+def test_a_class_opening_a_cold_server_at_once_sees_no_import_errors(tmp_path):
+    """Ten sessions open TensorFlow-, pandas- and Plotly-using pages of a server that has imported
+    none of them yet. Concurrent first imports used to hand some sessions half-initialised modules."""
+    server = start_app(tmp_path / "cache")
+    try:
+        pages = asyncio.run(open_at_once(server.url, ["draw", "playground", "text", "embeddings", "runs"] * 2))
+    finally:
+        stop_app(server)
+    problems = [error for page in pages for error in page.errors]
+    assert not problems, problems
+    assert all(page.elements() for page in pages)
