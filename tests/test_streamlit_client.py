@@ -3,6 +3,7 @@ real app: it opens the Draw page, draws a "1" as the canvas sends it and reads t
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -11,6 +12,12 @@ from benchmarks.browser import REPO, start_app, stop_app
 from benchmarks.streamlit_client import Page, canvas_id, canvas_state
 
 ONE = [[(0.52, 0.2), (0.5, 0.5), (0.48, 0.8)]]
+
+
+def run_async(coroutine):
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps a loop running here."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def draw_one(url: str) -> tuple[str | None, str | None, Page]:
@@ -35,7 +42,7 @@ def test_the_protocol_client_draws_a_one_and_reads_a_prediction(tmp_path):
     try:
         _, stderr = training.communicate(timeout=240)
         assert training.returncode == 0, stderr.decode()[-2000:]
-        empty, prediction, page = asyncio.run(draw_one(server.url))
+        empty, prediction, page = run_async(draw_one(server.url))
     finally:
         training.kill()
         stop_app(server)
@@ -58,7 +65,7 @@ def test_a_class_opening_a_cold_server_at_once_sees_no_import_errors(tmp_path):
     none of them yet. Concurrent first imports used to hand some sessions half-initialised modules."""
     server = start_app(tmp_path / "cache")
     try:
-        pages = asyncio.run(open_at_once(server.url, ["draw", "playground", "text", "embeddings", "runs"] * 2))
+        pages = run_async(open_at_once(server.url, ["draw", "playground", "text", "embeddings", "runs"] * 2))
     finally:
         stop_app(server)
     problems = [error for page in pages for error in page.errors]
