@@ -467,8 +467,14 @@ def live() -> None:
             change(custom_classes=max(state.custom_classes, label + 1))
             st.rerun(scope="app")
     else:
-        map_slot.image(output_picture(outputs[-1]), caption="output: the network's prediction everywhere, "
-                       "with the training points" + (" and test points (black outline)" if state.show_test else ""))
+        # Inline, not st.image: a picture fetched from the media endpoint is blank until it loads,
+        # and at several frames a second the browser showed a blank map most of the time.
+        caption = "output: the network's prediction everywhere, with the training points" + \
+            (" and test points (black outline)" if state.show_test else "")
+        map_slot.html(f'<figure data-output-map="1" style="margin:0;text-align:center">'
+                      f'<img src="{png_uri(np.asarray(output_picture(outputs[-1])))}" alt="output map" '
+                      f'style="width:100%;max-width:340px"><figcaption style="font-size:.875rem;'
+                      f'color:rgba(49,51,63,.6)">{caption}</figcaption></figure>')
     curve_slot.html(loss_curve_html(np.array(ss.pg_history[-400:])))
     ss.pg_frame_open = False
     if adapt and net.epoch > epochs:  # (the first frame traces the graph; ignore it)

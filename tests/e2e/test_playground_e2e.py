@@ -12,7 +12,7 @@ def epoch(page) -> int:
 
 
 def output_image(page) -> str:
-    return page.locator('[data-testid="stImage"] img').first.get_attribute("src")
+    return page.locator("[data-output-map] img").first.get_attribute("src")
 
 
 def test_play_trains_and_redraws_then_a_layer_can_be_added(page):
