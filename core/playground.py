@@ -556,15 +556,19 @@ class Players:
         now = time.monotonic() if now is None else now
         with self._lock:
             self._last_frame[player] = now
-            for other, seen in list(self._last_frame.items()):
-                if now - seen > self.window:
-                    del self._last_frame[other]
-            return len(self._last_frame)
+            return self._active(now)
 
     def count(self, now: float | None = None) -> int:
-        now = time.monotonic() if now is None else now
+        """The number of sessions with a frame in the last ``window`` s."""
         with self._lock:
-            return sum(now - seen <= self.window for seen in self._last_frame.values())
+            return self._active(time.monotonic() if now is None else now)
+
+    def _active(self, now: float) -> int:
+        """Forget the players whose frames stopped; the number left. Hold the lock."""
+        for player, seen in list(self._last_frame.items()):
+            if now - seen > self.window:
+                del self._last_frame[player]
+        return len(self._last_frame)
 
     def stop(self, player: str) -> None:
         with self._lock:
@@ -572,9 +576,11 @@ class Players:
 
 
 PLAYERS = Players()
+LONGEST_FRAME_INTERVAL = 2.0  # seconds: however many play, each still sees a picture this often
 
 
-def frame_interval(frame_seconds: float, players: int, shortest: float, longest: float = 2.0) -> float:
+def frame_interval(frame_seconds: float, players: int, shortest: float,
+                   longest: float = LONGEST_FRAME_INTERVAL) -> float:
     """Seconds between a session's frames: never shorter than the frame itself takes (a new
     frame requested mid-frame would abandon it half drawn), and with several players, each
     frame followed by a rest so that all of them together keep about one core busy."""

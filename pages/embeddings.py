@@ -114,7 +114,6 @@ with left:
     elif kind in ("chars", "playground") and problem is None:
         try:
             if kind == "chars":
-                key = source.split(":", 1)[1]
                 points = stored_points(source, stamp(source), None, 0)
             else:
                 points = playground_points(ss.get("pg_net"), ss.get("pg_data"))

@@ -12,9 +12,9 @@ from PIL import Image, ImageDraw
 
 from core.errors import PlaygroundError
 from core.playground import (
-    ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES, MULTICLASS_SETS,
-    PLAYERS, REGRESSION_SETS, REGULARIZATION_RATES, PlaygroundNet, PlaygroundState, featurize, frame_interval, grid,
-    keras_code, make_dataset, parse_points_csv, save_run,
+    ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES, LONGEST_FRAME_INTERVAL,
+    MULTICLASS_SETS, PLAYERS, REGRESSION_SETS, REGULARIZATION_RATES, PlaygroundNet, PlaygroundState, featurize,
+    frame_interval, grid, keras_code, make_dataset, parse_points_csv, save_run,
 )
 from pages.common import use_app_navigation
 
@@ -251,9 +251,10 @@ def svg_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def png_uri(rgb: np.ndarray) -> str:
+def png_uri(picture: np.ndarray | Image.Image) -> str:
     buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)  # tiny pictures: speed over size
+    image = picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
+    image.save(buffer, format="PNG", compress_level=1)  # tiny pictures: speed over size
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -417,7 +418,7 @@ def live() -> None:
     if ss.pg_frame_open and adapt:
         # The browser asked for this frame before the last one ended, and Streamlit abandoned that
         # one half drawn: lengthen the interval (it is set where the fragment is declared).
-        pace(min(2.0, ss.get("pg_frame_every", FRAME_SECONDS) * 2))
+        pace(min(LONGEST_FRAME_INTERVAL, ss.get("pg_frame_every", FRAME_SECONDS) * 2))
     ss.pg_frame_open = True
     players = PLAYERS.frame(ss.pg_player) if ss.get("pg_playing") else 1
     net: PlaygroundNet | None = ss.pg_net
@@ -472,7 +473,7 @@ def live() -> None:
         caption = "output: the network's prediction everywhere, with the training points" + \
             (" and test points (black outline)" if state.show_test else "")
         map_slot.html(f'<figure data-output-map="1" style="margin:0;text-align:center">'
-                      f'<img src="{png_uri(np.asarray(output_picture(outputs[-1])))}" alt="output map" '
+                      f'<img src="{png_uri(output_picture(outputs[-1]))}" alt="output map" '
                       f'style="width:100%;max-width:340px"><figcaption style="font-size:.875rem;'
                       f'color:rgba(49,51,63,.6)">{caption}</figcaption></figure>')
     curve_slot.html(loss_curve_html(np.array(ss.pg_history[-400:])))
