@@ -75,6 +75,7 @@ class Progress:
     epochs: int = 0
     metrics: dict = field(default_factory=dict)
     history: list = field(default_factory=list)
+    curve: list = field(default_factory=list)  # training metrics within epochs, at fractional epochs
     log: list = field(default_factory=list)
     message: str = ""
     started: float | None = None
@@ -139,6 +140,13 @@ class Reporter:
             p.history.append({"epoch": int(epoch), "step": p.step,
                               "time": time.time() - (p.started or time.time()), **clean})
 
+    def point(self, epoch: float, **metrics: float) -> None:
+        """Record a point of the training curve inside an epoch (``epoch`` is fractional), so a
+        one-epoch training still draws a curve while it runs."""
+        clean = {k: _finite(v) for k, v in metrics.items()}
+        with self._job._lock:
+            self._job._progress.curve.append({"epoch": round(float(epoch), 4), **clean})
+
     def message(self, text: str) -> None:
         with self._job._lock:
             self._job._progress.message = text
@@ -182,7 +190,8 @@ class Job:
         with self._lock:
             p = self._progress
             snapshot = Progress(**{**p.__dict__, "metrics": dict(p.metrics),
-                                   "history": list(p.history), "log": list(p.log)})
+                                   "history": list(p.history), "curve": list(p.curve),
+                                   "log": list(p.log)})
         if snapshot.status == QUEUED:
             snapshot.queue_position = self.manager.queue_position(self)
         return snapshot
@@ -254,6 +263,7 @@ class JobManager:
             if entry is not None:
                 job.entry = entry
                 job._progress.history = list(entry.record.get("history", []))
+                job._progress.curve = list(entry.record.get("curve", []))
                 job._progress.metrics = dict(entry.record.get("metrics", {}))
                 job._finish(DONE)
                 return job
@@ -336,6 +346,7 @@ class JobManager:
                 "title": job.title,
                 "config": job.config,
                 "history": progress.history,
+                "curve": progress.curve,
                 "duration_s": round(progress.elapsed, 3),
                 "run_dir": str(job.run_dir),
                 **extras,

@@ -53,10 +53,12 @@ def to_intensity(image: np.ndarray) -> np.ndarray:
     if array.shape[0] < 1 or array.shape[1] < 1:
         raise BadInput("The image has no pixels.")
     values = array.astype(np.float32)
-    values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+    if not np.issubdtype(array.dtype, np.integer):  # only floats can hold NaN or infinity
+        np.nan_to_num(values, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     top = float(values.max()) if values.size else 0.0
-    scale = 255.0 if top > 1.0 else 1.0
-    values = np.clip(values / scale, 0.0, 1.0)
+    if top > 1.0:
+        values *= np.float32(1 / 255)
+    np.clip(values, 0.0, 1.0, out=values)
 
     if values.ndim == 2:
         gray, alpha = values, None

@@ -5,6 +5,8 @@ import time
 
 from .jobs import Reporter
 
+CURVE_POINTS = 20  # per epoch, at most: enough for a smooth line, few enough to send every second
+
 
 def keras_progress(reporter: Reporter, steps_per_epoch: int, epochs: int, sample=None, config: dict | None = None,
                    kind: str = "", title: str = ""):
@@ -37,6 +39,9 @@ def keras_progress(reporter: Reporter, steps_per_epoch: int, epochs: int, sample
                 self.model.stop_training = True
             now = time.monotonic()
             step = self.epoch * steps_per_epoch + batch + 1
+            if (batch + 1) * CURVE_POINTS // steps_per_epoch > batch * CURVE_POINTS // steps_per_epoch:
+                reporter.point(self.epoch + (batch + 1) / steps_per_epoch,
+                               **{k: v for k, v in (logs or {}).items() if not k.startswith("val_")})
             if now - self.last_report > 0.1 or batch + 1 == steps_per_epoch:
                 self.last_report = now
                 reporter.step(step, **(logs or {}))

@@ -50,22 +50,26 @@ def format_seconds(seconds: float | None) -> str:
 
 
 def history_figure(history: list[dict], metrics: tuple[str, ...] = ("loss", "val_loss"),
-                   title: str = "Loss", height: int = 260) -> go.Figure:
+                   title: str = "Loss", height: int = 260, curve: list[dict] | None = None) -> go.Figure:
+    """Metrics per epoch; training metrics found in ``curve`` are drawn from it instead, as a
+    line through the epochs (the running mean Keras reports), so one epoch is a curve too."""
     figure = go.Figure()
     for name in metrics:
-        points = [(h.get("epoch", i + 1), h[name]) for i, h in enumerate(history)
-                  if h.get(name) is not None]
+        fine = not name.startswith("val_") and any(point.get(name) is not None for point in curve or [])
+        source = curve if fine else history
+        points = [(h.get("epoch", i + 1), h[name]) for i, h in enumerate(source) if h.get(name) is not None]
         if points:
             xs, ys = zip(*points)
             label = name.replace("val_", "validation ").replace("_", " ")
-            figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=label))
+            figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines" if fine else "lines+markers", name=label))
     figure.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
-                         xaxis_title="epoch", legend=dict(orientation="h", y=-0.25))
+                         xaxis_title="epoch",
+                         legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"))
     return figure
 
 
 def job_panel(job: Job, key: str, on_done: Callable[[Job], None] | None = None,
-              curve_metrics: tuple[str, ...] = ("loss", "val_loss")) -> None:
+              curve_metrics: tuple[str, ...] = ("loss", "val_loss"), curve_title: str = "Loss") -> None:
     """Progress bar, live curve and Cancel for a job, refreshed once a second.
 
     When the job finishes the whole page reruns, so it can show the model.
@@ -89,8 +93,8 @@ def job_panel(job: Job, key: str, on_done: Callable[[Job], None] | None = None,
             st.error(job.error or "Training failed.", icon=":material/error:")
         elif p.status == CANCELLED:
             st.warning(job.error or "Training was cancelled.", icon=":material/cancel:")
-        if p.history and len(p.history) > 1 or (p.history and p.status == RUNNING):
-            st.plotly_chart(history_figure(p.history, curve_metrics), key=f"{key}-curve-{p.status}")
+        if p.history and len(p.history) > 1 or (p.status == RUNNING and (p.history or p.curve)):
+            st.plotly_chart(history_figure(p.history, curve_metrics, curve_title, curve=p.curve), key=f"{key}-curve-{p.status}")
         if p.status in (QUEUED, RUNNING):
             if st.button("Cancel training", key=f"{key}-cancel", icon=":material/stop:"):
                 job.cancel()

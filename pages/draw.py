@@ -61,6 +61,14 @@ def config_for(arch: str) -> dict:
     return KIND.normalize({"arch": arch, **settings})
 
 
+def square(image: np.ndarray) -> np.ndarray:
+    """Pad a tall or wide crop with black to a square, so the four stages line up in a row."""
+    height, width = image.shape
+    size = max(height, width)
+    top, left = (size - height) // 2, (size - width) // 2
+    return np.pad(image, ((top, size - height - top), (left, size - width - left)))
+
+
 def trained_reader(arch: str):
     """(job, reader) for the network's current config; reader is None until it is trained."""
     job = manager().find("digits", config_for(arch))
@@ -124,7 +132,8 @@ with right, friendly("reading the drawing"):
                 manager().request("digits", config)
                 st.rerun()
         else:
-            job_panel(job, key=f"draw-train-{primary}")
+            job_panel(job, key=f"draw-train-{primary}", curve_title="Loss and accuracy",
+                      curve_metrics=("loss", "val_loss", "accuracy", "val_accuracy"))
     elif result is None or result.empty:
         st.metric("Prediction", "–", help="Draw a digit on the black square.")
         st.info("Draw a digit on the black canvas" + (" — " + result.notes[0] if result and result.notes else "."),
@@ -167,7 +176,7 @@ with right, friendly("reading the drawing"):
 # Only the chosen section is computed: a stroke reruns the page, and the live
 # prediction must not wait for feature maps nobody is looking at.
 section = st.segmented_control("Details", ["What the network sees", "A look inside", "Training"],
-                               default="What the network sees", key="draw-section",
+                               default="What the network sees", key="draw-section", required=True,
                                label_visibility="collapsed")
 
 with friendly("showing the details"):
@@ -179,7 +188,7 @@ with friendly("showing the details"):
                         "into a 20×20 box keeping the aspect ratio (anti-aliasing gives the grey edges), "
                         "and pasting it into a 28×28 field so that its **centre of mass** is at the "
                         "centre. Your drawing goes through the same steps.")
-            stages = [("Ink", result.stages["ink"]), ("Cropped to the digit", result.stages["cropped"]),
+            stages = [("Ink", result.stages["ink"]), ("Cropped to the digit", square(result.stages["cropped"])),
                       ("Fitted into 20×20", result.stages["20×20"]), ("What the network sees (28×28)", result.digit)]
             for column, (caption, image) in zip(st.columns(4), stages):
                 column.image(np.clip(image, 0, 1), caption=caption, clamp=True, width="stretch")
@@ -260,7 +269,8 @@ with friendly("showing the details"):
                 h1, h2 = st.columns(2)
                 for column, names, title in ((h1, ("loss", "val_loss"), "Loss"),
                                              (h2, ("accuracy", "val_accuracy"), "Accuracy")):
-                    curves = history_figure(history, names, title).update_xaxes(dtick=1)
+                    curves = history_figure(history, names, title, curve=record.get("curve"))
+                    curves.update_xaxes(dtick=1, range=[0, max(h["epoch"] for h in history) + 0.05])
                     column.plotly_chart(curves, key=f"draw-{title.lower()}")
             confusion = np.array(record.get("confusion", []))
             if confusion.size:

@@ -105,7 +105,7 @@ with left:
                                  help="The penultimate layer (default) holds the features the output layer reads.")
         except Exception as error:  # a stored model that cannot be loaded is reported, not raised
             problem = f"Could not load this network: {error}"
-    method = st.segmented_control("Method", ["PCA", "t-SNE", "UMAP"], default="PCA", key="emb-method") or "PCA"
+    method = st.segmented_control("Method", ["PCA", "t-SNE", "UMAP"], default="PCA", key="emb-method", required=True)
     dims = 3 if st.toggle("3-D", value=True, key="emb-3d") else 2
     if kind in ("raw", "digits"):
         max_n = 70_000 if kind == "raw" and method == "PCA" else 10_000

@@ -82,7 +82,7 @@ def test_every_network_names_its_layers_and_its_penultimate_layer(arch, expected
 
 
 def test_configs_are_normalised_and_bad_settings_explained():
-    assert KIND.normalize({"arch": "fast_cnn"}) == KIND.normalize({"arch": "fast_cnn", "epochs": "2"})
+    assert KIND.normalize({"arch": "fast_cnn"}) == KIND.normalize({"arch": "fast_cnn", "epochs": "1"})
     for bad, words in [({"arch": "resnet"}, "Unknown architecture"), ({"epochs": 0}, "Epochs"),
                        ({"batch_size": "many"}, "Bad training setting"), ({"learning_rate": 5}, "learning rate"),
                        ({"train_limit": -1}, "negative")]:
@@ -94,6 +94,11 @@ def test_training_records_what_the_training_view_shows(cnn_job):
     record = cnn_job.entry.record
     assert [h["epoch"] for h in record["history"]] == [1, 2]
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(record["history"][0])
+    # Within epochs, the training curve: about 20 points per epoch, ending where each epoch ends.
+    epochs_on_curve = [point["epoch"] for point in record["curve"]]
+    assert epochs_on_curve == sorted(epochs_on_curve) and len(epochs_on_curve) == 40
+    assert 1.0 in epochs_on_curve and epochs_on_curve[-1] == 2.0 and epochs_on_curve[0] < 0.1
+    assert all("loss" in point and "val_loss" not in point for point in record["curve"])
     confusion = np.array(record["confusion"])
     assert confusion.shape == (10, 10) and confusion.sum() == 10_000
     assert record["metrics"]["test_accuracy"] == pytest.approx(np.trace(confusion) / 10_000)

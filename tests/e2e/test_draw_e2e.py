@@ -129,6 +129,9 @@ def show(page, section: str, expect: str) -> None:
         screenshot(page, "draw-details-failed")
         raise
     wait_until_idle(page)
+    # Still there once the rerun has settled: clicking the segment already chosen must not
+    # deselect it and empty the section.
+    assert page.get_by_text(expect).first.is_visible(), f"{section} shows nothing"
 
 
 def test_look_inside_and_training_views_explain_the_network(trained_page):
