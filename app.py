@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.runtime import keep_tensorflow_state
+from pages.runtime import keep_tensorflow_state, through_app_navigation
 
 keep_tensorflow_state()
 
@@ -75,4 +75,5 @@ if navigation.url_path:  # any page but Home: the home page stays free of Tensor
 
     with st.spinner("Loading TensorFlow (only the first page of a fresh server waits for this)…"):
         import_heavy()
-navigation.run()
+with through_app_navigation():
+    navigation.run()

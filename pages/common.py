@@ -14,28 +14,6 @@ from core.data import IMAGE_DATASETS, image_dataset_problem
 from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, get_manager
 
 
-def use_app_navigation() -> None:
-    """Make a direct link to a page work on a freshly started server.
-
-    Until app.py has called ``st.navigation`` once, Streamlit treats a ``pages/``
-    folder the old (v1) way and would run this page on its own, listing every
-    file of the folder in the sidebar. Switching that off and rerunning sends the
-    request through app.py's navigation, which resolves the same URL.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    from pages.runtime import keep_tensorflow_state
-
-    keep_tensorflow_state()  # a page run on its own (AppTest) skips app.py
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        # Once per session: AppTest resets the flag before every run, and rerunning each time
-        # would swallow the widget event that started the run.
-        if not st.session_state.get("_dlp_navigation_fixed"):
-            st.session_state["_dlp_navigation_fixed"] = True
-            st.rerun()
-
-
 @st.cache_resource(show_spinner=False)
 def manager():
     """The process-wide job manager (one per server, shared by every session)."""

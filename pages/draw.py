@@ -1,6 +1,10 @@
 """Draw: classify a hand-drawn digit live with the talks' networks, and look inside them."""
 from __future__ import annotations
 
+from pages.runtime import use_app_navigation
+
+use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
+
 from contextlib import contextmanager
 
 import numpy as np
@@ -14,9 +18,8 @@ from core.errors import PlaygroundError
 from core.inspect import is_unsure, mosaic, reader_for
 from core.jobs import DONE, FAILED, CANCELLED
 from core.preprocess import load_image_bytes, preprocess
-from pages.common import history_figure, image_dataset_picker, job_panel, manager, use_app_navigation
+from pages.common import history_figure, image_dataset_picker, job_panel, manager
 
-use_app_navigation()
 
 CANVAS_SIZE = 280
 TITLES = {arch: title for arch, (title, _) in ARCHITECTURES.items()}

@@ -1,6 +1,10 @@
 """Embeddings: what the networks learned, projected with PCA, t-SNE or UMAP in 2-D or 3-D."""
 from __future__ import annotations
 
+from pages.runtime import use_app_navigation
+
+use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
+
 import dataclasses
 import io
 import tempfile
@@ -9,9 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.common import use_app_navigation
 
-use_app_navigation()
 
 from core.charlstm import KIND as CHAR_KIND  # noqa: E402
 from core.digits import ARCHITECTURES, KIND as DIGIT_KIND  # noqa: E402

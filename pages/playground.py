@@ -1,6 +1,10 @@
 """Playground: the TensorFlow Playground in Streamlit — tweak a small net and watch it learn 2-D data."""
 from __future__ import annotations
 
+from pages.runtime import use_app_navigation
+
+use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
+
 import base64
 import io
 import time
@@ -16,9 +20,7 @@ from core.playground import (
     MULTICLASS_SETS, PLAYERS, REGRESSION_SETS, REGULARIZATION_RATES, PlaygroundNet, PlaygroundState, featurize,
     frame_interval, grid, keras_code, make_dataset, parse_points_csv, save_run,
 )
-from pages.common import use_app_navigation
 
-use_app_navigation()
 
 ORANGE, WHITE, BLUE = (245, 147, 34), (232, 234, 235), (8, 119, 189)
 CLASS_COLOURS = ["#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]

@@ -1,6 +1,10 @@
 """Runs: every training run as TensorBoard shows it — curves, weight distributions, model summary."""
 from __future__ import annotations
 
+from pages.runtime import use_app_navigation
+
+use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
+
 import datetime as dt
 import json
 
@@ -8,9 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.common import use_app_navigation
 
-use_app_navigation()
 
 from core.errors import PlaygroundError  # noqa: E402
 from core.paths import runs_dir  # noqa: E402

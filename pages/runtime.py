@@ -12,6 +12,10 @@ nothing needs clearing between runs; matplotlib figures are still closed.
 from __future__ import annotations
 
 import sys
+import threading
+from contextlib import contextmanager
+
+_run = threading.local()  # per script thread: is the current run going through app.py's navigation?
 
 
 def keep_tensorflow_state() -> None:
@@ -31,3 +35,38 @@ def keep_tensorflow_state() -> None:
 
     script_runner._clean_problem_modules = close_matplotlib_figures_only
     script_runner._dlp_keeps_tensorflow_state = True
+
+
+@contextmanager
+def through_app_navigation():
+    """Mark the page run inside as started by app.py (``st.navigation``), not on its own."""
+    _run.through_app = True
+    try:
+        yield
+    finally:
+        _run.through_app = False
+
+
+def use_app_navigation() -> None:
+    """Make a page run only through app.py, even on a freshly started server.
+
+    Until app.py has called ``st.navigation`` once, Streamlit treats a ``pages/`` folder the
+    old (v1) way and runs a linked page on its own, skipping app.py: its navigation, its
+    store notice and its one-at-a-time import of TensorFlow, pandas and Plotly. When a class
+    opens a fresh server at once, several sessions start that way; a page that went on would
+    import those libraries beside app.py's import of them and get half-initialised modules.
+    So a page run on its own switches the folder mode off and reruns, before it imports
+    anything heavy (call this first in every page), and the rerun goes through app.py.
+    """
+    import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
+
+    keep_tensorflow_state()  # a page run on its own (AppTest) skips app.py
+    if getattr(_run, "through_app", False):
+        return
+    PagesManager.uses_pages_directory = False
+    # Once per session: AppTest runs a page on its own every time, and rerunning each
+    # time would swallow the widget event that started the run.
+    if not st.session_state.get("_dlp_navigation_fixed"):
+        st.session_state["_dlp_navigation_fixed"] = True
+        st.rerun()

@@ -1,6 +1,10 @@
 """Text: train a character LSTM written from scratch, watch it learn to spell, sample from a seed."""
 from __future__ import annotations
 
+from pages.runtime import use_app_navigation
+
+use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
+
 import html
 import time
 
@@ -12,10 +16,9 @@ from core import corpus as corpora
 from core.charlstm import DEFAULT_SEED_TEXT, DEFAULTS, KIND, MAX_SAMPLE_LENGTH, PRESETS, Sampler
 from core.errors import PlaygroundError
 from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
-from pages.common import format_seconds, history_figure, manager, use_app_navigation
+from pages.common import format_seconds, history_figure, manager
 from pages.sequences_tab import sequences_tab_body
 
-use_app_navigation()
 
 state = st.session_state
 UNIT_CHOICES = [32, 64, 128, 256, 512, 1024]

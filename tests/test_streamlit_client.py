@@ -52,8 +52,9 @@ def test_the_protocol_client_draws_a_one_and_reads_a_prediction(tmp_path):
 
 
 async def open_at_once(url: str, pages: list[str]) -> list[Page]:
-    async def visit(name: str) -> Page:
-        async with Page(url, name, timeout=180, fetch_media=False) as page:
+    async def visit(link: str) -> Page:
+        name, _, query = link.partition("?")
+        async with Page(url, name, query, timeout=180, fetch_media=False) as page:
             await page.wait_idle()
             return page
 
@@ -62,10 +63,16 @@ async def open_at_once(url: str, pages: list[str]) -> list[Page]:
 
 def test_a_class_opening_a_cold_server_at_once_sees_no_import_errors(tmp_path):
     """Ten sessions open TensorFlow-, pandas- and Plotly-using pages of a server that has imported
-    none of them yet. Concurrent first imports used to hand some sessions half-initialised modules."""
-    server = start_app(tmp_path / "cache")
+    none of them yet, the Draw pages with a trained model to load. Concurrent first imports used to
+    hand some sessions half-initialised modules: first because each page imported on its own, then
+    because a page opened by a link before app.py had ever run was run without app.py."""
+    cache = tmp_path / "cache"
+    subprocess.run([sys.executable, "-m", "core.train", "digits", "--arch", "fast_cnn", "--set", "train_limit=3000"],
+                   cwd=REPO, env={**os.environ, "DLP_CACHE_DIR": str(cache)}, check=True, capture_output=True)
+    server = start_app(cache)
     try:
-        pages = run_async(open_at_once(server.url, ["draw", "playground", "text", "embeddings", "runs"] * 2))
+        pages = run_async(open_at_once(server.url, ["draw?limit=3000"] * 4 + ["playground", "text"] * 2
+                                       + ["embeddings", "runs"]))
     finally:
         stop_app(server)
     problems = [error for page in pages for error in page.errors]

@@ -11,8 +11,8 @@ def fresh_manager(monkeypatch):
     # AppTest resets Streamlit's "pages/ folder" flag before every run, so the page's
     # use_app_navigation() would rerun every run and swallow each button click.
     # A real server flips it once (the e2e test covers that path).
-    import pages.common
+    import pages.runtime
 
-    monkeypatch.setattr(pages.common, "use_app_navigation", lambda: None)
+    monkeypatch.setattr(pages.runtime, "use_app_navigation", lambda: None)
     yield
     st.cache_resource.clear()
