@@ -99,7 +99,9 @@ LABEL_SMOOTHING = 0.1
 
 
 def smoothed_sparse_crossentropy(y_true, y_pred):
-    """Cross-entropy against labels softened to 0.9 / 0.011: the Fast CNN's loss.
+    """Cross-entropy against labels softened to 0.91 / 0.01: the Fast CNN's loss.
+
+    Its floor is therefore about 0.50 (the entropy of those targets), not 0.
 
     Keras 3's sparse cross-entropy has no ``label_smoothing``, so the integer labels are
     one-hot encoded here. Softer targets keep a high learning rate from making the net
