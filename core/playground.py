@@ -585,3 +585,16 @@ def frame_interval(frame_seconds: float, players: int, shortest: float,
     frame requested mid-frame would abandon it half drawn), and with several players, each
     frame followed by a rest so that all of them together keep about one core busy."""
     return float(np.clip(frame_seconds * max(1.1, players), shortest, longest))
+
+
+HISTORY_POINTS = 4000  # loss-curve points a playing session keeps
+
+
+def thin_history(history: list, limit: int = HISTORY_POINTS) -> list:
+    """Keep a playing session's loss history bounded: past ``limit`` points, every second one of
+    the older half is dropped (the newest half stays whole, for the live curve). Playing for an
+    hour at eight frames a second would otherwise keep ~29,000 points per session."""
+    if len(history) <= limit:
+        return history
+    recent = limit // 2
+    return history[:-recent][::2] + history[-recent:]

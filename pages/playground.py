@@ -18,7 +18,7 @@ from core.errors import PlaygroundError
 from core.playground import (
     ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES, LONGEST_FRAME_INTERVAL,
     MULTICLASS_SETS, PLAYERS, REGRESSION_SETS, REGULARIZATION_RATES, PlaygroundNet, PlaygroundState, featurize,
-    frame_interval, grid, keras_code, make_dataset, parse_points_csv, save_run,
+    frame_interval, grid, keras_code, make_dataset, parse_points_csv, save_run, thin_history,
 )
 
 
@@ -448,6 +448,7 @@ def live() -> None:
         st.rerun(scope="app")
     if epochs or not ss.pg_history:
         ss.pg_history.append((net.epoch, train_loss, test_loss))
+        ss.pg_history = thin_history(ss.pg_history)
     epoch_slot.metric("Epoch", f"{net.epoch:,}")
     grid_xy = grid(GRID)
     grid_features = featurize(grid_xy, state.features)

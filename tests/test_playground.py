@@ -122,3 +122,17 @@ def test_exported_keras_code_runs_and_trains(tmp_path):
 
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_long_play_keeps_a_bounded_history_with_the_newest_half_whole():
+    from core.playground import thin_history
+
+    history = []
+    for epoch in range(1, 20_001):
+        history.append((epoch, 1.0 / epoch, 1.0 / epoch))
+        history = thin_history(history, limit=1000)
+    assert len(history) <= 1000
+    epochs = [point[0] for point in history]
+    assert epochs == sorted(epochs) and epochs[-1] == 20_000 and epochs[0] <= 40
+    assert epochs[-500:] == list(range(19_501, 20_001))  # the live curve's points are all there
+    assert thin_history(history[:10], limit=1000) == history[:10]
