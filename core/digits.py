@@ -109,7 +109,8 @@ def smoothed_sparse_crossentropy(y_true, y_pred):
     """
     import keras
 
-    labels = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32"), keras.ops.shape(y_pred)[-1])
+    digits = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
+    labels = keras.ops.one_hot(digits, keras.ops.shape(y_pred)[-1])
     return keras.losses.categorical_crossentropy(labels, y_pred, label_smoothing=LABEL_SMOOTHING)
 
 

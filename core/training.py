@@ -40,8 +40,7 @@ def keras_progress(reporter: Reporter, steps_per_epoch: int, epochs: int, sample
             now = time.monotonic()
             step = self.epoch * steps_per_epoch + batch + 1
             if (batch + 1) * CURVE_POINTS // steps_per_epoch > batch * CURVE_POINTS // steps_per_epoch:
-                reporter.point(self.epoch + (batch + 1) / steps_per_epoch,
-                               **{k: v for k, v in (logs or {}).items() if not k.startswith("val_")})
+                reporter.point(self.epoch + (batch + 1) / steps_per_epoch, **(logs or {}))
             if now - self.last_report > 0.1 or batch + 1 == steps_per_epoch:
                 self.last_report = now
                 reporter.step(step, **(logs or {}))

@@ -72,7 +72,8 @@ def job_panel(job: Job, key: str, on_done: Callable[[Job], None] | None = None,
         elif p.status == CANCELLED:
             st.warning(job.error or "Training was cancelled.", icon=":material/cancel:")
         if p.history and len(p.history) > 1 or (p.status == RUNNING and (p.history or p.curve)):
-            st.plotly_chart(history_figure(p.history, curve_metrics, curve_title, curve=p.curve), key=f"{key}-curve-{p.status}")
+            st.plotly_chart(history_figure(p.history, curve_metrics, curve_title, curve=p.curve),
+                            key=f"{key}-curve-{p.status}")
         if p.status in (QUEUED, RUNNING):
             if st.button("Cancel training", key=f"{key}-cancel", icon=":material/stop:"):
                 job.cancel()

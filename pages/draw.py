@@ -264,12 +264,13 @@ with friendly("showing the details"):
             m2.metric("Parameters", f"{metrics.get('params', 0):,}")
             m3.metric("Training time", f"{record.get('duration_s', 0):.0f} s")
             limit = record["config"].get("train_limit")
+            smoothing = (" The Fast CNN learns from softened labels (label smoothing: 0.91 for the true "
+                         "digit, 0.01 for each other), so its loss cannot fall below about 0.50, and a "
+                         "confidence near 91 % is as sure as its training asks it to be.")
             st.caption(f"Trained on {limit or 55_000:,} images, validated on "
                        f"{max(100, limit // 5) if limit else 5_000:,} held-out training images "
                        "(the validation curves), tested on MNIST's 10,000 test digits."
-                       + (" The Fast CNN learns from softened labels (label smoothing: 0.91 for the true "
-                          "digit, 0.01 for each other), so its loss cannot fall below about 0.50, and a "
-                          "confidence near 91 % is as sure as its training asks it to be." if primary == "fast_cnn" else ""))
+                       + (smoothing if primary == "fast_cnn" else ""))
             history = record.get("history", [])
             if history:
                 h1, h2 = st.columns(2)

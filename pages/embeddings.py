@@ -14,7 +14,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 
-
 from core.charlstm import KIND as CHAR_KIND  # noqa: E402
 from core.digits import ARCHITECTURES, KIND as DIGIT_KIND  # noqa: E402
 from core.errors import PlaygroundError  # noqa: E402

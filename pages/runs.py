@@ -13,7 +13,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 
-
 from core.errors import PlaygroundError  # noqa: E402
 from core.paths import runs_dir  # noqa: E402
 from core.runs import delete_run, list_runs, read_histograms, read_scalars, smooth  # noqa: E402
