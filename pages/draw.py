@@ -279,6 +279,9 @@ with friendly("showing the details"):
                     curves = history_figure(history, names, title, curve=record.get("curve"))
                     curves.update_xaxes(dtick=1, range=[0, max(h["epoch"] for h in history) + 0.05])
                     column.plotly_chart(curves, key=f"draw-{title.lower()}")
+                st.caption("The training line is the mean over the epoch so far, as Keras reports it: it "
+                           "still counts the early, worse batches, so it lags behind the validation points, "
+                           "which measure the network as it is at the end of each epoch.")
             confusion = np.array(record.get("confusion", []))
             if confusion.size:
                 figure = go.Figure(go.Heatmap(z=confusion, x=list(range(10)), y=list(range(10)),
