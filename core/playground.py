@@ -587,6 +587,23 @@ def frame_interval(frame_seconds: float, players: int, shortest: float,
     return float(np.clip(frame_seconds * max(1.1, players), shortest, longest))
 
 
+FRAME_INTERVAL_STEPS = (0.1, 0.15, 0.22, 0.33, 0.5, 0.75, 1.1, 1.6, 2.0)  # seconds; each about 1.5× the last
+
+
+def paced_interval(current: float, wanted: float, steps: tuple[float, ...] = FRAME_INTERVAL_STEPS) -> float:
+    """The interval to use when the frames ask for ``wanted`` while ``current`` is in use.
+
+    Changing the interval costs a full rerun of the page, so it moves along a ladder of steps
+    about 1.5× apart, up as soon as ``wanted`` is 10 % over the current step (a frame must not be
+    cut short by the next) and down only once ``wanted`` fits the step below. The band between is
+    wider than the ordinary jitter of frame times under load; with two players the old rule
+    (change when 15 % off) reran the whole page every 1.4 s."""
+    index = int(np.argmin([abs(np.log(step / current)) for step in steps]))
+    if wanted > steps[index] * 1.1 or (index > 0 and wanted < steps[index - 1]):
+        index = next((i for i, step in enumerate(steps) if step >= wanted), len(steps) - 1)
+    return steps[index]
+
+
 HISTORY_POINTS = 4000  # loss-curve points a playing session keeps
 
 

@@ -18,7 +18,7 @@ from core.errors import PlaygroundError
 from core.playground import (
     ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES, LONGEST_FRAME_INTERVAL,
     MULTICLASS_SETS, PLAYERS, REGRESSION_SETS, REGULARIZATION_RATES, PlaygroundNet, PlaygroundState, featurize,
-    frame_interval, grid, keras_code, make_dataset, parse_points_csv, save_run, thin_history,
+    frame_interval, grid, keras_code, make_dataset, paced_interval, parse_points_csv, save_run, thin_history,
 )
 
 
@@ -83,7 +83,7 @@ if run_bar[0].button("Pause" if playing else "Play", type="primary", icon=":mate
                  ":material/play_arrow:", disabled=ss.pg_net is None, key="pg-play"):
     ss.pg_playing = not playing
     PLAYERS.stop(ss.pg_player)
-    ss.pg_frame_every = FRAME_SECONDS * max(1, PLAYERS.count())  # a first guess; frames then adapt it
+    ss.pg_frame_every = paced_interval(FRAME_SECONDS, FRAME_SECONDS * max(1, PLAYERS.count()))  # a first guess
     st.rerun()
 step_clicked = run_bar[1].button("Step", icon=":material/skip_next:", disabled=ss.pg_net is None or playing,
                              help="Train one epoch (every training point seen once).")
@@ -420,7 +420,8 @@ def live() -> None:
     if ss.pg_frame_open and adapt:
         # The browser asked for this frame before the last one ended, and Streamlit abandoned that
         # one half drawn: lengthen the interval (it is set where the fragment is declared).
-        pace(min(LONGEST_FRAME_INTERVAL, ss.get("pg_frame_every", FRAME_SECONDS) * 2))
+        current = ss.get("pg_frame_every", FRAME_SECONDS)
+        pace(paced_interval(current, min(LONGEST_FRAME_INTERVAL, current * 1.4)))  # the next step up
     ss.pg_frame_open = True
     players = PLAYERS.frame(ss.pg_player) if ss.get("pg_playing") else 1
     net: PlaygroundNet | None = ss.pg_net
@@ -482,10 +483,10 @@ def live() -> None:
     curve_slot.html(loss_curve_html(np.array(ss.pg_history[-400:])))
     ss.pg_frame_open = False
     if adapt and net.epoch > epochs:  # (the first frame traces the graph; ignore it)
-        wanted = frame_interval(time.perf_counter() - frame_started, players, FRAME_SECONDS)
         current = ss.get("pg_frame_every", FRAME_SECONDS)
-        if wanted > current * 1.15 or wanted < current / 1.3:
-            pace(wanted)
+        paced = paced_interval(current, frame_interval(time.perf_counter() - frame_started, players, FRAME_SECONDS))
+        if paced != current:
+            pace(paced)
 
 
 def pace(interval: float) -> None:
