@@ -421,7 +421,9 @@ def live() -> None:
         # The browser asked for this frame before the last one ended, and Streamlit abandoned that
         # one half drawn: lengthen the interval (it is set where the fragment is declared).
         current = ss.get("pg_frame_every", FRAME_SECONDS)
-        pace(paced_interval(current, min(LONGEST_FRAME_INTERVAL, current * 1.4)))  # the next step up
+        longer = paced_interval(current, min(LONGEST_FRAME_INTERVAL, current * 1.4))  # the next step up
+        if longer != current:  # (at the longest step already, a full rerun would change nothing)
+            pace(longer)
     ss.pg_frame_open = True
     players = PLAYERS.frame(ss.pg_player) if ss.get("pg_playing") else 1
     net: PlaygroundNet | None = ss.pg_net
