@@ -65,11 +65,16 @@ def page(browser, app_server):
     context.close()
 
 
+FIRST_RUN_TIMEOUT_MS = 120_000
+
+
 def open_page(page, path: str = "", wait_for_text: str | None = None):
     """Go to a page of the app (``""`` for home, else e.g. ``"draw"``) and wait until it has run."""
     page.goto(f"{page.app_url}/{path}")
     if wait_for_text:
-        page.get_by_text(wait_for_text, exact=False).first.wait_for()
+        # The first visit to a page on a fresh server imports TensorFlow: ~8 s here, several times
+        # that in the machine's slow spells, past the 30-s default timeout.
+        page.get_by_text(wait_for_text, exact=False).first.wait_for(timeout=FIRST_RUN_TIMEOUT_MS)
     wait_until_idle(page)
 
 
