@@ -34,9 +34,9 @@ from benchmarks.streamlit_client import (
 )
 
 SESSIONS = 10
-# Measured after this much of the same load: the first minutes still fill caches (TensorFlow's
-# kernels, Streamlit's messages, malloc's arenas); in a 4-minute run the server's size levelled
-# off after about two (see benchmarks/RESULTS.md).
+# Measured after this much of the same load: the first minute and a half still fills caches
+# (TensorFlow's kernels, Streamlit's messages, malloc's arenas) at tens of MB a minute; the
+# trend after it is what a long class would see (see benchmarks/RESULTS.md).
 WARM_UP_SECONDS = 90
 KINDS = ["draw"] * 6 + ["playground"] * 2 + ["text"] * 2
 ANSWER_TIMEOUT = 30.0  # seconds a session waits for an answer before it counts an error

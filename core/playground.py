@@ -587,7 +587,7 @@ def frame_interval(frame_seconds: float, players: int, shortest: float,
     return float(np.clip(frame_seconds * max(1.1, players), shortest, longest))
 
 
-FRAME_INTERVAL_STEPS = (0.1, 0.15, 0.22, 0.33, 0.5, 0.75, 1.1, 1.6, 2.0)  # seconds; each about 1.5× the last
+FRAME_INTERVAL_STEPS = (0.1, 0.15, 0.22, 0.33, 0.5, 0.75, 1.1, 1.6, LONGEST_FRAME_INTERVAL)  # s; each ~1.5× the last
 
 
 def paced_interval(current: float, wanted: float, steps: tuple[float, ...] = FRAME_INTERVAL_STEPS) -> float:

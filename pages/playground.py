@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 from core.errors import PlaygroundError
 from core.playground import (
-    ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES, LONGEST_FRAME_INTERVAL,
+    ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES,
     MULTICLASS_SETS, PLAYERS, REGRESSION_SETS, REGULARIZATION_RATES, PlaygroundNet, PlaygroundState, featurize,
     frame_interval, grid, keras_code, make_dataset, paced_interval, parse_points_csv, save_run, thin_history,
 )
@@ -421,7 +421,7 @@ def live() -> None:
         # The browser asked for this frame before the last one ended, and Streamlit abandoned that
         # one half drawn: lengthen the interval (it is set where the fragment is declared).
         current = ss.get("pg_frame_every", FRAME_SECONDS)
-        longer = paced_interval(current, min(LONGEST_FRAME_INTERVAL, current * 1.4))  # the next step up
+        longer = paced_interval(current, current * 1.4)  # the next step up (the ladder ends at the longest)
         if longer != current:  # (at the longest step already, a full rerun would change nothing)
             pace(longer)
     ss.pg_frame_open = True

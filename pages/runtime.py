@@ -46,10 +46,10 @@ def limit_malloc_arenas() -> None:
 
     Streamlit starts a new script thread for most reruns, and glibc gives busy threads arenas
     of their own, up to eight per core. Freed memory stays scattered over them, so the
-    server's size crept up under a class's load although nothing was kept: in a 4-minute
-    load run about 7-10 MB a minute with the default; with two arenas about 5 MB a minute
-    at first, falling to about 1 MB a minute after two minutes, at the same response times. The ``MALLOC_ARENA_MAX`` environment
-    variable does the same, but only when set before ``streamlit run``.
+    server's size crept up under a class's load: in 4-minute load runs, once warm (90-120 s),
+    about 7 MB a minute with the default and 1-5 MB a minute with two arenas, at the same
+    response times. The ``MALLOC_ARENA_MAX`` environment variable does the same, but only
+    when set before ``streamlit run``.
     """
     global _arenas_limited
     if _arenas_limited or not sys.platform.startswith("linux"):
