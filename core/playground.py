@@ -16,6 +16,7 @@ import math
 import threading
 import time
 from dataclasses import asdict, dataclass, field, fields
+from typing import Sequence
 
 import numpy as np
 
@@ -590,18 +591,29 @@ def frame_interval(frame_seconds: float, players: int, shortest: float,
 FRAME_INTERVAL_STEPS = (0.1, 0.15, 0.22, 0.33, 0.5, 0.75, 1.1, 1.6, LONGEST_FRAME_INTERVAL)  # s; each ~1.5× the last
 
 
-def paced_interval(current: float, wanted: float, steps: tuple[float, ...] = FRAME_INTERVAL_STEPS) -> float:
-    """The interval to use when the frames ask for ``wanted`` while ``current`` is in use.
+CALM_FRAMES = 20  # quick frames in a row before the pace comes down: 2-4 s of them
+
+
+def paced_interval(current: float, recent: Sequence[float], steps: tuple[float, ...] = FRAME_INTERVAL_STEPS,
+                   calm_frames: int = CALM_FRAMES) -> float:
+    """The interval to use while ``current`` is in use and the latest frames asked for the
+    intervals ``recent`` (oldest first; see ``frame_interval``).
 
     Changing the interval costs a full rerun of the page, so it moves along a ladder of steps
-    about 1.5× apart, up as soon as ``wanted`` is 10 % over the current step (a frame must not be
-    cut short by the next) and down only once ``wanted`` fits the step below. The band between is
-    wider than the ordinary jitter of frame times under load; with two players the old rule
-    (change when 15 % off) reran the whole page every 1.4 s."""
+    about 1.5× apart: up as soon as the newest frame wants 10 % more than the current step (a
+    frame must not be cut short by the next), down only once ``calm_frames`` frames in a row fit
+    the step below. Quick frames among slow ones are jitter, not a change: with two players under
+    load, one frame in seven or so wanted the longer step, and the old rule (change when 15 % off)
+    reran the whole page every 1.4 s."""
     index = int(np.argmin([abs(np.log(step / current)) for step in steps]))
-    if wanted > steps[index] * 1.1 or (index > 0 and wanted < steps[index - 1]):
-        index = next((i for i, step in enumerate(steps) if step >= wanted), len(steps) - 1)
-    return steps[index]
+    calm = list(recent)[-calm_frames:]
+    if recent and recent[-1] > steps[index] * 1.1:
+        wanted = recent[-1]
+    elif index > 0 and len(calm) == calm_frames and max(calm) <= steps[index - 1]:
+        wanted = max(calm)
+    else:
+        return steps[index]
+    return next((step for step in steps if step >= wanted), steps[-1])
 
 
 HISTORY_POINTS = 4000  # loss-curve points a playing session keeps

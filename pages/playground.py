@@ -17,8 +17,9 @@ from PIL import Image, ImageDraw
 from core.errors import PlaygroundError
 from core.playground import (
     ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES,
-    MULTICLASS_SETS, PLAYERS, REGRESSION_SETS, REGULARIZATION_RATES, PlaygroundNet, PlaygroundState, featurize,
-    frame_interval, grid, keras_code, make_dataset, paced_interval, parse_points_csv, save_run, thin_history,
+    CALM_FRAMES, MULTICLASS_SETS, PLAYERS, REGRESSION_SETS, REGULARIZATION_RATES, PlaygroundNet, PlaygroundState,
+    featurize, frame_interval, grid, keras_code, make_dataset, paced_interval, parse_points_csv, save_run,
+    thin_history,
 )
 
 
@@ -83,7 +84,7 @@ if run_bar[0].button("Pause" if playing else "Play", type="primary", icon=":mate
                  ":material/play_arrow:", disabled=ss.pg_net is None, key="pg-play"):
     ss.pg_playing = not playing
     PLAYERS.stop(ss.pg_player)
-    ss.pg_frame_every = paced_interval(FRAME_SECONDS, FRAME_SECONDS * max(1, PLAYERS.count()))  # a first guess
+    ss.pg_frame_every = paced_interval(FRAME_SECONDS, [FRAME_SECONDS * max(1, PLAYERS.count())])  # a first guess
     st.rerun()
 step_clicked = run_bar[1].button("Step", icon=":material/skip_next:", disabled=ss.pg_net is None or playing,
                              help="Train one epoch (every training point seen once).")
@@ -421,7 +422,7 @@ def live() -> None:
         # The browser asked for this frame before the last one ended, and Streamlit abandoned that
         # one half drawn: lengthen the interval (it is set where the fragment is declared).
         current = ss.get("pg_frame_every", FRAME_SECONDS)
-        longer = paced_interval(current, current * 1.4)  # the next step up (the ladder ends at the longest)
+        longer = paced_interval(current, [current * 1.4])  # the next step up (the ladder ends at the longest)
         if longer != current:  # (at the longest step already, a full rerun would change nothing)
             pace(longer)
     ss.pg_frame_open = True
@@ -486,7 +487,9 @@ def live() -> None:
     ss.pg_frame_open = False
     if adapt and net.epoch > epochs:  # (the first frame traces the graph; ignore it)
         current = ss.get("pg_frame_every", FRAME_SECONDS)
-        paced = paced_interval(current, frame_interval(time.perf_counter() - frame_started, players, FRAME_SECONDS))
+        wanted = frame_interval(time.perf_counter() - frame_started, players, FRAME_SECONDS)
+        ss.pg_wanted = [*ss.get("pg_wanted", [])[1 - CALM_FRAMES:], wanted]
+        paced = paced_interval(current, ss.pg_wanted)
         if paced != current:
             pace(paced)
 
@@ -495,6 +498,7 @@ def pace(interval: float) -> None:
     """A new time between frames. It takes a full rerun (where the fragment is declared with its
     ``run_every``), which costs about a frame, so ``live`` changes it at most once a second."""
     ss.pg_frame_every, ss.pg_paced_at, ss.pg_frame_open = interval, time.perf_counter(), False
+    ss.pg_wanted = []  # the frames measured at the old pace say nothing about coming down from the new one
     st.rerun(scope="app")
 
 

@@ -1,7 +1,7 @@
 """Playing sessions share the machine: counted over a short window, and spaced by their number."""
 import pytest
 
-from core.playground import FRAME_INTERVAL_STEPS, Players, frame_interval, paced_interval
+from core.playground import CALM_FRAMES, FRAME_INTERVAL_STEPS, Players, frame_interval, paced_interval
 
 
 def test_players_are_counted_while_their_frames_keep_coming():
@@ -22,25 +22,40 @@ def test_frames_are_spaced_by_their_own_length_and_the_number_of_players():
     assert frame_interval(1.0, 10, shortest=0.1) == 2.0  # but a picture still comes every 2 s
 
 
+def paced_run(series: list[float], interval: float = 0.1) -> list[float]:
+    """The intervals a session moves to while its frames ask for ``series``, one after another."""
+    changes, recent = [], []
+    for wanted in series:
+        recent.append(wanted)
+        paced = paced_interval(interval, recent)
+        if paced != interval:
+            changes.append(paced)
+            interval, recent = paced, []
+    return changes
+
+
 def test_the_pace_ignores_ordinary_jitter_and_follows_real_changes():
     # Frame times of two players under load, as measured: wanted intervals between 0.10 and 0.20 s.
     jitter = [0.139, 0.142, 0.101, 0.105, 0.124, 0.129, 0.165, 0.111, 0.159, 0.150, 0.102, 0.1, 0.125, 0.2]
-    interval, changes = 0.1, []
-    for wanted in jitter:
-        paced = paced_interval(interval, wanted)
-        if paced != interval:
-            changes.append(paced)
-            interval = paced
-    assert changes == [0.15, 0.22], "two steps up to cover the slowest frames, then no more full reruns"
-    assert paced_interval(0.22, 0.16) == 0.22  # within the band: stay
-    assert paced_interval(0.22, 0.12) == 0.15  # fits the step below: down
-    assert paced_interval(0.1, 0.7) == 0.75  # a real slow-down: straight to the step that covers it
-    assert paced_interval(0.33, 0.01) == 0.1  # quick again: straight down to the shortest
-    assert paced_interval(2.0, 5.0) == 2.0  # the longest step is the limit
+    assert paced_run(jitter) == [0.15, 0.22], "two steps up to cover the slowest frames, then no more full reruns"
+    assert paced_run(jitter * 5) == [0.15, 0.22], "the same jitter for longer changes nothing more"
+    assert paced_interval(0.22, [0.16]) == 0.22  # within the band: stay
+    assert paced_interval(0.22, [0.12] * (CALM_FRAMES - 1)) == 0.22  # a few quick frames may be luck
+    assert paced_interval(0.22, [0.12] * CALM_FRAMES) == 0.15  # enough in a row fit the step below: down
+    assert paced_interval(0.22, [0.12] * CALM_FRAMES + [0.2]) == 0.22
+    assert paced_interval(0.1, [0.7]) == 0.75  # a real slow-down: straight to the step that covers it
+    assert paced_interval(0.33, [0.01] * CALM_FRAMES) == 0.1  # quick again: straight down to the shortest
+    assert paced_interval(2.0, [5.0]) == 2.0  # the longest step is the limit
+
+
+def test_one_slow_frame_does_not_slow_a_player_for_good():
+    # A single player's frames want the shortest interval (frame_interval clips them there); one
+    # slow frame moves the pace up, and the quick frames after it bring it back.
+    assert paced_run([0.1] * 10 + [0.14] + [0.1] * CALM_FRAMES) == [0.15, 0.1]
 
 
 def test_every_step_covers_what_it_was_chosen_for():
     for wanted in [0.05, 0.1, 0.12, 0.3, 0.9, 1.7]:
         for current in FRAME_INTERVAL_STEPS:
-            paced = paced_interval(current, wanted)
+            paced = paced_interval(current, [wanted] * CALM_FRAMES)
             assert paced >= wanted / 1.1, f"{paced} s would cut short frames that want {wanted} s"
