@@ -9,10 +9,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.runtime import keep_tensorflow_state, limit_malloc_arenas, through_app_navigation
+from pages.runtime import (
+    keep_tensorflow_state, limit_malloc_arenas, plotly_without_throwaway_classes, through_app_navigation,
+)
 
 keep_tensorflow_state()
 limit_malloc_arenas()
+plotly_without_throwaway_classes()
 
 HERE = Path(__file__).resolve().parent
 IMAGES = HERE / "assets" / "images"
