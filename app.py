@@ -10,11 +10,11 @@ from pathlib import Path
 import streamlit as st
 
 from pages.runtime import (
-    keep_tensorflow_state, limit_malloc_arenas, plotly_without_throwaway_classes, through_app_navigation,
+    keep_tensorflow_state, plotly_without_throwaway_classes, through_app_navigation, tune_malloc,
 )
 
 keep_tensorflow_state()
-limit_malloc_arenas()
+tune_malloc()
 plotly_without_throwaway_classes()
 
 HERE = Path(__file__).resolve().parent

@@ -1,5 +1,8 @@
 """The server-wide patches of pages/runtime.py do what they say and change nothing else."""
 import gc
+import subprocess
+import sys
+from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
@@ -8,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from plotly import basedatatypes
 
-from pages.runtime import plotly_without_throwaway_classes
+from pages.runtime import MALLOC_MMAP_THRESHOLD, plotly_without_throwaway_classes, tune_malloc
 
 plotly_without_throwaway_classes()
 ORIGINAL = utils.chomp_empty_strings._dlp_original
@@ -51,3 +54,38 @@ def test_a_chart_leaves_no_classes_for_the_cycle_collector(monkeypatch):
     if unpatched == 0:
         pytest.skip("this Plotly no longer defines classes while parsing names: the patch can go")
     assert classes_left_behind(probability_chart) == 0, f"unpatched, the chart left {unpatched} classes"
+
+
+MAPPED_GROWTH = """
+import ctypes, sys
+from pages.runtime import tune_malloc
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = MallInfo2
+if sys.argv[1] == "tuned":
+    tune_malloc()
+freed = bytearray(8 * 2**20)  # glibc's default now raises its threshold to 8 MB...
+del freed
+mapped = libc.mallinfo2().hblkhd
+block = bytearray(320 * 1024)  # ...and takes this from the heap, where it would leave a hole
+print(libc.mallinfo2().hblkhd - mapped)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
+def test_large_blocks_are_mapped_on_their_own_after_tuning():
+    # In a fresh process, whose heap has no room for the block: a big heap would serve it from
+    # free space either way.
+    def mapped_growth(mode: str) -> int:
+        run = subprocess.run([sys.executable, "-c", MAPPED_GROWTH, mode], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parents[2])
+        if run.returncode:
+            pytest.skip(f"no glibc 2.33+ here: {run.stderr.strip().splitlines()[-1]}")
+        return int(run.stdout)
+
+    assert mapped_growth("default") < MALLOC_MMAP_THRESHOLD, "glibc's default took the block from the heap"
+    assert mapped_growth("tuned") >= MALLOC_MMAP_THRESHOLD, "tuned, the block is mapped on its own"
