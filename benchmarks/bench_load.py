@@ -283,8 +283,8 @@ def growth_per_minute(samples: list[tuple[float, float]]) -> float:
 
     if len(samples) < 3:
         return float("nan")
-    warm = np.array(samples)
-    return float(np.polyfit(warm[:, 0], warm[:, 1], 1)[0] * 60)
+    points = np.array(samples)
+    return float(np.polyfit(points[:, 0], points[:, 1], 1)[0] * 60)
 
 
 def minute_means(samples: list[tuple[float, float]]) -> list[float]:

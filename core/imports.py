@@ -7,13 +7,13 @@ half-initialised, seen here as "partially initialized module 'pandas'" and "modu
 'tensorflow' has no attribute 'Variable'". Importing them once, under one lock, before any
 page runs makes every later import a dictionary lookup.
 
-Once imported, their objects (about two million) are moved out of the cycle collector's sight
-with ``gc.freeze``: they live as long as the process. Otherwise Python runs a full collection
-only once the objects that survived since the last one outnumber a quarter of all long-lived
-objects, here some 500,000, and each such collection walks all two million. Under a class's
-load the garbage in reference cycles (Streamlit's and Plotly's) then piled up by 50-75 MB
-between collections, and the server's heap grew with every new peak: 5-9 MB a minute in
-4-minute load runs, against about 1 MB a minute once frozen (benchmarks/RESULTS.md).
+Once imported, the objects the cycle collector tracks (about 416,000 on a server) are moved out
+of its sight with ``gc.freeze``: they live as long as the process. Otherwise Python runs a full
+collection only once the objects that survived since the last one outnumber a quarter of all
+long-lived ones, and each such collection walks them all. Under a class's load the garbage in
+reference cycles (Streamlit's and Plotly's) piled up by 50-75 MB between those rare collections,
+and the server's heap grew with every new peak. Frozen, full collections run every few seconds
+and the saw-tooth is gone; see benchmarks/RESULTS.md for the 4-minute load runs before and after.
 """
 from __future__ import annotations
 
