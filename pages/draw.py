@@ -88,9 +88,12 @@ with left:
     canvas = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
                        height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
                        return_image_data=True, update_streamlit=True,
-                       key=f"draw_canvas_{state['draw_canvas_id']}")
+                       key=f"draw_canvas_{state['draw_canvas_id'] % 2}")
     if st.button("Clear", icon=":material/ink_eraser:"):
-        state["draw_canvas_id"] += 1  # a new key mounts a fresh, empty canvas
+        # A new key mounts a fresh, empty canvas. Two keys in turn, not a new one each time:
+        # Streamlit keeps every widget's metadata for the session's life, and under a class's
+        # load a key per Clear kept ~2 records (with their closures) per prediction.
+        state["draw_canvas_id"] += 1
         state["current_digit"] = None
         st.rerun()
     upload = st.file_uploader("…or upload a picture of a digit", type=None,

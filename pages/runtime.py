@@ -77,7 +77,7 @@ def plotly_without_throwaway_classes() -> None:
 
 
 MALLOC_ARENAS = 2
-MALLOC_MMAP_THRESHOLD = 256 * 1024  # bytes
+MALLOC_MMAP_THRESHOLD = 64 * 1024  # bytes
 _malloc_tuned = False
 
 
@@ -87,12 +87,15 @@ def tune_malloc() -> None:
     - At most two arenas. Streamlit starts a new script thread for most reruns, and glibc gives
       busy threads arenas of their own, up to eight per core; freed memory stayed scattered over
       them. 4-minute load runs, once warm: about 7 MB a minute with the default, 1-5 with two.
-    - A fixed mmap threshold of 256 kB. By default glibc raises the threshold each time a large
+    - A fixed mmap threshold of 64 kB. By default glibc raises the threshold each time a large
       block is freed, up to 32 MB (and trims the heap only past twice that), so the frames'
       pictures, messages and tensors of a few hundred kB moved into the heap, where they left
       holes that were never given back. Fixed, blocks this large that find no room in the heap
       are mapped and unmapped on their own: in 4-minute mixed load runs the heap stayed at
-      ~167 MB with 20 MB free in it, against ~250 MB with 90 MB free (benchmarks/RESULTS.md).
+      ~167 MB with 20 MB free in it, against ~250 MB with 90 MB free. 256 kB was not low
+      enough after a training in the server: the heap still crept up (233 to 245 MB in 4
+      minutes, 45-53 MB free in it); at 64 kB it held at 206-210 MB with ~20 MB free
+      (benchmarks/RESULTS.md).
 
     ``MALLOC_ARENA_MAX`` and ``MALLOC_MMAP_THRESHOLD_`` do the same, but only when set before
     ``streamlit run``.

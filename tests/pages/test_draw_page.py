@@ -125,6 +125,18 @@ def test_clear_mounts_a_fresh_canvas_and_forgets_the_digit(canvas, fresh_manager
     assert not at.exception
 
 
+def test_clearing_again_and_again_takes_two_canvas_keys_in_turn(canvas, fresh_manager):
+    """Each Clear mounts a new canvas, but with one of two keys: Streamlit never forgets a widget's
+    metadata, so a key per Clear would grow the session with every digit drawn."""
+    at = open_draw()
+    for _ in range(5):
+        before = canvas.keys[-1]
+        next(b for b in at.button if b.label == "Clear").click().run()
+        assert canvas.keys[-1] != before
+    assert len(set(canvas.keys)) == 2
+    assert not at.exception
+
+
 @pytest.mark.parametrize("name,image,words", [
     ("painted full", np.full((280, 280, 4), 255, np.uint8), "flat colour"),
     ("transparent", np.zeros((280, 280, 4), np.uint8), "Draw a digit"),

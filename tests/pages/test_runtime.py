@@ -71,7 +71,7 @@ if sys.argv[1] == "tuned":
 freed = bytearray(8 * 2**20)  # glibc's default now raises its threshold to 8 MB...
 del freed
 mapped = libc.mallinfo2().hblkhd
-block = bytearray(320 * 1024)  # ...and takes this from the heap, where it would leave a hole
+block = bytearray(96 * 1024)  # ...and takes this from the heap, where it would leave a hole
 print(libc.mallinfo2().hblkhd - mapped)
 """
 
