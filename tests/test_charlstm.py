@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from core import charlstm
-from core.charlstm import KIND, CharLSTM, Sampler, character_embeddings, generate, text_to_ids
+from core.charlstm import KIND, CharLSTM, Sampler, character_embeddings, generate, numpy_step, text_to_ids
 from core.errors import BadConfig, BadInput
 from core.jobs import DONE, JobManager
 from core.store import ModelStore
@@ -46,6 +46,13 @@ def test_same_outputs_as_keras_lstm_with_the_same_weights(layers):
     for t in range(12):
         _, h, c = model.step(ids[:, t], h, c)
     np.testing.assert_allclose(h[-1], ours[:, -1], atol=1e-5)
+    # And the NumPy step the Sampler uses, from the same states, on the same weights.
+    arrays = model.arrays()
+    tf_logits, tf_h, tf_c = model.step(ids[:, 0], h, c)
+    np_logits, np_h, np_c = numpy_step(arrays, ids[:, 0], h, c)
+    for a, b in ((np_logits, tf_logits), (np_h, tf_h), (np_c, tf_c)):
+        assert a.dtype == np.float32 and a.shape == b.shape
+        np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_short_training_lowers_validation_loss(tmp_path):
