@@ -5,20 +5,20 @@ from pages.runtime import use_app_navigation
 
 use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
 
-from contextlib import contextmanager
+from contextlib import contextmanager  # noqa: E402
 
-import numpy as np
-import plotly.graph_objects as go
-import streamlit as st
-from streamlit_drawable_canvas import st_canvas
+import numpy as np  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+import streamlit as st  # noqa: E402
+from streamlit_drawable_canvas import st_canvas  # noqa: E402
 
-from core.data import load_mnist
-from core.digits import ARCHITECTURES, KIND
-from core.errors import PlaygroundError
-from core.inspect import is_unsure, mosaic, reader_for
-from core.jobs import DONE, FAILED, CANCELLED
-from core.preprocess import load_image_bytes, preprocess
-from pages.common import history_figure, image_dataset_picker, job_panel, manager
+from core.data import load_mnist  # noqa: E402
+from core.digits import ARCHITECTURES, KIND  # noqa: E402
+from core.errors import PlaygroundError  # noqa: E402
+from core.inspect import is_unsure, mosaic, reader_for  # noqa: E402
+from core.jobs import DONE, FAILED, CANCELLED  # noqa: E402
+from core.preprocess import load_image_bytes, preprocess  # noqa: E402
+from pages.common import history_figure, image_dataset_picker, job_panel, manager  # noqa: E402
 
 
 CANVAS_SIZE = 280

@@ -5,17 +5,17 @@ from pages.runtime import use_app_navigation
 
 use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
 
-import base64
-import io
-import time
+import base64  # noqa: E402
+import io  # noqa: E402
+import time  # noqa: E402
 
-import numpy as np
-import plotly.graph_objects as go
-import streamlit as st
-from PIL import Image, ImageDraw
+import numpy as np  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+import streamlit as st  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
 
-from core.errors import PlaygroundError
-from core.playground import (
+from core.errors import PlaygroundError  # noqa: E402
+from core.playground import (  # noqa: E402
     ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES,
     CALM_FRAMES, MULTICLASS_SETS, PLAYERS, REGRESSION_SETS, REGULARIZATION_RATES, PlaygroundNet, PlaygroundState,
     featurize, frame_interval, grid, keras_code, make_dataset, paced_interval, parse_points_csv, save_run,

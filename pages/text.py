@@ -5,19 +5,19 @@ from pages.runtime import use_app_navigation
 
 use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
 
-import html
-import time
+import html  # noqa: E402
+import time  # noqa: E402
 
-import numpy as np
-import plotly.graph_objects as go
-import streamlit as st
+import numpy as np  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+import streamlit as st  # noqa: E402
 
-from core import corpus as corpora
-from core.charlstm import DEFAULT_SEED_TEXT, DEFAULTS, KIND, MAX_SAMPLE_LENGTH, PRESETS, Sampler
-from core.errors import PlaygroundError
-from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
-from pages.common import format_seconds, history_figure, manager
-from pages.sequences_tab import sequences_tab_body
+from core import corpus as corpora  # noqa: E402
+from core.charlstm import DEFAULT_SEED_TEXT, DEFAULTS, KIND, MAX_SAMPLE_LENGTH, PRESETS, Sampler  # noqa: E402
+from core.errors import PlaygroundError  # noqa: E402
+from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING  # noqa: E402
+from pages.common import format_seconds, history_figure, manager  # noqa: E402
+from pages.sequences_tab import sequences_tab_body  # noqa: E402
 
 
 state = st.session_state

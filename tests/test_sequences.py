@@ -58,3 +58,22 @@ def test_one_step_predictions_and_forecast_shapes():
 def test_bad_settings_get_clear_messages(bad):
     with pytest.raises(BadConfig):
         KIND.normalize(bad)
+
+
+def test_the_same_forecast_is_not_computed_twice_but_a_changed_model_recomputes():
+    """The page asks for the forecast on every rerun; only new inputs or new weights run the model."""
+    model = SeriesLSTM(units=8, seed=1)
+    history = np.sin(np.arange(30, dtype=np.float32) / 3)
+    first = model.forecast(history, 12)
+    runs = []
+    traced = model._forecast_fns[(30, 12)]
+    model._forecast_fns[(30, 12)] = lambda x: runs.append(1) or traced(x)
+    first[:] = 99  # the caller's copy: changing it must not change what is remembered
+    again = model.forecast(history, 12)
+    assert not runs and np.allclose(again, traced(history).numpy()) and not np.allclose(again, 99)
+    model.forecast(history + 1, 12)
+    assert len(runs) == 1
+    x, y = history[None, :-1], history[None, 1:]
+    model.train_step(x, y, 0.01)
+    model.forecast(history + 1, 12)
+    assert len(runs) == 2
