@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     rows, failures = [], []
     for name in names:
         module = importlib.import_module(f"benchmarks.bench_{name}")
-        print(f"== {name}: {(module.__doc__ or '').strip().splitlines()[0]}", flush=True)
+        summary = " ".join((module.__doc__ or "").strip().split("\n\n")[0].split())  # the first paragraph
+        print(f"== {name}: {summary}", flush=True)
         started = time.time()
         try:
             for result in module.run(quick=args.quick):

@@ -1,4 +1,5 @@
-"""Draw page: Fast CNN time to 99 % MNIST test accuracy vs the Keras "simple MNIST convnet", and one drawing's preprocessing + forward pass vs model.predict.
+"""Draw page: Fast CNN time to 99 % MNIST test accuracy vs the Keras "simple MNIST convnet",
+and one drawing's preprocessing + forward pass vs model.predict.
 
 Both networks train on the same 55,000 images (the app holds out 5,000 for validation), on this
 machine's CPU cores, in the same run, their epochs interleaved; test accuracy is checked after

@@ -1,4 +1,6 @@
-"""Embeddings: t-SNE 3-D of 5,000 and 2-D of 10,000 MNIST points (ours: openTSNE in the background, as the page runs it) against scikit-learn's TSNE with default settings on the same features; time to the first intermediate layout; PCA of 70,000 points.
+"""Embeddings: t-SNE 3-D of 5,000 and 2-D of 10,000 MNIST points (ours: openTSNE in the
+background, as the page runs it) against scikit-learn's TSNE with default settings on the same
+features; time to the first intermediate layout; PCA of 70,000 points.
 
 Features: raw pixels reduced to 50 dimensions by PCA, as the page does before t-SNE.
 Speed only counts at equal quality, so each layout is also scored: the share of every point's 10

@@ -1,4 +1,5 @@
-"""Playground: training epochs per second on the default circle problem vs ``model.fit(epochs=1)`` per epoch, and picture updates per second in a real browser.
+"""Playground: training epochs per second on the default circle problem vs ``model.fit(epochs=1)``
+per epoch, and picture updates per second in a real browser.
 
 Default problem: circle, 500 points (250 for training), features X1 and X2, hidden layers 4-2,
 tanh, batch 10, learning rate 0.03, squared error, SGD — the same network in both.

@@ -1,9 +1,10 @@
-"""Text page: sampling speed of the stateful compiled step vs the Keras char-LSTM example's
+"""Text page: sampling speed of the stateful single step vs the Keras char-LSTM example's
 per-character ``model.predict`` loop, and training throughput of the from-scratch cell vs
 ``keras.layers.LSTM`` of the same size.
 
 Sampling: a 256-unit, 1-layer model on Tiny Shakespeare's 65-character vocabulary. Ours primes on
-the seed, then runs one compiled step per character carrying (h, c). The reference is the loop of
+the seed, then runs one step per character carrying (h, c): the cell in NumPy on a snapshot of the
+weights (``core.charlstm.numpy_step``), as the page samples. The reference is the loop of
 keras-io/examples/generative/lstm_character_level_text_generation.py: for every character, one-hot
 the last 40 characters and call ``model.predict`` on an LSTM(256) + Dense softmax model.
 
@@ -41,7 +42,7 @@ def sampling(quick: bool) -> list[Result]:
     vocab, _ = _vocab_and_ids()
     model = CharLSTM(vocab, UNITS, 1, seed=0)
     length = 500 if quick else 2000
-    for _ in Sampler(model, "ROMEO:", 20, rng_seed=0).stream():  # warm-up: trace the step
+    for _ in Sampler(model, "ROMEO:", 20, rng_seed=0).stream():  # warm-up (caches, first allocations)
         pass
     sampler = Sampler(model, "ROMEO:", length, rng_seed=0)
     started = time.perf_counter()

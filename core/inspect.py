@@ -108,7 +108,8 @@ class DigitReader:
 
     def first_layer_tiles(self, limit: int = 64) -> tuple[str, np.ndarray]:
         """The first layer's weights as small images: conv filters, or 28×28 tiles for a dense layer."""
-        if self.conv_layers and self.model.layers.index(self.conv_layers[0]) < self.model.layers.index(self.dense_layers[0]):
+        layers = self.model.layers
+        if self.conv_layers and layers.index(self.conv_layers[0]) < layers.index(self.dense_layers[0]):
             kernel = self.conv_layers[0].get_weights()[0]  # (h, w, in, out)
             tiles = np.moveaxis(kernel[:, :, 0, :], -1, 0)
             return "filters", tiles[:limit]

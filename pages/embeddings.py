@@ -403,7 +403,8 @@ with pick_left:
     if lasso:
         st.caption(f"{len(lasso)} points selected on the map; double-click the map to clear the selection.")
     label_text = points.label_names[points.labels[index]]
-    predicted_text = f", predicted {points.label_names[points.predicted[index]]}" if points.predicted is not None else ""
+    predicted_text = ("" if points.predicted is None
+                      else f", predicted {points.label_names[points.predicted[index]]}")
     if has_digits:
         st.image(points.images[index], caption=f"{points.names[index]}: label {label_text}{predicted_text}", width=112)
     else:

@@ -148,7 +148,8 @@ with data_col:
         st.rerun()
     if state.dataset == "custom":
         st.markdown("**Your own points**")
-        ss.pg_paint = st.radio("Click the output map to add a point of class", list(range(max(2, state.custom_classes + 1)))[:8],
+        ss.pg_paint = st.radio("Click the output map to add a point of class",
+                               list(range(max(2, state.custom_classes + 1)))[:8],
                                horizontal=True, key="pg-paint-class",
                                format_func=lambda c: {0: "orange", 1: "blue"}.get(c, f"class {c}"))
         upload = st.file_uploader("…or upload a CSV of x, y, label", type=["csv", "txt"], key="pg-csv",
@@ -512,7 +513,8 @@ with st.expander("Beyond the playground: optimizer, loss, dropout, per-layer act
     c1, c2, c3, c4 = st.columns(4)
     optimizer = c1.radio("Optimizer", ["sgd", "adam"], index=["sgd", "adam"].index(state.optimizer),
                          format_func={"sgd": "SGD (as the playground)", "adam": "Adam"}.get, key="pg-opt")
-    loss = c2.radio("Loss (two classes)", ["squared", "crossentropy"], index=["squared", "crossentropy"].index(state.loss),
+    loss = c2.radio("Loss (two classes)", ["squared", "crossentropy"],
+                    index=["squared", "crossentropy"].index(state.loss),
                     format_func={"squared": "Squared error (as the playground)", "crossentropy": "Cross-entropy"}.get,
                     key="pg-loss", disabled=state.problem == "regression" or state.multiclass,
                     help="Multiclass data always uses softmax with cross-entropy.")
@@ -539,6 +541,7 @@ with st.expander("Beyond the playground: optimizer, loss, dropout, per-layer act
 with st.expander("Export as Keras code", icon=":material/code:"):
     st.code(keras_code(state), language="python")
 
-if st.button("Save run to the Runs page", icon=":material/save:", disabled=ss.pg_net is None or not ss.get("pg_history")):
+if st.button("Save run to the Runs page", icon=":material/save:",
+             disabled=ss.pg_net is None or not ss.get("pg_history")):
     path = save_run(state, ss.pg_net, ss.pg_history)
     st.success(f"Saved as run {path.name}.", icon=":material/check:")

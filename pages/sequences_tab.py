@@ -101,7 +101,8 @@ def series_figure(truth: np.ndarray, config: dict, forecast: np.ndarray | None =
     figure.add_trace(go.Scatter(x=steps[cut:], y=truth[cut:], name="held out (truth)",
                                 line=dict(color="#0877bd", width=1.5)))
     clean = make_series(config["series"], config["length"], 0.0)
-    figure.add_trace(go.Scatter(x=steps[cut:], y=clean[cut:], name="clean wave", line=dict(color="#0877bd", dash="dot")))
+    figure.add_trace(go.Scatter(x=steps[cut:], y=clean[cut:], name="clean wave",
+                                line=dict(color="#0877bd", dash="dot")))
     if forecast is not None:
         figure.add_trace(go.Scatter(x=steps[cut:], y=forecast, name="forecast (running alone)",
                                     line=dict(color="#f26b1d", width=2.5)))

@@ -134,7 +134,8 @@ with characters_tab:
     window = cols[0].number_input("Window (characters)", 2, 200, preset["window"], key=f"text-window-{suffix}",
                                   help="How many characters the cell is unrolled over in one training example.")
     stride = cols[1].number_input("Window stride", 1, 200, preset["stride"], key=f"text-stride-{suffix}",
-                                  help="Windows start every `stride` characters; batches are drawn at random from them.")
+                                  help="Windows start every `stride` characters; "
+                                       "batches are drawn at random from them.")
     batch_size = cols[2].number_input("Batch size", 1, 1024, preset["batch_size"], key=f"text-batch-{suffix}")
     units = cols[3].select_slider("Hidden units", UNIT_CHOICES, preset["units"], key=f"text-units-{suffix}",
                                   help="Size of h and c in each layer.")
@@ -288,7 +289,8 @@ with characters_tab:
                             help="Always take the most likely character (deterministic) instead of drawing one.")
     rng_seed = cols[4].number_input("Random seed", 0, 1_000_000, 0, key="text-rng",
                                     help="The same seed and settings give the same text.")
-    count = cols[5].number_input("Samples", 1, 3, 1, key="text-count", help="Side by side, random seeds seed, seed+1, …")
+    count = cols[5].number_input("Samples", 1, 3, 1, key="text-count",
+                                 help="Side by side, random seeds seed, seed+1, …")
 
     model_tag = job.key
 

@@ -14,14 +14,16 @@ POINT_JS = """(i) => { const gd = document.querySelector('.js-plotly-plot'); con
     return [box.left + full._size.l + full.xaxis.l2p(values(trace.x)[k]),
             box.top + full._size.t + full.yaxis.l2p(values(trace.y)[k])]; }
   return null; }"""
-TRACES_JS = "() => { const p = document.querySelector('.js-plotly-plot'); return p && p.data ? " \
-            "p.data.filter(t => !t.name.startsWith('chosen')).map(t => t.type + ':' + (t.marker && t.marker.color)) : []; }"
+TRACES_JS = ("() => { const p = document.querySelector('.js-plotly-plot'); return p && p.data ? "
+             "p.data.filter(t => !t.name.startsWith('chosen'))"
+             ".map(t => t.type + ':' + (t.marker && t.marker.color)) : []; }")
 
 
 def test_pca_in_3d_then_tsne_with_intermediate_frames(page):
     open_page(page, "embeddings", wait_for_text="Vectors from")
     page.get_by_role("button", name="Run").click()
-    page.wait_for_function("() => { const p = document.querySelector('.js-plotly-plot'); return p && p.data && p.data.length >= 10; }",
+    page.wait_for_function("() => { const p = document.querySelector('.js-plotly-plot'); "
+                           "return p && p.data && p.data.length >= 10; }",
                            timeout=60_000)
     traces = page.evaluate(TRACES_JS)
     scatter = [t for t in traces if t.startswith("scatter3d")]

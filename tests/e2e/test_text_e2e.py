@@ -64,6 +64,7 @@ def test_sequences_tab_learns_a_wave_and_plots_the_forecast(page):
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Forecast error (MSE)").wait_for(timeout=120_000)
     wait_until_idle(page)
-    traces = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => (p.data || []).map(t => t.name))")
+    traces = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                           ".flatMap(p => (p.data || []).map(t => t.name))")
     assert "forecast (running alone)" in traces and "held out (truth)" in traces, traces
     screenshot(page, "text-sequences")

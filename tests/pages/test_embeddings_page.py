@@ -89,7 +89,8 @@ def test_raw_pixels_pca_filter_and_isolate(fresh_manager, monkeypatch):
 def test_untrained_network_is_offered_for_training(fresh_manager):
     at = open_embeddings()
     options = at.selectbox(key="emb-source").options
-    assert "2019 dense net — not trained yet" in options and "Characters of the text LSTM — not trained yet" in options
+    assert "2019 dense net — not trained yet" in options
+    assert "Characters of the text LSTM — not trained yet" in options
     choose_source(at, "train-digits:dense2019")
     assert any("not trained yet" in i.value for i in at.info)
     button = next(b for b in at.button if b.label.startswith("Train 2019 dense net"))
