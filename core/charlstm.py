@@ -15,9 +15,9 @@ the mean cross-entropy with Adam and global-norm gradient clipping.
 Sampling is stateful: the seed is fed one character at a time to a single-step
 function, then every generated character is fed back in, carrying (h, c) along —
 no re-reading of a sliding window, no ``model.predict``. The step is the same
-cell in plain NumPy on a snapshot of the weights (``numpy_step``; a test checks it
-against the compiled TensorFlow step): one character is a few small matrix
-products, which a TensorFlow call would spend most of its time dispatching.
+cell in plain NumPy on a snapshot of the weights (``numpy_step``; a test checks its
+states against the TensorFlow-unrolled window): one character is a few small
+matrix products, which a TensorFlow call would spend most of its time dispatching.
 """
 from __future__ import annotations
 
@@ -81,7 +81,10 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def numpy_step(arrays: dict[str, np.ndarray], ids: np.ndarray, h: np.ndarray, c: np.ndarray):
-    """:meth:`CharLSTM.step` in plain NumPy, on a snapshot of the weights (``CharLSTM.arrays()``).
+    """One character for each of a batch: (logits, h, c), states shaped (layers, batch, units).
+
+    The cell of :meth:`CharLSTM.unroll`, in plain NumPy on a snapshot of the weights
+    (``CharLSTM.arrays()``).
 
     Sampling runs one character at a time: a TensorFlow call costs about a millisecond of
     overhead for a few microseconds of arithmetic, NumPy about a tenth of that.
@@ -149,7 +152,6 @@ class CharLSTM:
                         for name in expected}
         self._optimizer_slots: list | None = None
         self._train_steps: dict = {}
-        self._step_fn = None
         self._loss_fn = None
         self._hidden_fn = None
 
@@ -279,31 +281,6 @@ class CharLSTM:
             self._train_steps[learning_rate] = self._make_train_step(learning_rate)
         loss, _ = self._train_steps[learning_rate](tf.constant(x, tf.int32), tf.constant(y, tf.int32))
         return float(loss)
-
-    def step(self, ids: np.ndarray, h: np.ndarray, c: np.ndarray):
-        """One character for each of a batch: (logits, h, c), states shaped (layers, batch, units)."""
-        import tensorflow as tf
-
-        if self._step_fn is None:
-            spec = tf.TensorSpec((self.layers, None, self.units), tf.float32)
-
-            @tf.function(input_signature=[tf.TensorSpec((None,), tf.int32), spec, spec])
-            def single_step(ids, h, c):
-                x = tf.gather(self.weights["kernel_0"], ids)
-                new_h, new_c = [], []
-                for layer in range(self.layers):
-                    if layer:
-                        x = tf.matmul(new_h[-1], self.weights[f"kernel_{layer}"])
-                    z = x + tf.matmul(h[layer], self.weights[f"recurrent_{layer}"]) + self.weights[f"bias_{layer}"]
-                    hl, cl = self._cell(z, c[layer])
-                    new_h.append(hl)
-                    new_c.append(cl)
-                logits = tf.matmul(new_h[-1], self.weights["output_kernel"]) + self.weights["output_bias"]
-                return logits, tf.stack(new_h), tf.stack(new_c)
-
-            self._step_fn = single_step
-        logits, h, c = self._step_fn(ids, h, c)
-        return logits.numpy(), h.numpy(), c.numpy()
 
     def zero_state(self, batch: int = 1) -> tuple[np.ndarray, np.ndarray]:
         shape = (self.layers, batch, self.units)

@@ -41,18 +41,16 @@ def test_same_outputs_as_keras_lstm_with_the_same_weights(layers):
     theirs = keras_stack(model)(one_hot).numpy()
     assert ours.shape == theirs.shape == (3, 12, 16)
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
-    # The single-step sampler path gives the same states as the unrolled window.
+    # The single-step sampler path (NumPy, on the same weights) gives the same states as the
+    # unrolled window, and the output layer's logits on them.
+    arrays = model.arrays()
     h, c = model.zero_state(3)
     for t in range(12):
-        _, h, c = model.step(ids[:, t], h, c)
+        logits, h, c = numpy_step(arrays, ids[:, t], h, c)
+        assert logits.dtype == h.dtype == c.dtype == np.float32
+    assert h.shape == c.shape == (layers, 3, 16) and logits.shape == (3, len(VOCAB))
     np.testing.assert_allclose(h[-1], ours[:, -1], atol=1e-5)
-    # And the NumPy step the Sampler uses, from the same states, on the same weights.
-    arrays = model.arrays()
-    tf_logits, tf_h, tf_c = model.step(ids[:, 0], h, c)
-    np_logits, np_h, np_c = numpy_step(arrays, ids[:, 0], h, c)
-    for a, b in ((np_logits, tf_logits), (np_h, tf_h), (np_c, tf_c)):
-        assert a.dtype == np.float32 and a.shape == b.shape
-        np.testing.assert_allclose(a, b, atol=1e-5)
+    np.testing.assert_allclose(logits, ours[:, -1] @ arrays["output_kernel"] + arrays["output_bias"], atol=1e-5)
 
 
 def test_short_training_lowers_validation_loss(tmp_path):
