@@ -9,13 +9,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.runtime import (
-    keep_tensorflow_state, plotly_without_throwaway_classes, through_app_navigation, tune_malloc,
-)
+import server_patches
 
-keep_tensorflow_state()
-tune_malloc()
-plotly_without_throwaway_classes()
+server_patches.apply_all()
 
 HERE = Path(__file__).resolve().parent
 IMAGES = HERE / "assets" / "images"
@@ -24,19 +20,19 @@ st.set_page_config(page_title="Deep Learning Playground", page_icon="🧠", layo
 
 # (file, title, icon, picture, one-sentence introduction)
 PAGES = [
-    ("pages/draw.py", "Draw", ":material/draw:", "draw.png",
+    ("views/draw.py", "Draw", ":material/draw:", "draw.png",
      "Draw a digit and watch several networks from the talks classify it while you draw, "
      "then look inside them: feature maps, activations, filters and saliency."),
-    ("pages/playground.py", "Playground", ":material/hub:", "playground.png",
+    ("views/playground.py", "Playground", ":material/hub:", "playground.png",
      "The TensorFlow Playground: add layers and neurons, change activation, noise and "
      "learning rate, and watch a small network bend its decision boundary around 2-D data."),
-    ("pages/text.py", "Text", ":material/notes:", "text.png",
+    ("views/text.py", "Text", ":material/notes:", "text.png",
      "A character LSTM written from scratch in TensorFlow: train it on Shakespeare or your "
      "own text, watch it learn to spell, and sample from your seed."),
-    ("pages/embeddings.py", "Embeddings", ":material/scatter_plot:", "embeddings.png",
+    ("views/embeddings.py", "Embeddings", ":material/scatter_plot:", "embeddings.png",
      "What the networks learned, projected with PCA, t-SNE or UMAP into interactive 3-D "
      "plots, with thumbnails, nearest neighbours and export to TensorBoard."),
-    ("pages/runs.py", "Runs", ":material/monitoring:", "runs.png",
+    ("views/runs.py", "Runs", ":material/monitoring:", "runs.png",
      "Every training run as TensorBoard shows it: curves with smoothing, weight "
      "histograms over time, model summaries, and a button that opens TensorBoard itself."),
 ]
@@ -79,5 +75,4 @@ if navigation.url_path:  # any page but Home: the home page stays free of Tensor
 
     with st.spinner("Loading TensorFlow (only the first page of a fresh server waits for this)…"):
         import_heavy()
-with through_app_navigation():
-    navigation.run()
+navigation.run()

@@ -69,7 +69,7 @@ def run(quick: bool = False) -> list[Result]:
 
     from core.data import load_mnist
     from core.digits import KIND, VALIDATION_SIZE, build, compile_model
-    from core.inspect import reader_for
+    from core.look_inside import reader_for
     from core.preprocess import preprocess
 
     mnist = load_mnist()

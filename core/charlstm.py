@@ -367,7 +367,8 @@ class Sampler:
         if len(self._prime_text) > MAX_SEED_CHARS:
             self.sample.notes.append(
                 f"The seed has {len(self._prime_text):,} characters; only its last {MAX_SEED_CHARS:,} "
-                "are fed in (the state forgets older text anyway).")
+                "are fed in: the model was trained on short windows (50 characters by default) from a zero state, so "
+                "it has not learned to use text further back (an LSTM could, in principle, keep it).")
             self._prime_text = self._prime_text[-MAX_SEED_CHARS:]
         skipped = sorted({ch for ch in self._prime_text if ch not in model.index})
         if skipped:

@@ -16,7 +16,7 @@ from .data import load_image_dataset
 from .errors import BadConfig
 from .jobs import Reporter
 from .store import load_keras, save_keras
-from .training import keras_progress
+from .keras_progress import keras_progress
 
 #: arch -> (title, defaults). Defaults follow the talks where they say.
 ARCHITECTURES: dict[str, tuple[str, dict]] = {

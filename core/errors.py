@@ -2,33 +2,33 @@
 from __future__ import annotations
 
 
-class PlaygroundError(Exception):
+class AppError(Exception):
     """Base class: ``str(error)`` is a complete, friendly sentence."""
 
 
-class UnknownDataset(PlaygroundError, KeyError):
+class UnknownDataset(AppError, KeyError):
     def __str__(self) -> str:  # KeyError would add quotes around the message
         return self.args[0] if self.args else "Unknown dataset."
 
 
-class DatasetUnavailable(PlaygroundError):
+class DatasetUnavailable(AppError):
     """A dataset that needs the network when the network is not there."""
 
 
-class UnknownModel(PlaygroundError, KeyError):
+class UnknownModel(AppError, KeyError):
     def __str__(self) -> str:
         return self.args[0] if self.args else "Unknown model."
 
 
-class BadConfig(PlaygroundError, ValueError):
+class BadConfig(AppError, ValueError):
     """A configuration value out of range or of the wrong type."""
 
 
-class TrainingCancelled(PlaygroundError):
+class TrainingCancelled(AppError):
     pass
 
 
-class BadInput(PlaygroundError, ValueError):
+class BadInput(AppError, ValueError):
     """User-supplied data (an image, a CSV, a text) that cannot be used."""
 
 

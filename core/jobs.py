@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import BadConfig, PlaygroundError, TrainingCancelled, UnknownModel
+from .errors import BadConfig, AppError, TrainingCancelled, UnknownModel
 from .paths import runs_dir
 from .store import Entry, ModelStore, config_key
 
@@ -216,7 +216,7 @@ class Job:
     def model(self) -> Any:
         """The trained model (loaded from the store once, then cached)."""
         if self.entry is None:
-            raise PlaygroundError(f"{self.title} is not trained yet ({self.status}).")
+            raise AppError(f"{self.title} is not trained yet ({self.status}).")
         return self.manager.load_entry(self.kind, self.entry)
 
     def _set_status(self, status: str) -> None:
@@ -366,7 +366,7 @@ class JobManager:
             job._finish(DONE)
         except TrainingCancelled:
             job._finish(CANCELLED, "Training was cancelled.")
-        except (PlaygroundError, BadConfig) as error:
+        except (AppError, BadConfig) as error:
             job._finish(FAILED, str(error))
         except Exception as error:  # keep the worker alive; the UI shows the message
             traceback.print_exc()

@@ -271,7 +271,10 @@ def parse_points_csv(data: bytes, multiclass_ok: bool = True) -> tuple[np.ndarra
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise BadInput("The CSV is not UTF-8 text.") from error
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
+    except csv.Error as error:  # e.g. a lone carriage return inside a field
+        raise BadInput(f"The CSV could not be read: {error}.") from error
     if rows and not _numeric(rows[0][:1]):
         rows = rows[1:]  # a header
     if not rows:

@@ -75,7 +75,7 @@ def digit_points(n: int, model=None, layer: str | None = None, title: str = "Raw
     if model is None:
         features = x.reshape(len(x), -1)
     else:
-        from .inspect import reader_for
+        from .look_inside import reader_for
 
         features = layer_activations(model, layer, x)
         predicted = reader_for(model).probabilities(x).argmax(1)
@@ -126,8 +126,9 @@ def playground_points(net, dataset, title: str = "Playground network") -> PointS
         raise BadInput("There is no playground network in this browser session yet: open the Playground page from "
                        "the sidebar (reloading the tab starts a new session), then come back.")
     if len(net.weights) < 2:
-        raise BadInput("The playground network has no hidden layer (it is a logistic regression), so there "
-                       "is no hidden representation to project. Add a layer on the Playground page.")
+        raise BadInput("The playground network has no hidden layer (its output is a function of one weighted "
+                       "sum of the inputs), so there is no hidden representation to project. Add a layer on the "
+                       "Playground page.")
     outputs = net.layer_outputs(featurize(dataset.points, net.state.features))
     hidden, out = outputs[-2], outputs[-1]
     y = dataset.labels

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .errors import PlaygroundError
+from .errors import AppError
 from .paths import runs_dir
 
 _process: subprocess.Popen | None = None
@@ -32,7 +32,7 @@ def ensure_running(logdir: Path | None = None, timeout: float = 60.0) -> str:
     """The URL of a running TensorBoard (started now if needed)."""
     global _process, _url
     if not installed():
-        raise PlaygroundError("TensorBoard is not installed: `pip install tensorboard`, then try again.")
+        raise AppError("TensorBoard is not installed: `pip install tensorboard`, then try again.")
     with _lock:
         if _process is not None and _process.poll() is None and _url:
             return _url
@@ -46,7 +46,7 @@ def ensure_running(logdir: Path | None = None, timeout: float = 60.0) -> str:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if _process.poll() is not None:
-                raise PlaygroundError("TensorBoard exited as it started; run "
+                raise AppError("TensorBoard exited as it started; run "
                                       f"`tensorboard --logdir {logdir}` in a terminal to see why.")
             try:
                 with urllib.request.urlopen(url, timeout=1):
@@ -55,7 +55,7 @@ def ensure_running(logdir: Path | None = None, timeout: float = 60.0) -> str:
             except OSError:
                 time.sleep(0.3)
         _process.kill()
-        raise PlaygroundError("TensorBoard did not answer within a minute.")
+        raise AppError("TensorBoard did not answer within a minute.")
 
 
 def stop() -> None:
@@ -74,7 +74,7 @@ def write_latest_projector(manager, points: int = 2000) -> Path | None:
     from .data import load_mnist
     from .digits import penultimate_layer
     from .projection import layer_activations
-    from .projector import write_projector_bundle
+    from .projector_bundle import write_projector_bundle
 
     entries = manager.store.entries(kind="digits")
     if not entries:

@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-from .errors import PlaygroundError
+from .errors import AppError
 from .jobs import CANCELLED, DONE, KINDS, get_manager
 
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         job = manager.request(args.kind, config, retrain=args.retrain)
-    except PlaygroundError as error:
+    except AppError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if job.finished and not job.trained_here and job.status == DONE:

@@ -118,7 +118,7 @@ def test_augmentation_only_acts_while_training(cnn_job):
 
 
 def test_reader_matches_the_model_and_looks_inside_a_cnn(cnn_job):
-    from core.inspect import reader_for
+    from core.look_inside import reader_for
 
     model = cnn_job.model()
     reader = reader_for(model)
@@ -141,7 +141,7 @@ def test_reader_matches_the_model_and_looks_inside_a_cnn(cnn_job):
 def test_saliency_is_the_gradient_of_the_top_class(mlp_job):
     """Compare with finite differences: nudging the pixels the map calls important moves the
     top-class probability more than nudging the ones it calls unimportant."""
-    from core.inspect import reader_for
+    from core.look_inside import reader_for
 
     reader = reader_for(mlp_job.model())
     digit = load_mnist().x_test[0].astype("float32") / 255
@@ -159,7 +159,7 @@ def test_saliency_is_the_gradient_of_the_top_class(mlp_job):
 
 
 def test_mlp_first_layer_weights_are_28x28_tiles_and_activations_cover_every_dense_layer(mlp_job):
-    from core.inspect import reader_for
+    from core.look_inside import reader_for
 
     reader = reader_for(mlp_job.model())
     kind, tiles = reader.first_layer_tiles(limit=32)
@@ -173,7 +173,7 @@ def test_mlp_first_layer_weights_are_28x28_tiles_and_activations_cover_every_den
 
 
 def test_unsure_and_mosaic_helpers():
-    from core.inspect import is_unsure, mosaic
+    from core.look_inside import is_unsure, mosaic
 
     assert is_unsure(np.array([0.45, 0.4] + [0.0125] * 8))
     assert not is_unsure(np.array([0.97, 0.01] + [0.0025] * 8))

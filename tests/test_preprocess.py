@@ -26,7 +26,7 @@ def centre_of_mass(image):
 @pytest.fixture(scope="module")
 def reader(tmp_path_factory):
     """A small dense net trained for a few seconds on MNIST, read through the app's reader."""
-    from core.inspect import reader_for
+    from core.look_inside import reader_for
 
     job = train_tiny(tmp_path_factory, {"arch": "keras2020_mlp", "epochs": 2, "train_limit": 6000})
     return reader_for(job.model())

@@ -13,7 +13,7 @@ from core.projection import (
     check_features, clamp_perplexity, default_perplexity, nearest_neighbours, pca, place_new_point, spherize,
     start,
 )
-from core.projector import write_projector_bundle
+from core.projector_bundle import write_projector_bundle
 
 RAW = load_mnist().x_test[:600].reshape(600, -1).astype(np.float64) / 255
 

@@ -27,8 +27,7 @@ def test_every_page_opens_without_error(page, title):
 
 
 def test_a_direct_link_works_on_a_freshly_started_server(browser, tmp_path):
-    """Before app.py has run once, Streamlit would treat pages/ the old way; the link must still
-    show the app's own navigation."""
+    """A page opened by a link before app.py ever ran still goes through app.py's navigation."""
     from tests.e2e.conftest import start_app, stop_app
 
     server = start_app(tmp_path / "cache")

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 import core.jobs
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ["pages/draw.py", "pages/playground.py", "pages/text.py", "pages/embeddings.py", "pages/runs.py"]
+PAGES = ["views/draw.py", "views/playground.py", "views/text.py", "views/embeddings.py", "views/runs.py"]
 
 
 def test_home_page_introduces_every_page():

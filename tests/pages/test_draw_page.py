@@ -65,7 +65,7 @@ def open_draw(settings=None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["draw_settings"] = settings if settings is not None else SETTINGS
     at.run()
-    at.switch_page("pages/draw.py").run()
+    at.switch_page("views/draw.py").run()
     assert not at.exception, at.exception
     return at
 

@@ -18,7 +18,7 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 def open_embeddings(at: AppTest | None = None) -> AppTest:
     at = at or AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("pages/embeddings.py").run()
+    at.switch_page("views/embeddings.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -125,7 +125,7 @@ def test_character_embeddings_of_a_trained_lstm(fresh_manager):
 
 def test_playground_last_hidden_layer(fresh_manager):
     at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("pages/playground.py").run()
+    at.switch_page("views/playground.py").run()
     assert not at.exception, at.exception
     open_embeddings(at)
     choose_source(at, "playground")

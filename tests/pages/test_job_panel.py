@@ -20,7 +20,7 @@ def panel_script():
     import streamlit as st
 
     from core.jobs import get_manager
-    from pages.common import job_panel
+    from views.common import job_panel
 
     config = st.session_state.get("config", {"size": 3})
     manager = get_manager()
@@ -58,7 +58,7 @@ def test_failed_job_shows_its_message(fake):
 def picker_script():
     import streamlit as st
 
-    from pages.common import image_dataset_picker
+    from views.common import image_dataset_picker
 
     st.write(f"chosen: {image_dataset_picker('data')}")
 

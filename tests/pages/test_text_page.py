@@ -10,11 +10,11 @@ TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 
 
 def open_text_page() -> AppTest:
-    from pages.common import manager
+    from views.common import manager
 
     manager.clear()  # the page's cached manager must be this test's fresh one
     at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("pages/text.py").run()
+    at.switch_page("views/text.py").run()
     assert not at.exception, at.exception
     return at
 

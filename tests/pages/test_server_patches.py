@@ -1,4 +1,4 @@
-"""The server-wide patches of pages/runtime.py do what they say and change nothing else."""
+"""The server-wide patches of server_patches.py take effect, do what they say and change nothing else."""
 import gc
 import subprocess
 import sys
@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from plotly import basedatatypes
 
-from pages.runtime import MALLOC_MMAP_THRESHOLD, plotly_without_throwaway_classes, tune_malloc
+import server_patches
+from server_patches import plotly_without_throwaway_classes
 
 plotly_without_throwaway_classes()
 ORIGINAL = utils.chomp_empty_strings._dlp_original
@@ -58,7 +59,7 @@ def test_a_chart_leaves_no_classes_for_the_cycle_collector(monkeypatch):
 
 MAPPED_GROWTH = """
 import ctypes, sys
-from pages.runtime import tune_malloc
+from server_patches import tune_malloc
 
 class MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in
@@ -71,7 +72,9 @@ if sys.argv[1] == "tuned":
 freed = bytearray(8 * 2**20)  # glibc's default now raises its threshold to 8 MB...
 del freed
 mapped = libc.mallinfo2().hblkhd
-block = bytearray(96 * 1024)  # ...and takes this from the heap, where it would leave a hole
+# ...and takes these from the heap, where they would leave holes. Eight of them, more than a fresh
+# heap has free, so that the tuned run must map most of them whatever the heap's layout.
+blocks = [bytearray(96 * 1024) for _ in range(8)]
 print(libc.mallinfo2().hblkhd - mapped)
 """
 
@@ -87,5 +90,47 @@ def test_large_blocks_are_mapped_on_their_own_after_tuning():
             pytest.skip(f"no glibc 2.33+ here: {run.stderr.strip().splitlines()[-1]}")
         return int(run.stdout)
 
-    assert mapped_growth("default") < MALLOC_MMAP_THRESHOLD, "glibc's default took the block from the heap"
-    assert mapped_growth("tuned") >= MALLOC_MMAP_THRESHOLD, "tuned, the block is mapped on its own"
+    assert mapped_growth("default") < 96 * 1024, "glibc's default took the blocks from the heap"
+    assert mapped_growth("tuned") >= 4 * 96 * 1024, "tuned, blocks over 64 kB are mapped on their own"
+
+
+def keras_sessions_cleared_by_a_run(monkeypatch) -> int:
+    """Run a tiny app that has Keras imported; count Streamlit's calls of clear_session after it."""
+    import keras
+    from streamlit.testing.v1 import AppTest
+
+    calls = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *args, **kwargs: calls.append(1))
+    AppTest.from_string("import keras\nimport streamlit as st\nst.write('hi')").run()
+    return len(calls)
+
+
+def test_streamlit_no_longer_clears_the_keras_session_after_a_run(monkeypatch):
+    from streamlit.runtime.scriptrunner import script_runner
+
+    server_patches.keep_tensorflow_state()
+    patched = script_runner._clean_problem_modules
+    assert keras_sessions_cleared_by_a_run(monkeypatch) == 0, "Streamlit still clears the Keras session"
+    # And the hook is live: with Streamlit's own clean-up back, a run does clear it. If this fails,
+    # Streamlit no longer calls the hook and the slowdown may be back some other way.
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", patched._dlp_original)
+    assert keras_sessions_cleared_by_a_run(monkeypatch) >= 1, \
+        "Streamlit no longer calls _clean_problem_modules after a run: re-check keep_tensorflow_state"
+
+
+def test_a_missing_streamlit_hook_fails_loudly(monkeypatch):
+    from streamlit.runtime.scriptrunner import script_runner
+
+    monkeypatch.delattr(script_runner, "_dlp_keeps_tensorflow_state", raising=False)
+    monkeypatch.delattr(script_runner, "_clean_problem_modules")
+    with pytest.raises(server_patches.PatchNotApplied):
+        server_patches.keep_tensorflow_state()
+
+
+def test_apply_all_logs_a_patch_that_no_longer_applies(monkeypatch, caplog):
+    def tune_malloc():
+        raise server_patches.PatchNotApplied("gone")
+
+    monkeypatch.setattr(server_patches, "tune_malloc", tune_malloc)
+    server_patches.apply_all()
+    assert "tune_malloc not applied: gone" in caplog.text

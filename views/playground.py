@@ -1,21 +1,17 @@
 """Playground: the TensorFlow Playground in Streamlit — tweak a small net and watch it learn 2-D data."""
 from __future__ import annotations
 
-from pages.runtime import use_app_navigation
+import base64
+import io
+import time
 
-use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image, ImageDraw
 
-import base64  # noqa: E402
-import io  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
-import streamlit as st  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
-
-from core.errors import PlaygroundError  # noqa: E402
-from core.playground import (  # noqa: E402
+from core.errors import AppError
+from core.playground import (
     ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES,
     CALM_FRAMES, MULTICLASS_SETS, PLAYERS, REGRESSION_SETS, REGULARIZATION_RATES, PlaygroundNet, PlaygroundState,
     featurize, frame_interval, grid, keras_code, make_dataset, paced_interval, parse_points_csv, save_run,
@@ -53,7 +49,7 @@ def reset_network() -> None:
     try:
         ss.pg_data = make_dataset(state, ss.pg_custom)
         ss.pg_net = PlaygroundNet(state)
-    except PlaygroundError as error:
+    except AppError as error:
         ss.pg_data = None
         ss.pg_error = str(error)
     st.query_params.from_dict(state.to_query())
@@ -162,7 +158,7 @@ with data_col:
                 ss.pg_custom = (xy, labels)
                 change(custom_classes=int(len(np.unique(labels))))
                 st.rerun()
-            except PlaygroundError as error:
+            except AppError as error:
                 st.error(str(error), icon=":material/error:")
         if len(ss.pg_custom[0]) and st.button("Remove all points", icon=":material/delete:"):
             ss.pg_custom = (np.zeros((0, 2)), np.zeros(0))

@@ -1,10 +1,6 @@
 """Runs: every training run as TensorBoard shows it — curves, weight distributions, model summary."""
 from __future__ import annotations
 
-from pages.runtime import use_app_navigation
-
-use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
-
 import datetime as dt
 import json
 
@@ -13,10 +9,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 
-from core.errors import PlaygroundError  # noqa: E402
-from core.paths import runs_dir  # noqa: E402
-from core.runs import delete_run, list_runs, read_histograms, read_scalars, smooth  # noqa: E402
-from pages.common import manager  # noqa: E402
+from core.errors import AppError
+from core.paths import runs_dir
+from core.runs import delete_run, list_runs, read_histograms, read_scalars, smooth
+from views.common import manager
 
 st.title("Runs")
 st.caption(f"Every training writes TensorBoard event files to `{runs_dir()}`. This page reads them back; "
@@ -34,7 +30,7 @@ if top[0].button("Open in TensorBoard", icon=":material/open_in_new:"):
             tensorboard.write_latest_projector(manager())
             url = tensorboard.ensure_running()
         st.session_state.tensorboard_url = url
-    except PlaygroundError as error:
+    except AppError as error:
         st.error(str(error), icon=":material/error:")
 if st.session_state.get("tensorboard_url"):
     top[1].markdown(f"TensorBoard is running at [{st.session_state.tensorboard_url}]"

@@ -1,6 +1,6 @@
 """The Text page's Sequences tab: the same from-scratch cell learns a wave and forecasts it.
 
-Not a page of its own (app.py does not list it); pages/text.py calls
+Not a page of its own (app.py does not list it); views/text.py calls
 :func:`sequences_tab_body` inside its second tab.
 """
 from __future__ import annotations
@@ -9,10 +9,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.errors import PlaygroundError
+from core.errors import AppError
 from core.jobs import CANCELLED, DONE, FAILED
 from core.sequences import DEFAULTS, KIND, SERIES, make_series
-from pages.common import history_figure, job_panel, manager
+from views.common import history_figure, job_panel, manager
 
 
 def sequences_tab_body() -> None:
@@ -42,7 +42,7 @@ def sequences_tab_body() -> None:
         config = KIND.normalize({
             "series": series, "noise": noise, "units": units, "window": window, "steps": steps,
             "learning_rate": learning_rate, "horizon": horizon, "seed": seed})
-    except PlaygroundError as error:
+    except AppError as error:
         st.error(str(error), icon=":material/error:")
         return
 
@@ -54,7 +54,7 @@ def sequences_tab_body() -> None:
                      icon=":material/model_training:"):
             try:
                 job = manager().request("sequence", config, retrain=job is not None)
-            except PlaygroundError as error:
+            except AppError as error:
                 st.error(str(error), icon=":material/error:")
                 return
     truth = make_series(config["series"], config["length"], config["noise"], config["seed"])
@@ -70,7 +70,7 @@ def sequences_tab_body() -> None:
         return
     try:
         model = job.model()
-    except PlaygroundError as error:
+    except AppError as error:
         st.error(str(error), icon=":material/error:")
         return
     history = truth[:-config["horizon"]]

@@ -1,24 +1,20 @@
 """Draw: classify a hand-drawn digit live with the talks' networks, and look inside them."""
 from __future__ import annotations
 
-from pages.runtime import use_app_navigation
+from contextlib import contextmanager
 
-use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
 
-from contextlib import contextmanager  # noqa: E402
-
-import numpy as np  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
-import streamlit as st  # noqa: E402
-from streamlit_drawable_canvas import st_canvas  # noqa: E402
-
-from core.data import load_mnist  # noqa: E402
-from core.digits import ARCHITECTURES, KIND  # noqa: E402
-from core.errors import PlaygroundError  # noqa: E402
-from core.inspect import is_unsure, mosaic, reader_for  # noqa: E402
-from core.jobs import DONE, FAILED, CANCELLED  # noqa: E402
-from core.preprocess import load_image_bytes, preprocess  # noqa: E402
-from pages.common import history_figure, image_dataset_picker, job_panel, manager  # noqa: E402
+from core.data import load_mnist
+from core.digits import ARCHITECTURES, KIND
+from core.errors import AppError
+from core.look_inside import is_unsure, mosaic, reader_for
+from core.jobs import DONE, FAILED, CANCELLED
+from core.preprocess import load_image_bytes, preprocess
+from views.common import history_figure, image_dataset_picker, job_panel, manager
 
 
 CANVAS_SIZE = 280
@@ -48,7 +44,7 @@ def friendly(doing: str):
     """Show a failure in this section as a message instead of a stack trace."""
     try:
         yield
-    except PlaygroundError as error:
+    except AppError as error:
         st.error(str(error), icon=":material/error:")
     except Exception as error:  # anything else: say what failed, keep the rest of the page
         st.error(f"Something went wrong while {doing}: {type(error).__name__}: {error}",
@@ -105,7 +101,7 @@ if upload is not None:
     try:
         source = load_image_bytes(upload.getvalue())
         st.caption("Reading the uploaded picture — remove it to use the canvas again.")
-    except PlaygroundError as error:
+    except AppError as error:
         problem = str(error)
 elif canvas is not None and canvas.image_data is not None:
     source = canvas.image_data
@@ -114,7 +110,7 @@ result = None
 if source is not None:
     try:
         result = preprocess(source)
-    except PlaygroundError as error:
+    except AppError as error:
         problem = str(error)
     except Exception as error:  # an input nobody foresaw: explain, do not crash the page
         problem = f"This picture could not be read ({type(error).__name__}: {error})."

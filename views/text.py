@@ -1,23 +1,19 @@
 """Text: train a character LSTM written from scratch, watch it learn to spell, sample from a seed."""
 from __future__ import annotations
 
-from pages.runtime import use_app_navigation
+import html
+import time
 
-use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
 
-import html  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from core import corpus as corpora  # noqa: E402
-from core.charlstm import DEFAULT_SEED_TEXT, DEFAULTS, KIND, MAX_SAMPLE_LENGTH, PRESETS, Sampler  # noqa: E402
-from core.errors import PlaygroundError  # noqa: E402
-from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING  # noqa: E402
-from pages.common import format_seconds, history_figure, manager  # noqa: E402
-from pages.sequences_tab import sequences_tab_body  # noqa: E402
+from core import corpus as corpora
+from core.charlstm import DEFAULT_SEED_TEXT, DEFAULTS, KIND, MAX_SAMPLE_LENGTH, PRESETS, Sampler
+from core.errors import AppError
+from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
+from views.common import format_seconds, history_figure, manager
+from views.sequences_tab import sequences_tab_body
 
 
 state = st.session_state
@@ -95,7 +91,7 @@ with characters_tab:
                     corpus_name = fetched[choice] = corpora.fetch_tfds_text(choice)
         else:
             corpus_name = source
-    except PlaygroundError as error:
+    except AppError as error:
         st.error(str(error), icon=":material/error:")
 
     if corpus_name is None:
@@ -107,7 +103,7 @@ with characters_tab:
 
     try:
         info = corpus_info(corpus_name)
-    except PlaygroundError as error:
+    except AppError as error:
         st.error(str(error), icon=":material/error:")
         st.stop()
 
@@ -156,7 +152,7 @@ with characters_tab:
             "corpus": corpus_name, "window": window, "stride": stride, "batch_size": batch_size,
             "units": units, "layers": layers, "learning_rate": learning_rate, "steps": steps,
             "validation_split": validation_split, "seed": train_seed})
-    except PlaygroundError as error:
+    except AppError as error:
         st.error(str(error), icon=":material/error:")
         st.stop()
 
@@ -180,7 +176,7 @@ with characters_tab:
         if st.button(label, type="primary", icon=":material/model_training:", key="text-train"):
             try:
                 job = manager().request("charlstm", config, retrain=job is not None)
-            except PlaygroundError as error:
+            except AppError as error:
                 st.error(str(error), icon=":material/error:")
 
     if job is None:
@@ -237,7 +233,7 @@ with characters_tab:
                 manager().request("charlstm", more)
                 continued[job.key] = more
                 st.rerun()
-            except PlaygroundError as error:
+            except AppError as error:
                 st.error(str(error), icon=":material/error:")
 
 
@@ -264,7 +260,7 @@ with characters_tab:
 
     try:
         model = job.model()
-    except PlaygroundError as error:
+    except AppError as error:
         st.error(str(error), icon=":material/error:")
         st.stop()
 
@@ -321,7 +317,7 @@ with characters_tab:
                 try:
                     sampler = Sampler(model, seed_text, int(length), float(temperature), int(top_k),
                                       bool(greedy), int(rng_seed) + index)
-                except PlaygroundError as error:
+                except AppError as error:
                     st.error(str(error), icon=":material/error:")
                     break
                 for note in sampler.sample.notes:

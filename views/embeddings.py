@@ -1,10 +1,6 @@
 """Embeddings: what the networks learned, projected with PCA, t-SNE or UMAP in 2-D or 3-D."""
 from __future__ import annotations
 
-from pages.runtime import use_app_navigation
-
-use_app_navigation()  # first: on a fresh server, before any heavy import (see its docstring)
-
 import dataclasses
 import io
 import tempfile
@@ -14,17 +10,17 @@ import plotly.graph_objects as go
 import streamlit as st
 
 
-from core.charlstm import KIND as CHAR_KIND  # noqa: E402
-from core.digits import ARCHITECTURES, KIND as DIGIT_KIND  # noqa: E402
-from core.errors import PlaygroundError  # noqa: E402
-from core.jobs import CANCELLED, FAILED  # noqa: E402
-from core.points import PointSet, character_points, digit_points, playground_points  # noqa: E402
-from core.projection import (  # noqa: E402
+from core.charlstm import KIND as CHAR_KIND
+from core.digits import ARCHITECTURES, KIND as DIGIT_KIND
+from core.errors import AppError
+from core.jobs import CANCELLED, FAILED
+from core.points import PointSet, character_points, digit_points, playground_points
+from core.projection import (
     clamp_perplexity, default_perplexity, layer_activations, nearest_neighbours, pca, place_new_point,
     spherize, start,
 )
-from core.projector import write_projector_bundle, zip_folder  # noqa: E402
-from pages.common import job_panel, manager  # noqa: E402
+from core.projector_bundle import write_projector_bundle, zip_folder
+from views.common import job_panel, manager
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf"]
@@ -118,7 +114,7 @@ with left:
                 points = stored_points(source, stamp(source), None, 0)
             else:
                 points = playground_points(ss.get("pg_net"), ss.get("pg_data"))
-        except PlaygroundError as error:
+        except AppError as error:
             problem = str(error)
         n = len(points) if points is not None else 0
         if points is not None:
@@ -171,7 +167,7 @@ if kind.startswith("train-"):
             if st.button(f"Train {title}", type="primary", icon=":material/model_training:", key="emb-train"):
                 try:
                     manager().request(train_kind, config, retrain=job is not None)
-                except PlaygroundError as error:
+                except AppError as error:
                     st.error(str(error), icon=":material/error:")
                 st.rerun()
         else:
@@ -201,7 +197,7 @@ if points is None:
     try:
         with right, st.spinner("Computing the vectors…"):
             points = stored_points(source, stamp(source), layer, n)
-    except PlaygroundError as error:
+    except AppError as error:
         right.error(str(error), icon=":material/error:")
         st.stop()
 if sphere:
@@ -289,7 +285,7 @@ def drawing_vector() -> np.ndarray | None:
     else:
         model = manager().load_entry("digits", digit_entries[source.split(":", 1)[1]])
         mine = layer_activations(model, layer, vector)
-    return spherize(np.concatenate([stored_points(source, updated, layer, n).features, mine]))[-1:] \
+    return spherize(np.concatenate([stored_points(source, stamp(source), layer, n).features, mine]))[-1:] \
         if sphere else mine
 
 
