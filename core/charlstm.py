@@ -509,24 +509,17 @@ class CharLSTMKind:
                            "shorter window.")
         return train, validation
 
-    def _resume_model(self, key: str) -> CharLSTM:
-        from .jobs import get_manager
-
-        entry = get_manager().store.get(key)  # the app's store, in memory too if the disk is read-only
-        if entry is None:
-            raise BadInput("The model to continue from is no longer in the model store.")
-        if entry.path is None:
-            return entry.obj
-        return load_model(entry.path)
-
-    def train(self, config: dict, reporter: Reporter) -> tuple[CharLSTM, dict]:
+    def train(self, config: dict, reporter: Reporter, resume: CharLSTM | None = None) -> tuple[CharLSTM, dict]:
+        """Train a new model, or go on training ``resume`` (the job manager loads it from the store)."""
         from .runs import RunLogger
 
+        if config.get("resume") and resume is None:
+            raise BadConfig("A continued training needs the model it continues from (the job manager loads it).")
         window, batch = config["window"], config["batch_size"]
         text = corpora.check_text(corpora.load_text(config["corpus"]), window)
         reporter.message("Preparing the text")
-        if config.get("resume"):
-            model = self._resume_model(config["resume"])
+        if resume is not None:
+            model = resume
             vocab, ids = text_to_ids(text, model.vocab)
         else:
             vocab, ids = text_to_ids(text)

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from .errors import BadConfig, AppError, TrainingCancelled, UnknownModel
 from .paths import runs_dir
+from .resume import resume_arguments
 from .store import Entry, ModelStore, config_key
 
 #: kind name -> "module:attribute" of an object implementing :class:`Kind`.
@@ -49,7 +50,8 @@ class Kind(Protocol):
         """A short human name for this config, e.g. 'Fast CNN, 3 epochs'."""
 
     def train(self, config: dict, reporter: "Reporter") -> tuple[Any, dict]:
-        """Train and return (model, record extras such as metrics)."""
+        """Train and return (model, record extras such as metrics). A kind that continues stored
+        models also takes ``resume``: a fresh copy of the model ``config["resume"]`` names."""
 
     def save(self, model: Any, folder: Path) -> None: ...
 
@@ -338,7 +340,7 @@ class JobManager:
         job._set_status(RUNNING)
         reporter = Reporter(job)
         try:
-            model, extras = kind.train(job.config, reporter)
+            model, extras = kind.train(job.config, reporter, **resume_arguments(self.store, kind, job.config))
             reporter.check()
             progress = job.progress
             record = {

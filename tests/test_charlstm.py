@@ -130,19 +130,36 @@ def test_config_validation():
     assert (streamed["window"], streamed["stride"], streamed["units"], streamed["batch_size"]) == (50, 2, 1024, 512)
 
 
-def test_continue_training_starts_from_the_saved_weights():
+def test_continue_training_starts_from_the_saved_weights(tmp_path):
     from core.corpus import register_text
-    from core.jobs import get_manager
 
     text = "abc abd abe abf. " * 80
     config = KIND.normalize({"corpus": register_text(text), "window": 12, "stride": 3, "batch_size": 16,
                              "units": 32, "steps": 40, "evaluations": 2, "learning_rate": 0.02})
-    manager = get_manager()
+    manager = JobManager(ModelStore(tmp_path / "store"))
     first = manager.request("charlstm", config)
     assert first.wait(240) and first.status == DONE, first.error
+    before = first.model().arrays()
     more = manager.request("charlstm", {**config, "resume": first.key})
     assert more.key != first.key and "continued" in more.title
     assert more.wait(240) and more.status == DONE, more.error
     # It picks up where the first run ended, not from scratch.
     assert more.progress.history[0]["val_loss"] < first.progress.history[0]["val_loss"]
     assert more.model().vocab == first.model().vocab
+    # It trained a copy: the first model, cached and stored, keeps its weights.
+    for name, array in before.items():
+        np.testing.assert_array_equal(first.model().arrays()[name], array)
+        np.testing.assert_array_equal(charlstm.load_model(first.entry.path).arrays()[name], array)
+    assert not np.allclose(more.model().arrays()["output_kernel"], before["output_kernel"])
+
+
+def test_continuing_a_model_that_is_gone_fails_with_a_clear_message(tmp_path):
+    from core.corpus import register_text
+
+    config = KIND.normalize({"corpus": register_text("abc abd. " * 40), "window": 8, "units": 32, "steps": 2,
+                             "resume": "0" * 64})
+    job = JobManager(ModelStore(tmp_path / "store")).request("charlstm", config)
+    assert job.wait(60) and job.status == "failed"
+    assert job.error.startswith("The model to continue from is no longer in the model store")
+    with pytest.raises(BadConfig, match="needs the model it continues from"):
+        KIND.train(config, reporter=None)
