@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import secrets
 import threading
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -59,7 +60,8 @@ class PlaygroundState:
     loss: str = "squared"  # squared | crossentropy
     optimizer: str = "sgd"  # sgd | adam
     dropout: float = 0.0
-    seed: int = 0
+    seed: int = 0  # which points the data set draws (Regenerate changes it)
+    weight_seed: int = 0  # the initial weights, the batch order and the dropout masks (Reset changes it)
     advanced: bool = False
     show_test: bool = False
     discretize: bool = False
@@ -111,6 +113,14 @@ class PlaygroundState:
             raise BadConfig("The learning rate must be above 0 and at most 10.")
         if not 0 <= self.dropout < 1:
             raise BadConfig("Dropout must be at least 0 and below 1.")
+
+    def reseed(self) -> None:
+        """A fresh ``weight_seed``: Reset's new random weights. The seed goes into the URL with the
+        rest, so a shared link still starts from exactly these weights."""
+        seed = self.weight_seed
+        while seed == self.weight_seed:
+            seed = secrets.randbelow(1_000_000)
+        self.weight_seed = seed
 
     # ---- URL -------------------------------------------------------------------
     def to_query(self) -> dict[str, str]:
@@ -328,7 +338,7 @@ class PlaygroundNet:
         self.num_classes = state.num_classes
         self.outputs = self.num_classes if state.multiclass else 1
         sizes = [len(state.features), *state.hidden, self.outputs]
-        rng = np.random.default_rng(state.seed)
+        rng = np.random.default_rng(state.weight_seed)
         self.weights, self.biases = [], []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             # The playground's init: uniform in [-0.5, 0.5], biases 0.1.
@@ -341,7 +351,7 @@ class PlaygroundNet:
         self._m = [tf.Variable(tf.zeros_like(v)) for v in variables]
         self._v = [tf.Variable(tf.zeros_like(v)) for v in variables]
         self._t = tf.Variable(0.0)
-        self._generator = tf.random.Generator.from_seed(state.seed)
+        self._generator = tf.random.Generator.from_seed(state.weight_seed)
         self.epoch = 0
         self._train = tf.function(self._train_epochs, reduce_retracing=True)
         self._forward_all = tf.function(lambda x: self._forward(x, training=False, every_layer=True))
@@ -376,8 +386,9 @@ class PlaygroundNet:
                 h = z if not every_layer else self._output(z)
             else:
                 h = self._activate(self.state.activation_of(index), z)
-                if training and self.state.dropout > 0:
-                    h = tf.nn.dropout(h, rate=self.state.dropout, seed=None)
+                if training and self.state.dropout > 0:  # seeded masks: a link replays its run exactly
+                    h = tf.nn.experimental.stateless_dropout(h, rate=self.state.dropout,
+                                                             seed=self._generator.make_seeds(1)[:, 0])
             layers.append(h)
         return layers if every_layer else h
 
@@ -393,13 +404,21 @@ class PlaygroundNet:
         else:
             out = logits[:, 0] if state.problem == "regression" else tf.tanh(logits[:, 0])
             data = tf.reduce_mean(0.5 * tf.square(out - y))  # the playground's square error
-        if not regularize:
-            return data
-        if state.regularization == "L1" and state.regularization_rate:
-            data += state.regularization_rate * tf.add_n([tf.reduce_sum(tf.abs(w)) for w in self.weights])
-        elif state.regularization == "L2" and state.regularization_rate:
+        # L1 is not in the loss: _shrink_l1 applies it after each step, as its proximal step.
+        if regularize and state.regularization == "L2" and state.regularization_rate:
             data += state.regularization_rate * tf.add_n([0.5 * tf.reduce_sum(tf.square(w)) for w in self.weights])
         return data
+
+    def _shrink_l1(self):
+        """L1's step, taken after the data step: every weight moves ``learning rate × rate`` towards 0,
+        and one that would cross 0 stops at exactly 0. This is the TF Playground's clamp (its nn.ts
+        sets a weight that the L1 step pushes across 0 to 0) and the proximal step of the penalty
+        ``rate·Σ|w|``; a plain gradient step on it would only make weights jitter round 0."""
+        import tensorflow as tf
+
+        threshold = self.learning_rate * self.state.regularization_rate
+        for w in self.weights:
+            w.assign(tf.sign(w) * tf.nn.relu(tf.abs(w) - threshold))
 
     def _apply(self, gradients, variables):
         import tensorflow as tf
@@ -423,6 +442,7 @@ class PlaygroundNet:
         batches = (n + batch_size - 1) // batch_size
         variables = self.weights + self.biases
         offsets = tf.range(batch_size)
+        l1 = self.state.regularization == "L1" and self.state.regularization_rate > 0
         loss = tf.constant(0.0)
         for _ in tf.range(epochs):
             order = tf.argsort(self._generator.uniform([n]))
@@ -432,6 +452,8 @@ class PlaygroundNet:
                 with tf.GradientTape() as tape:
                     loss = self._loss(self._forward(tf.gather(x, index), training=True), tf.gather(y, index))
                 self._apply(tape.gradient(loss, variables), variables)
+                if l1:
+                    self._shrink_l1()
         return loss
 
     # ---- public ---------------------------------------------------------------------

@@ -136,3 +136,39 @@ def test_a_long_play_keeps_a_bounded_history_with_the_newest_half_whole():
     assert epochs == sorted(epochs) and epochs[-1] == 20_000 and epochs[0] <= 40
     assert epochs[-500:] == list(range(19_501, 20_001))  # the live curve's points are all there
     assert thin_history(history[:10], limit=1000) == history[:10]
+
+
+def initial_weights(state: PlaygroundState) -> list[np.ndarray]:
+    return [array for layer in PlaygroundNet(state).weight_arrays() for array in layer]
+
+
+def test_reset_draws_new_weights_and_a_link_replays_its_run():
+    state = PlaygroundState(dropout=0.2)  # dropout too: its masks come from the same seed
+    first = initial_weights(state)
+    state.reseed()
+    second = initial_weights(state)
+    state.reseed()
+    third = initial_weights(state)
+    assert not np.allclose(first[0], second[0]) and not np.allclose(second[0], third[0])
+    # The reseeded state goes into the URL; a page opened from that link starts and trains the same.
+    linked, problems = PlaygroundState.from_query(state.to_query())
+    assert problems == [] and linked.weight_seed == state.weight_seed
+    assert all(np.array_equal(a, b) for a, b in zip(initial_weights(linked), third))
+    (net_a, train_a, test_a), (net_b, train_b, test_b) = trained(state, 30), trained(linked, 30)
+    assert (train_a, test_a) == (train_b, test_b)
+    assert all(np.array_equal(a, b) for a, b in zip(net_a.weights, net_b.weights))
+    assert make_dataset(state).x_train.tolist() == make_dataset(PlaygroundState()).x_train.tolist(), \
+        "Reset keeps the data"
+
+
+def test_l1_sets_weights_to_exactly_zero_and_l2_only_shrinks_them():
+    def zero_share(regularization: str) -> float:
+        state = PlaygroundState(dataset="xor", features=["x", "y", "xTimesY", "xSquared", "ySquared"],
+                                hidden=[8, 8], regularization=regularization, regularization_rate=0.01)
+        net, _, test_loss = trained(state, 150)
+        weights = np.concatenate([w.numpy().ravel() for w in net.weights])
+        assert test_loss < 0.2, f"{regularization}: XOR still learned ({test_loss:.3f})"
+        return float((weights == 0).mean())
+
+    assert zero_share("L1") > 0.3
+    assert zero_share("L2") == 0.0

@@ -84,7 +84,10 @@ if run_bar[0].button("Pause" if playing else "Play", type="primary", icon=":mate
     st.rerun()
 step_clicked = run_bar[1].button("Step", icon=":material/skip_next:", disabled=ss.pg_net is None or playing,
                              help="Train one epoch (every training point seen once).")
-if run_bar[2].button("Reset", icon=":material/restart_alt:", help="New random weights, epoch 0."):
+if run_bar[2].button("Reset", icon=":material/restart_alt:",
+                     help="New random weights, epoch 0; the data stay. The new weights' seed goes into the URL, "
+                          "so a copied link starts from these same weights."):
+    state.reseed()
     reset_network()
     st.rerun()
 epoch_slot = run_bar[3].empty()
