@@ -46,8 +46,11 @@ def home() -> None:
         "on your laptop, offline. Models train on demand in the background and are kept in a "
         "local model store, so the second visit is instant."
     )
-    columns = st.columns(3)
+    # One row of columns per three pages: on a phone the columns stack, and row by row keeps
+    # the pages in order.
     for index, (path, title, icon, picture, blurb) in enumerate(PAGES):
+        if index % 3 == 0:
+            columns = st.columns(3)
         with columns[index % 3].container(border=True):
             st.image(str(IMAGES / picture), width="stretch")
             st.page_link(path, label=title, icon=icon)
