@@ -16,7 +16,7 @@ from core.errors import AppError
 from core.jobs import CANCELLED, FAILED
 from core.points import PointSet, character_points, digit_points, playground_points
 from core.projection import (
-    clamp_perplexity, default_perplexity, layer_activations, nearest_neighbours, pca, place_new_point,
+    clamp_perplexity, default_perplexity, nearest_neighbours, pca, place_new_point,
     spherize, start,
 )
 from core.projector_bundle import write_projector_bundle, zip_folder
@@ -283,8 +283,12 @@ def drawing_vector() -> np.ndarray | None:
     if kind == "raw":
         mine = vector.reshape(1, -1)
     else:
+        import keras
+
+        # One image: layer_activations insists on the three points a projection needs.
         model = manager().load_entry("digits", digit_entries[source.split(":", 1)[1]])
-        mine = layer_activations(model, layer, vector)
+        probe = keras.Model(model.inputs, model.get_layer(layer).output)
+        mine = np.asarray(probe(vector[..., None], training=False)).reshape(1, -1)
     return spherize(np.concatenate([stored_points(source, stamp(source), layer, n).features, mine]))[-1:] \
         if sphere else mine
 

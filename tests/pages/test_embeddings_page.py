@@ -59,10 +59,14 @@ def wait_for_progress(at: AppTest, text: str, seconds: float = 180) -> bool:
 
 
 def count(values) -> int:
+    return decoded(values).size
+
+
+def decoded(values) -> np.ndarray:
     """Plotly sends NumPy arrays as typed binary ("bdata"), lists as lists."""
     if isinstance(values, dict):
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).size
-    return len(values)
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float)
+    return np.asarray(values, dtype=float)
 
 
 def test_raw_pixels_pca_filter_and_isolate(fresh_manager, monkeypatch):
@@ -134,3 +138,38 @@ def test_playground_last_hidden_layer(fresh_manager):
     assert any("only 2 numbers" in i.value for i in at.info)
     traces = plotted(at)
     assert set(traces) == {"class −1 (orange)", "class +1 (blue)"} and sum(traces.values()) == 500
+
+
+def trace_points(at: AppTest, name: str, key: str = "emb-plot") -> np.ndarray:
+    """(points, dims) coordinates of the map's trace called ``name``."""
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id)
+    trace = next(t for t in json.loads(chart.proto.spec)["data"] if t["name"] == name)
+    return np.stack([decoded(trace[axis]) for axis in ("x", "y", "z") if axis in trace], axis=1)
+
+
+def test_spherize_places_the_digit_drawn_on_the_draw_page(fresh_manager):
+    """Issue 17: with Spherize on and a digit drawn on the Draw page, the drawing's vector is
+    spherized together with the map's points (this path once raised a NameError)."""
+    from core.data import load_mnist
+    from core.preprocess import preprocess
+    from tests.pages.test_draw_page import drawn
+
+    manager = core.jobs.get_manager()
+    job = manager.request("digits", {"arch": "dense2019", "epochs": 1, "train_limit": 600})
+    assert job.wait(300) and job.status == "done", job.error
+    at = open_embeddings()
+    # What the Draw page leaves in session state after a stroke: the preprocessed 28×28 digit.
+    at.session_state["current_digit"] = preprocess(drawn(load_mnist().x_test[0])).digit
+    choose_source(at, f"digits:{job.key}")
+    at.number_input(key="emb-n").set_value(300).run()
+    at.toggle(key="emb-sphere").set_value(True).run()
+    run(at)
+    assert any("Your drawing" in c.value for c in at.caption)
+    mine = trace_points(at, "your drawing")
+    points = np.concatenate([trace_points(at, str(d)) for d in range(10)])
+    assert mine.shape == (1, 3) and len(points) == 300
+    # Spherized vectors have length 1, so every PCA coordinate, the drawing's too, lies in [-1, 1].
+    assert np.abs(points).max() <= 1 + 1e-6 and np.abs(mine).max() <= 1 + 1e-6
+    at.toggle(key="emb-sphere").set_value(False).run()
+    run(at)
+    assert np.abs(trace_points(at, "your drawing")).max() > 1, "raw activations are not on the unit sphere"
