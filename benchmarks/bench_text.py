@@ -4,7 +4,7 @@ per-character ``model.predict`` loop, and training throughput of the from-scratc
 
 Sampling: a 256-unit, 1-layer model on Tiny Shakespeare's 65-character vocabulary. Ours primes on
 the seed, then runs one step per character carrying (h, c): the cell in NumPy on a snapshot of the
-weights (``core.charlstm.numpy_step``), as the page samples. The reference is the loop of
+weights (``core.lstm.numpy_step``), as the page samples. The reference is the loop of
 keras-io/examples/generative/lstm_character_level_text_generation.py: for every character, one-hot
 the last 40 characters and call ``model.predict`` on an LSTM(256) + Dense softmax model.
 
@@ -37,7 +37,8 @@ def _vocab_and_ids():
 def sampling(quick: bool) -> list[Result]:
     import keras
 
-    from core.charlstm import CharLSTM, Sampler
+    from core.charlstm import CharLSTM
+    from core.sampling import Sampler
 
     vocab, _ = _vocab_and_ids()
     model = CharLSTM(vocab, UNITS, 1, seed=0)

@@ -1,9 +1,8 @@
 """The Text page's from-scratch LSTM cell on numbers: learn a (noisy) wave, then forecast it.
 
-The same cell as :mod:`core.charlstm` (``lstm_cell``, the same clipped Adam), but the
-input at each step is one real number instead of a one-hot character, and a linear
-output predicts the next number, trained with mean squared error at every step of
-the window. The series' last part is held out; the trained cell reads the window
+The same cell and clipped Adam as the character model (:mod:`core.lstm`), but the input at
+each step is one real number instead of a one-hot character, and a linear output predicts
+the next number, trained with mean squared error at every step of the window. The series' last part is held out; the trained cell reads the window
 just before it and then runs on by itself, feeding each forecast back in, so the
 plot shows how far ahead the learned dynamics hold.
 """
@@ -15,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .charlstm import adam_slots, clipped_adam_update, lstm_cell, windows
-from .errors import BadConfig, BadInput, check_all, coerce
+from .errors import BadConfig, check_all, coerce
 from .jobs import Reporter
+from .lstm import LSTMStack, numpy_step, windows
 
 SERIES = {
     "sine": "sine",
@@ -38,6 +37,10 @@ DEFAULTS = {
 }
 
 
+#: The first saved format's names for the one layer's weights.
+OLD_NAMES = {"kernel": "kernel_0", "recurrent": "recurrent_0", "bias": "bias_0"}
+
+
 def make_series(name: str, length: int, noise: float = 0.0, seed: int = 0) -> np.ndarray:
     """The clean wave plus Gaussian noise of standard deviation ``noise``, as float32."""
     t = np.arange(length, dtype=np.float64)
@@ -53,86 +56,32 @@ def make_series(name: str, length: int, noise: float = 0.0, seed: int = 0) -> np
     return (clean + rng.normal(0.0, noise, length)).astype(np.float32)
 
 
-class SeriesLSTM:
+class SeriesLSTM(LSTMStack):
     """One LSTM layer (tf.Variables) reading one number per step, with a linear readout."""
 
     def __init__(self, units: int, seed: int = 0, arrays: dict[str, np.ndarray] | None = None) -> None:
-        import tensorflow as tf
-
-        self.units = int(units)
-        arrays = arrays if arrays is not None else self._initial_arrays(seed)
-        missing = [name for name in self.NAMES if name not in arrays]
-        if missing:
-            raise BadInput(f"The saved model is missing weights: {', '.join(missing)}.")
-        self.weights = {name: tf.Variable(np.asarray(arrays[name], np.float32), name=name) for name in self.NAMES}
-        self._slots = None
-        self._train_steps: dict = {}
+        if arrays is not None:  # the first saved format named the one layer's weights without an index
+            arrays = {OLD_NAMES.get(name, name): array for name, array in arrays.items()}
+        super().__init__(1, units, 1, 1, seed, arrays)
         self._predict_fn = None
-        self._forecast_fns: dict = {}
         self._last_forecast: tuple | None = None  # (inputs, forecast): pages ask again on every rerun
-
-    NAMES = ("kernel", "recurrent", "bias", "output_kernel", "output_bias")
-
-    def _initial_arrays(self, seed: int) -> dict[str, np.ndarray]:
-        rng = np.random.default_rng(seed)
-        H = self.units
-        limit = np.sqrt(6.0 / (1 + 4 * H))
-        bias = np.zeros(4 * H)
-        bias[H:2 * H] = 1.0  # forget gate open at the start
-        arrays = {
-            "kernel": rng.uniform(-limit, limit, (1, 4 * H)),
-            "recurrent": np.concatenate([np.linalg.qr(rng.normal(size=(H, H)))[0] for _ in range(4)], axis=1),
-            "bias": bias,
-            "output_kernel": rng.uniform(-np.sqrt(6.0 / (H + 1)), np.sqrt(6.0 / (H + 1)), (H, 1)),
-            "output_bias": np.zeros(1),
-        }
-        return {k: v.astype(np.float32) for k, v in arrays.items()}
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {name: var.numpy() for name, var in self.weights.items()}
-
-    def count_params(self) -> int:
-        return int(sum(np.prod(v.shape) for v in self.weights.values()))
-
-    def _step(self, x, h, c):
-        """x (batch, 1) -> next-value prediction (batch, 1) and the new state."""
-        import tensorflow as tf
-
-        z = x * self.weights["kernel"] + tf.matmul(h, self.weights["recurrent"]) + self.weights["bias"]
-        h, c = lstm_cell(z, c)
-        return tf.matmul(h, self.weights["output_kernel"]) + self.weights["output_bias"], h, c
 
     def _unroll(self, x):
         """x (batch, time) -> one-step-ahead predictions (batch, time) and the final state."""
         import tensorflow as tf
 
-        batch = tf.shape(x)[0]
-        h = c = tf.zeros((batch, self.units))
-        predictions = []
-        for t in range(x.shape[1]):
-            y, h, c = self._step(x[:, t:t + 1], h, c)
-            predictions.append(y[:, 0])
-        return tf.stack(predictions, axis=1), (h, c)
+        sequence, final = self.unroll(tf.transpose(x)[:, :, None] * self.weights["kernel_0"])
+        return self.readout(sequence)[:, :, 0], final[0]
+
+    def _mean_loss(self, x, y):
+        import tensorflow as tf
+
+        return tf.reduce_mean(tf.square(self._unroll(x)[0] - y))
 
     def train_step(self, x: np.ndarray, y: np.ndarray, learning_rate: float) -> float:
         """One Adam step on a batch of windows (mean squared error at every step)."""
         self._last_forecast = None  # the weights change
-        import tensorflow as tf
-
-        if learning_rate not in self._train_steps:
-            variables = [self.weights[name] for name in self.NAMES]
-            if self._slots is None:
-                self._slots = adam_slots(variables)
-
-            @tf.function
-            def train_step(x, y):
-                with tf.GradientTape() as tape:
-                    loss = tf.reduce_mean(tf.square(self._unroll(x)[0] - y))
-                clipped_adam_update(variables, tape.gradient(loss, variables), self._slots, learning_rate)
-                return loss
-
-            self._train_steps[learning_rate] = train_step
-        return float(self._train_steps[learning_rate](tf.constant(x), tf.constant(y)))
+        return super().train_step(x, y, learning_rate)
 
     def one_step_predictions(self, x: np.ndarray) -> np.ndarray:
         """Each window's prediction of the value after every point of it, from zero state."""
@@ -144,29 +93,27 @@ class SeriesLSTM:
 
     def forecast(self, history: np.ndarray, horizon: int) -> np.ndarray:
         """Read ``history``, then run on alone for ``horizon`` steps, feeding each forecast back."""
-        import tensorflow as tf
-
         history = np.asarray(history, np.float32)
         asked = (history.shape, history.tobytes(), int(horizon))
         last = self._last_forecast
         if last is not None and last[0] == asked:
             return last[1].copy()
-        key = (len(history), int(horizon))
-        if key not in self._forecast_fns:
-            @tf.function
-            def run(history):
-                prediction, (h, c) = self._unroll(history[None, :])
-                y = prediction[:, -1:]
-                out = [y[:, 0]]
-                for _ in range(horizon - 1):
-                    y, h, c = self._step(y, h, c)
-                    out.append(y[:, 0])
-                return tf.concat(out, axis=0)
-
-            self._forecast_fns = {key: run}  # one shape at a time: each new shape is a new trace
-        forecast = self._forecast_fns[key](tf.constant(history)).numpy()
+        forecast = self._run_forecast(history, int(horizon))
         self._last_forecast = (asked, forecast.copy())
         return forecast
+
+    def _run_forecast(self, history: np.ndarray, horizon: int) -> np.ndarray:
+        # One step at a time in NumPy: a few hundred tiny steps, each far quicker than a TensorFlow call.
+        arrays = self.arrays()
+        kernel = arrays["kernel_0"]  # (1, 4·units): a number times it is the input's share of z
+        h, c = self.zero_state(1)
+        for value in history:
+            y, h, c = numpy_step(arrays, value * kernel, h, c)
+        out = [y[0, 0]]
+        for _ in range(horizon - 1):
+            y, h, c = numpy_step(arrays, y * kernel, h, c)
+            out.append(y[0, 0])
+        return np.array(out, np.float32)
 
 
 class SequenceKind:
@@ -237,7 +184,7 @@ class SequenceKind:
 
     def save(self, model: SeriesLSTM, folder: Path) -> None:
         np.savez(Path(folder) / "weights.npz", **model.arrays())
-        (Path(folder) / "meta.json").write_text(json.dumps({"units": model.units, "format": "sequence-1"}))
+        (Path(folder) / "meta.json").write_text(json.dumps({"units": model.units, "format": "sequence-2"}))
 
     def load(self, folder: Path) -> SeriesLSTM:
         meta = json.loads((Path(folder) / "meta.json").read_text())

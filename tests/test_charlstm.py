@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 from core import charlstm
-from core.charlstm import KIND, CharLSTM, Sampler, character_embeddings, generate, numpy_step, text_to_ids
+from core.charlstm import KIND, CharLSTM, character_embeddings, text_to_ids
 from core.errors import BadConfig, BadInput
 from core.jobs import DONE, JobManager
+from core.sampling import Sampler, char_step, generate
 from core.store import ModelStore
 
 VOCAB = list("abcdefgh ")
@@ -46,23 +47,27 @@ def test_same_outputs_as_keras_lstm_with_the_same_weights(layers):
     arrays = model.arrays()
     h, c = model.zero_state(3)
     for t in range(12):
-        logits, h, c = numpy_step(arrays, ids[:, t], h, c)
+        logits, h, c = char_step(arrays, ids[:, t], h, c)
         assert logits.dtype == h.dtype == c.dtype == np.float32
     assert h.shape == c.shape == (layers, 3, 16) and logits.shape == (3, len(VOCAB))
     np.testing.assert_allclose(h[-1], ours[:, -1], atol=1e-5)
     np.testing.assert_allclose(logits, ours[:, -1] @ arrays["output_kernel"] + arrays["output_bias"], atol=1e-5)
 
 
-def test_short_training_lowers_validation_loss(tmp_path):
+def trained(manager: JobManager, text: str, **settings):
+    """A finished training of a tiny model on ``text`` (seconds)."""
     from core.corpus import register_text
 
-    text = "the cat sat on the mat. the dog ate the hat. " * 60
-    config = KIND.normalize({"corpus": register_text(text), "window": 16, "stride": 4, "batch_size": 16,
-                             "units": 32, "steps": 60, "evaluations": 3, "learning_rate": 0.02})
-    manager = JobManager(ModelStore(tmp_path / "store"))
+    config = KIND.normalize({"corpus": register_text(text), "batch_size": 16, "units": 32, "learning_rate": 0.02,
+                             **settings})
     job = manager.request("charlstm", config)
-    assert job.wait(240)
-    assert job.status == DONE, job.error
+    assert job.wait(240) and job.status == DONE, job.error
+    return job
+
+
+def test_short_training_lowers_validation_loss(tmp_path):
+    text = "the cat sat on the mat. the dog ate the hat. " * 60
+    job = trained(JobManager(ModelStore(tmp_path / "store")), text, window=16, stride=4, steps=60, evaluations=3)
     history = job.progress.history
     assert len(history) == 3
     initial = np.log(len(set(text)))  # the loss of a uniform guess
@@ -131,16 +136,10 @@ def test_config_validation():
 
 
 def test_continue_training_starts_from_the_saved_weights(tmp_path):
-    from core.corpus import register_text
-
-    text = "abc abd abe abf. " * 80
-    config = KIND.normalize({"corpus": register_text(text), "window": 12, "stride": 3, "batch_size": 16,
-                             "units": 32, "steps": 40, "evaluations": 2, "learning_rate": 0.02})
     manager = JobManager(ModelStore(tmp_path / "store"))
-    first = manager.request("charlstm", config)
-    assert first.wait(240) and first.status == DONE, first.error
+    first = trained(manager, "abc abd abe abf. " * 80, window=12, stride=3, steps=40, evaluations=2)
     before = first.model().arrays()
-    more = manager.request("charlstm", {**config, "resume": first.key})
+    more = manager.request("charlstm", {**first.config, "resume": first.key})
     assert more.key != first.key and "continued" in more.title
     assert more.wait(240) and more.status == DONE, more.error
     # It picks up where the first run ended, not from scratch.

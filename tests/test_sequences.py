@@ -60,20 +60,44 @@ def test_bad_settings_get_clear_messages(bad):
         KIND.normalize(bad)
 
 
-def test_the_same_forecast_is_not_computed_twice_but_a_changed_model_recomputes():
+def test_the_same_forecast_is_not_computed_twice_but_a_changed_model_recomputes(monkeypatch):
     """The page asks for the forecast on every rerun; only new inputs or new weights run the model."""
     model = SeriesLSTM(units=8, seed=1)
     history = np.sin(np.arange(30, dtype=np.float32) / 3)
     first = model.forecast(history, 12)
     runs = []
-    traced = model._forecast_fns[(30, 12)]
-    model._forecast_fns[(30, 12)] = lambda x: runs.append(1) or traced(x)
+    run = model._run_forecast
+    monkeypatch.setattr(model, "_run_forecast", lambda *args: runs.append(1) or run(*args))
     first[:] = 99  # the caller's copy: changing it must not change what is remembered
     again = model.forecast(history, 12)
-    assert not runs and np.allclose(again, traced(history).numpy()) and not np.allclose(again, 99)
+    assert not runs and np.allclose(again, run(history, 12)) and not np.allclose(again, 99)
     model.forecast(history + 1, 12)
     assert len(runs) == 1
     x, y = history[None, :-1], history[None, 1:]
     model.train_step(x, y, 0.01)
     model.forecast(history + 1, 12)
     assert len(runs) == 2
+
+
+def test_the_numpy_forecast_is_the_tensorflow_cell_fed_its_own_output():
+    """Forecasting steps the cell in NumPy; TensorFlow's unrolled window over the history followed by
+    the forecast must predict, at every step from the history's end, the forecast's next value."""
+    rng = np.random.default_rng(0)
+    model = SeriesLSTM(units=16, seed=2)
+    for var in model.weights.values():  # larger, random weights so every gate matters
+        var.assign(rng.normal(scale=0.5, size=var.shape).astype(np.float32))
+    history = rng.normal(size=25).astype(np.float32)
+    forecast = model.forecast(history, 15)
+    fed_back = np.concatenate([history, forecast[:-1]])[None, :]
+    predictions = model.one_step_predictions(fed_back)[0]
+    np.testing.assert_allclose(forecast, predictions[len(history) - 1:], atol=1e-5)
+    assert np.ptp(forecast) > 0.01  # not a flat line that would match anything
+
+
+def test_models_saved_in_the_first_format_still_load(tmp_path):
+    model = SeriesLSTM(units=8, seed=3)
+    old = {"kernel_0": "kernel", "recurrent_0": "recurrent", "bias_0": "bias"}.get
+    np.savez(tmp_path / "weights.npz", **{old(name, name): array for name, array in model.arrays().items()})
+    (tmp_path / "meta.json").write_text('{"units": 8, "format": "sequence-1"}')
+    history = np.sin(np.arange(20, dtype=np.float32) / 3)
+    np.testing.assert_allclose(KIND.load(tmp_path).forecast(history, 10), model.forecast(history, 10), atol=1e-6)

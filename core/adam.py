@@ -1,0 +1,51 @@
+"""Adam written out as ``tf.Variable`` updates, for the from-scratch models and the Playground network.
+
+The same update and defaults as ``keras.optimizers.Adam`` (a test checks them step by step), with
+optional clipping by the global norm as Keras' ``global_clipnorm``. Written out, it runs inside the
+caller's ``tf.function`` (even a loop of many steps) as a handful of plain ops: a Keras optimizer
+there costs far more per step and, in Keras 3, compiles per network.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class Adam:
+    """First and second moments per variable, and the step count, as tf.Variables.
+
+    Build it outside ``tf.function`` (it creates variables), then call :meth:`apply` inside or out.
+    """
+
+    def __init__(self, variables: list, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 clip_norm: float | None = None) -> None:
+        import tensorflow as tf
+
+        self.variables = list(variables)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.clip_norm = clip_norm
+        self.first = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
+        self.second = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
+        self.steps = tf.Variable(0.0, trainable=False)
+
+    def apply(self, gradients: list, learning_rate: Any) -> Any:
+        """One step on ``self.variables``; returns the gradients' global norm before any clipping.
+
+        ``learning_rate`` may be a number, a tensor or a ``tf.Variable`` (changed between calls without
+        a retrace).
+        """
+        import tensorflow as tf
+
+        gradients = [tf.convert_to_tensor(g) for g in gradients]
+        if self.clip_norm is None:
+            norm = tf.linalg.global_norm(gradients)
+        else:
+            gradients, norm = tf.clip_by_global_norm(gradients, self.clip_norm)
+        beta_1, beta_2 = self.beta_1, self.beta_2
+        self.steps.assign_add(1.0)
+        # The bias corrections folded into the step size, as Keras does.
+        rate = learning_rate * tf.sqrt(1.0 - beta_2 ** self.steps) / (1.0 - beta_1 ** self.steps)
+        for variable, gradient, m, v in zip(self.variables, gradients, self.first, self.second):
+            m.assign(beta_1 * m + (1.0 - beta_1) * gradient)
+            v.assign(beta_2 * v + (1.0 - beta_2) * tf.square(gradient))
+            variable.assign_sub(rate * m / (tf.sqrt(v) + self.epsilon))
+        return norm
