@@ -28,9 +28,10 @@ def format_seconds(seconds: float | None) -> str:
 
 
 def history_figure(history: list[dict], metrics: tuple[str, ...] = ("loss", "val_loss"),
-                   title: str = "Loss", height: int = 260, curve: list[dict] | None = None) -> go.Figure:
-    """Metrics per epoch; training metrics found in ``curve`` are drawn from it instead, as a
-    line through the epochs (the running mean Keras reports), so one epoch is a curve too."""
+                   title: str = "Loss", height: int = 260, curve: list[dict] | None = None,
+                   xaxis_title: str = "epoch") -> go.Figure:
+    """Metrics per epoch (or per evaluation); training metrics found in ``curve`` are drawn from it
+    instead, as a line through the epochs (the running mean Keras reports), so one epoch is a curve too."""
     figure = go.Figure()
     for name in metrics:
         fine = not name.startswith("val_") and any(point.get(name) is not None for point in curve or [])
@@ -41,13 +42,20 @@ def history_figure(history: list[dict], metrics: tuple[str, ...] = ("loss", "val
             label = name.replace("val_", "validation ").replace("_", " ")
             figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines" if fine else "lines+markers", name=label))
     figure.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
-                         xaxis_title="epoch",
+                         xaxis_title=xaxis_title,
                          legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"))
     return figure
 
 
+def evaluation_axis(history: list[dict]) -> str:
+    """The x-axis of a curve with one point per evaluation every N training steps (not per epoch)."""
+    every = history[0].get("step") if history else None
+    return f"evaluation (every {every:,} training steps)" if every else "evaluation"
+
+
 def job_panel(job: Job, key: str, on_done: Callable[[Job], None] | None = None,
-              curve_metrics: tuple[str, ...] = ("loss", "val_loss"), curve_title: str = "Loss") -> None:
+              curve_metrics: tuple[str, ...] = ("loss", "val_loss"), curve_title: str = "Loss",
+              per_evaluation: bool = False) -> None:
     """Progress bar, live curve and Cancel for a job, refreshed once a second.
 
     When the job finishes the whole page reruns, so it can show the model.
@@ -72,7 +80,8 @@ def job_panel(job: Job, key: str, on_done: Callable[[Job], None] | None = None,
         elif p.status == CANCELLED:
             st.warning(job.error or "Training was cancelled.", icon=":material/cancel:")
         if p.history and len(p.history) > 1 or (p.status == RUNNING and (p.history or p.curve)):
-            st.plotly_chart(history_figure(p.history, curve_metrics, curve_title, curve=p.curve),
+            xaxis = evaluation_axis(p.history) if per_evaluation else "epoch"
+            st.plotly_chart(history_figure(p.history, curve_metrics, curve_title, curve=p.curve, xaxis_title=xaxis),
                             key=f"{key}-curve-{p.status}")
         if p.status in (QUEUED, RUNNING):
             if st.button("Cancel training", key=f"{key}-cancel", icon=":material/stop:"):

@@ -76,11 +76,32 @@ def trained_reader(arch: str):
     return job, reader_for(job.model())
 
 
+def training_curve_note(arch: str, augment: bool) -> str:
+    """Why the training line looks worse than the validation points, for this network."""
+    note = ("The training line is the mean over the epoch so far, as Keras reports it: it still counts "
+            "the early, worse batches, while the validation points measure the network as it is at the "
+            "end of each epoch.")
+    training_mode = {
+        "fast_cnn": "batch normalisation uses each batch's own statistics (validation uses its running "
+                    "averages)",
+        "stream2017_cnn": "dropout switches off half of the dense layer's units (validation uses them all)",
+    }
+    differences = [training_mode[arch]] if arch in training_mode else []
+    if augment:
+        differences.append("the images are randomly shifted and rotated (validation sees them as they are)")
+    if not differences:
+        return note + " This network has no dropout or batch normalisation and trained without " \
+                      "augmentation, so the running mean is the only difference."
+    return note + " It is also measured in training mode: " + "; ".join(differences) + "."
+
+
 # ---- input: canvas or upload ---------------------------------------------------
 left, right = st.columns([1, 1.25], gap="large")
 with left:
-    stroke = st.slider("Stroke width", 4, 60, 22, help="Thick or thin, the preprocessing scales "
-                       "the digit to MNIST's 20×20 box, so both should work.")
+    stroke = st.slider("Stroke width", 4, 60, 22, help="The preprocessing scales the digit to fit "
+                       "MNIST's 20×20 box: that fixes the digit's size, not the stroke's thickness "
+                       "relative to it, so a thick pen on a small digit becomes a blob. Draw big, or "
+                       "use a thinner pen for small digits.")
     canvas = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
                        height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
                        return_image_data=True, update_streamlit=True,
@@ -200,9 +221,12 @@ with friendly("showing the details"):
             st.info("Train the network and draw a digit to look inside it.")
         else:
             inside = reader.look_inside(result.digit)
-            st.markdown("**Saliency** — how much each pixel would change the top class's probability "
-                        "if it were a little brighter or darker (the gradient of that probability with "
-                        "respect to the input). Bright means the decision depends on that pixel.")
+            st.markdown("**Saliency** — the size of the gradient of the top class's probability with "
+                        "respect to each input pixel, rescaled so that the largest is 1: how strongly "
+                        "that probability would respond to a tiny change of that pixel alone. It is a "
+                        "local, first-order sensitivity around this very drawing — bright pixels are "
+                        "where the output is most sensitive right here, not proof of which strokes "
+                        "the network \"uses\".")
             overlay = np.stack([np.clip(result.digit * 0.6 + inside.saliency * 0.9, 0, 1),
                                 result.digit * 0.6, result.digit * 0.6], axis=-1)
             c1, c2 = st.columns(2)
@@ -212,11 +236,12 @@ with friendly("showing the details"):
             if kind == "filters":
                 st.markdown(f"**First-layer filters** — the {len(tiles)} small kernels the first convolution "
                             "slides over the image; each looks for one local pattern such as an edge at an "
-                            "angle (grey is zero, white positive, black negative).")
+                            "angle (grey is zero, white positive, black negative; each tile scaled to its own "
+                            "largest weight).")
             else:
                 st.markdown(f"**First-layer weights** — each of the first layer's neurons has one weight per "
-                            f"pixel, shown as a 28×28 tile ({len(tiles)} shown): the pattern that excites it "
-                            "most (white positive, black negative).")
+                            f"pixel, shown as a 28×28 tile ({len(tiles)} shown): ink on white pixels raises the "
+                            "neuron's input, ink on black ones lowers it (grey is zero).")
             st.image(mosaic(tiles, columns=16, normalise="signed"), clamp=True, width="stretch")
             for name, maps in inside.feature_maps.items():
                 st.markdown(f"**Feature maps of `{name}`** ({maps.shape[0]}×{maps.shape[1]}, {maps.shape[2]} "
@@ -266,9 +291,11 @@ with friendly("showing the details"):
             smoothing = (" The Fast CNN learns from softened labels (label smoothing: 0.91 for the true "
                          "digit, 0.01 for each other), so its loss cannot fall below about 0.50, and a "
                          "confidence near 91 % is as sure as its training asks it to be.")
-            st.caption(f"Trained on {limit or 55_000:,} images, validated on "
+            confusion = np.array(record.get("confusion", []))
+            trained_on = f"the first {limit:,}" if limit else "all but the last 5,000"
+            st.caption(f"Trained on {trained_on} training images, validated on "
                        f"{max(100, limit // 5) if limit else 5_000:,} held-out training images "
-                       "(the validation curves), tested on MNIST's 10,000 test digits."
+                       f"(the validation curves), tested on the {int(confusion.sum()):,} test images."
                        + (smoothing if primary == "fast_cnn" else ""))
             history = record.get("history", [])
             if history:
@@ -278,15 +305,14 @@ with friendly("showing the details"):
                     curves = history_figure(history, names, title, curve=record.get("curve"))
                     curves.update_xaxes(dtick=1, range=[0, max(h["epoch"] for h in history) + 0.05])
                     column.plotly_chart(curves, key=f"draw-{title.lower()}")
-                st.caption("The training line is the mean over the epoch so far, as Keras reports it: it "
-                           "still counts the early, worse batches, so it lags behind the validation points, "
-                           "which measure the network as it is at the end of each epoch.")
-            confusion = np.array(record.get("confusion", []))
+                st.caption(training_curve_note(primary, record["config"].get("augment", False)))
             if confusion.size:
-                figure = go.Figure(go.Heatmap(z=confusion, x=list(range(10)), y=list(range(10)),
+                classes = list(range(len(confusion)))
+                figure = go.Figure(go.Heatmap(z=confusion, x=classes, y=classes,
                                               colorscale="Blues", text=confusion, texttemplate="%{text}",
                                               hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
-                figure.update_layout(title="Confusion matrix on the 10,000 test digits", height=420,
+                figure.update_layout(title=f"Confusion matrix on the {int(confusion.sum()):,} test images",
+                                     height=420,
                                      xaxis=dict(title="predicted", dtick=1),
                                      yaxis=dict(title="true", dtick=1, autorange="reversed"),
                                      margin=dict(l=10, r=10, t=40, b=10))

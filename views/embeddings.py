@@ -30,8 +30,9 @@ ss = st.session_state
 st.title("Embeddings")
 st.caption("Each point becomes a vector — a digit's raw pixels or a layer's activations inside a trained "
            "network, a character's learned embedding in the text LSTM, a playground point's last hidden "
-           "layer — and PCA, t-SNE or UMAP lays those vectors out in 2-D or 3-D so that similar ones sit "
-           "together. Like TensorBoard's projector, without its sampling caps.")
+           "layer — and PCA, t-SNE or UMAP lays those vectors out in 2-D or 3-D, as TensorBoard's projector "
+           "does. PCA projects onto the directions along which the vectors vary most; t-SNE and UMAP try "
+           "to keep each point's nearest neighbours near it.")
 
 # ---- which vectors ------------------------------------------------------------------------
 store = manager().store
@@ -99,7 +100,8 @@ with left:
         try:
             layers, default_layer = digit_layers(source.split(":", 1)[1])
             layer = st.selectbox("Layer", layers, index=layers.index(default_layer), key=f"emb-layer-{source}",
-                                 help="The penultimate layer (default) holds the features the output layer reads.")
+                                 help="The last hidden dense layer (default) holds the features the "
+                                      "output layer reads.")
         except Exception as error:  # a stored model that cannot be loaded is reported, not raised
             problem = f"Could not load this network: {error}"
     method = st.segmented_control("Method", ["PCA", "t-SNE", "UMAP"], default="PCA", key="emb-method", required=True)
@@ -133,14 +135,20 @@ with left:
         params = {"perplexity": perplexity,
                   "learning_rate": st.select_slider("Learning rate", ["auto", 10, 100, 200, 500, 1000],
                                                     value="auto", key="emb-lr",
-                                                    help="'auto' is N/12, as openTSNE and scikit-learn use."),
+                                                    help="'auto' is openTSNE's rule, N divided by the "
+                                                         "exaggeration: N/12 during the early-exaggeration "
+                                                         "phase (at the default 12), then N. scikit-learn's "
+                                                         "'auto' differs: max(N / early exaggeration / 4, 50)."),
                   "iterations": st.slider("Iterations", 100, 2000, 500, step=50, key="emb-iter",
                                           help="Iterations after the early-exaggeration phase."),
                   "early_exaggeration": st.slider("Early exaggeration", 1.0, 30.0, 12.0, key="emb-exag",
-                                                  help="How strongly clusters are pulled together at first.")}
+                                                  help="How much the attraction between neighbours is "
+                                                       "multiplied in the first phase, so clusters form "
+                                                       "early and can move apart.")}
     else:
         params = {"neighbors": st.slider("Neighbours", 5, 50, 15, key="emb-nb",
-                                         help="How local the structure UMAP keeps: few for fine detail."),
+                                         help="How many neighbours UMAP's graph links each point to: "
+                                              "few keep fine local detail, many more of the overall shape."),
                   "min_dist": st.slider("Minimum distance", 0.0, 0.99, 0.1, key="emb-md",
                                         help="How tightly UMAP may pack points together.")}
     sphere = st.toggle("Spherize", key="emb-sphere", help="Centre the vectors and scale each to length 1 first.")
@@ -378,6 +386,10 @@ with right:
         if mine is not None:
             drawing = place_new_point(projection, reduction.transform(mine) if reduction else mine)
         show_map(layout, f"{method} of {len(features):,} vectors", drawing, "emb-plot")
+        st.caption(f"On a {method} map only the local neighbourhoods mean something: which points sit next "
+                   "to which. The sizes of the clusters and the gaps between them do not measure anything, "
+                   "so compare several " + ("perplexities" if key == "tsne" else "neighbour counts")
+                   + " before reading a pattern into them.")
     if drawing is not None:
         st.caption("◆ Your drawing from the Draw page is the black diamond.")
 
@@ -410,8 +422,9 @@ with pick_left:
     else:
         st.markdown(f"**{points.names[index]}** — {label_text}{predicted_text}")
 with pick_right:
-    st.markdown(f"**Its {k} nearest neighbours** in the {metric} distance between the original vectors "
-                "(not on the map: t-SNE and UMAP distort distances).")
+    st.markdown(f"**Its {k} nearest neighbours** in the {metric} distance between the original vectors, "
+                "not on the map: no 2-D or 3-D map keeps every distance (PCA drops the other components, "
+                "t-SNE and UMAP keep mainly each point's neighbourhood).")
     if has_digits:
         for row in range(0, len(found), 8):
             for column, (j, d) in zip(st.columns(8), list(zip(found, distances))[row:row + 8]):

@@ -12,7 +12,7 @@ import streamlit as st
 from core.errors import AppError
 from core.jobs import CANCELLED, DONE, FAILED
 from core.sequences import DEFAULTS, KIND, SERIES, make_series
-from views.common import history_figure, job_panel, manager
+from views.common import evaluation_axis, history_figure, job_panel, manager
 
 
 def sequences_tab_body() -> None:
@@ -64,7 +64,7 @@ def sequences_tab_body() -> None:
         st.plotly_chart(series_figure(truth, config), key="seq-data")
         return
     if not job.finished:
-        job_panel(job, "seq", curve_metrics=("loss",))
+        job_panel(job, "seq", curve_metrics=("loss",), per_evaluation=True)
         return
     if job.status != DONE:
         return
@@ -84,9 +84,12 @@ def sequences_tab_body() -> None:
     cols[2].metric("Noise alone (variance)", f"{config['noise'] ** 2:.4f}",
                    help="What even a perfect forecast of the clean wave scores against the noisy values.")
     st.plotly_chart(series_figure(truth, config, forecast), key="seq-forecast")
-    if job.progress.history:
-        st.plotly_chart(history_figure(job.progress.history, ("loss",), title="Training loss (squared error)"),
-                        key="seq-loss")
+    losses = job.progress.history
+    if losses:
+        st.plotly_chart(history_figure(losses, ("loss",), title="Training loss (squared error)",
+                                       xaxis_title=evaluation_axis(losses)), key="seq-loss")
+        st.caption("Each point is the mean squared error over the batches of random windows since the "
+                   "previous point, not an epoch: there are no epochs here, every step draws a new batch.")
 
 
 def series_figure(truth: np.ndarray, config: dict, forecast: np.ndarray | None = None) -> go.Figure:

@@ -12,7 +12,7 @@ from core import corpus as corpora
 from core.charlstm import DEFAULT_SEED_TEXT, DEFAULTS, KIND, MAX_SAMPLE_LENGTH, PRESETS, Sampler
 from core.errors import AppError
 from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
-from views.common import format_seconds, history_figure, manager
+from views.common import evaluation_axis, format_seconds, history_figure, manager
 from views.sequences_tab import sequences_tab_body
 
 
@@ -214,7 +214,7 @@ with characters_tab:
 
     def curve(history: list[dict]):
         figure = history_figure(history, ("loss", "val_loss"), title="Loss (nats per character)")
-        figure.update_xaxes(title="evaluation (every few training steps)")
+        figure.update_xaxes(title=evaluation_axis(history))
         return figure
 
 
