@@ -394,7 +394,8 @@ _manager_lock = threading.Lock()
 def get_manager() -> JobManager:
     """The process-wide manager shared by every session."""
     global _manager
+    from .bundled import install_once  # ready-made models (assets/defaults/), once TensorFlow is loaded
     with _manager_lock:
         if _manager is None:
             _manager = JobManager()
-        return _manager
+    return install_once(_manager)

@@ -11,6 +11,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The tests start from an empty store ("not trained yet"); tests/test_bundled.py turns the
+# ready-made models of assets/defaults/ back on where it tests them.
+os.environ["DLP_BUNDLED"] = "0"
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,101 @@
+"""Rebuild the ready-made models in assets/defaults/ with the project's own CLI.
+
+    .venv/bin/python scripts/build_defaults.py            # every default
+    .venv/bin/python scripts/build_defaults.py fast_cnn   # just one
+
+Each default is trained by ``python -m core.train ...`` (the app's own training code path) into a
+throw-away store, with bundling off (so the CLI trains instead of installing the old default) and
+the config's fixed seed (``seed=0``); its files are copied to ``assets/defaults/<name>/`` and
+``assets/defaults/manifest.json`` gets its kind, config, store key, data fingerprint, metrics,
+files (sha256 and size), record and how it was built. TensorFlow's ops are made deterministic
+(``TF_DETERMINISTIC_OPS=1``) and the threads pinned, so a rebuild on the same machine and versions
+gives the same metrics; other CPUs or library versions may differ in the last digits.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from core.bundled import DEFAULTS_DIR, MANIFEST, RECORD_FIELDS_NOT_SHIPPED, SPECS, file_sha256  # noqa: E402
+
+
+def library_versions() -> dict:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("tensorflow", "keras", "numpy")} | {
+        "python": platform.python_version()}
+
+
+def train(name: str, spec: dict, cache: Path) -> dict:
+    """Train one default through the CLI into ``cache`` and return its store record."""
+    from core.jobs import JobManager
+    from core.store import ModelStore
+
+    command = [sys.executable, "-m", "core.train", spec["kind"], *spec["cli"]]
+    env = {**os.environ, "DLP_CACHE_DIR": str(cache), "DLP_BUNDLED": "0", "TF_DETERMINISTIC_OPS": "1",
+           "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    started = time.time()
+    subprocess.run(command, cwd=REPO, env=env, check=True)
+    seconds = time.time() - started
+    store = ModelStore(cache / "models")
+    _, key = JobManager(store).key_for(spec["kind"], spec["request"])
+    entry = store.get(key)
+    if entry is None:
+        raise SystemExit(f"{name}: the CLI finished but the store has no entry {key}")
+    folder = DEFAULTS_DIR / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    files = {}
+    for file_name in entry.record["files"]:
+        shutil.copyfile(entry.path / file_name, folder / file_name)
+        files[file_name] = {"sha256": file_sha256(folder / file_name), "bytes": (folder / file_name).stat().st_size}
+    record = {k: v for k, v in entry.record.items() if k not in RECORD_FIELDS_NOT_SHIPPED}
+    return {
+        "kind": spec["kind"],
+        "title": record.get("title"),
+        "request": spec["request"],
+        "config": record["config"],
+        "key": key,
+        "pages": spec["pages"],
+        "data_fingerprint": record.get("data_fingerprint") or record.get("corpus_fingerprint"),
+        "metrics": record.get("metrics", {}),
+        "files": files,
+        "built": {"command": " ".join(["python -m core.train", spec["kind"], *spec["cli"]]),
+                  "by": "scripts/build_defaults.py", "date": time.strftime("%Y-%m-%d", time.gmtime()),
+                  "seconds": round(seconds, 1), "machine": platform.machine(), **library_versions()},
+        "record": record,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", help=f"defaults to rebuild (all by default): {', '.join(SPECS)}")
+    names = parser.parse_args(argv).names or list(SPECS)
+    unknown = set(names) - set(SPECS)
+    if unknown:
+        parser.error(f"unknown default(s): {', '.join(sorted(unknown))}")
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8")) if MANIFEST.exists() else {"defaults": {}}
+    with tempfile.TemporaryDirectory(prefix="dlp-defaults-") as cache:
+        for name in names:
+            print(f"== {name}: python -m core.train {SPECS[name]['kind']} {' '.join(SPECS[name]['cli'])}")
+            manifest["defaults"][name] = train(name, SPECS[name], Path(cache))
+    manifest["format"] = 1
+    manifest["defaults"] = {name: manifest["defaults"][name] for name in SPECS if name in manifest["defaults"]}
+    MANIFEST.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    total = sum(f["bytes"] for d in manifest["defaults"].values() for f in d["files"].values())
+    print(f"wrote {MANIFEST.relative_to(REPO)}: {len(manifest['defaults'])} defaults, {total / 1e6:.2f} MB of files")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
