@@ -27,6 +27,7 @@ ARCHITECTURES: dict[str, tuple[str, dict]] = {
 }
 
 VALIDATION_SIZE = 5000
+GRADIENT_BATCH = 256  # the fixed training images whose gradients the run's log shows
 
 
 def build(arch: str, num_classes: int = 10, augment: bool = False):
@@ -173,7 +174,8 @@ class DigitsKind:
     def title(self, config: dict) -> str:
         base = ARCHITECTURES[config["arch"]][0]
         extra = f", {config['train_limit']} images" if config["train_limit"] else ""
-        return f"{base} ({config['epochs']} epochs{extra})"
+        epochs = config["epochs"]
+        return f"{base} ({epochs} epoch{'' if epochs == 1 else 's'}{extra})"
 
     def train(self, config: dict, reporter: Reporter) -> tuple[Any, dict]:
         import keras
@@ -195,7 +197,8 @@ class DigitsKind:
             batch_size=config["batch_size"],
             epochs=config["epochs"],
             validation_data=(x_val, y_val),
-            callbacks=[keras_progress(reporter, steps, config["epochs"], sample=(x_fit[:256], y_fit[:256]),
+            callbacks=[keras_progress(reporter, config["epochs"], len(x_fit), config["batch_size"],
+                                      gradient_batch=(x_fit[:GRADIENT_BATCH], y_fit[:GRADIENT_BATCH]),
                                       config=config, kind="digits", title=self.title(config))],
             verbose=0,
         )

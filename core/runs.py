@@ -2,25 +2,72 @@
 
 Each training job gets ``reporter.run_dir`` (under :func:`core.paths.runs_dir`);
 a :class:`RunLogger` writes event files there that real TensorBoard reads, and
-that the Runs page reads back.
+that the Runs page reads back. A :class:`LogSchedule` says when: the same number of
+points whatever the run's length, so a one-epoch run still shows how it learned.
+
+Every run's step axis is the optimiser step (one batch, one update).
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 
+@dataclass(frozen=True)
+class LogSchedule:
+    """When to log: ``points`` scalar points and ``histograms`` histogram rows (plus the
+    initial weights at step 0), spread evenly over ``total_steps`` optimiser steps.
+
+    A 400-step run and a 4,000-step run both get about ``points`` points: TensorBoard's
+    ``update_freq`` in Keras counts batches, so a short run would otherwise show a dot and a
+    long one a blur. Short runs (fewer steps than points) log every step.
+    """
+
+    total_steps: int
+    points: int = 100
+    histograms: int = 10
+
+    def __post_init__(self) -> None:
+        if self.total_steps < 1 or self.points < 1 or self.histograms < 1:
+            raise ValueError(f"A log schedule needs positive counts, not {self}.")
+
+    def scalar_due(self, step: int) -> bool:
+        """True on the steps ceil(k * total / points), k = 1..points: the last step included."""
+        return _crosses_a_mark(step, self.points, self.total_steps)
+
+    def histogram_due(self, step: int) -> bool:
+        """True at step 0 (before training) and on ``histograms`` evenly spread steps after it."""
+        return step == 0 or _crosses_a_mark(step, self.histograms, self.total_steps)
+
+    def scalar_steps(self) -> list[int]:
+        return [step for step in range(1, self.total_steps + 1) if self.scalar_due(step)]
+
+    def histogram_steps(self) -> list[int]:
+        return [step for step in range(self.total_steps + 1) if self.histogram_due(step)]
+
+
+def _crosses_a_mark(step: int, marks: int, total: int) -> bool:
+    # The marks sit at k * total / marks; a step is due when it reaches the next one.
+    return 1 <= step <= total and step * marks // total > (step - 1) * marks // total
+
+
 class RunLogger:
     """Scalars, histograms, text and hyperparameters for one run (lazy TF import)."""
 
-    def __init__(self, run_dir: Path | str, kind: str = "", title: str = "", config: dict | None = None):
+    def __init__(self, run_dir: Path | str, kind: str = "", title: str = "", config: dict | None = None,
+                 steps_per_epoch: int | None = None):
+        """``steps_per_epoch`` (optimiser steps in one pass over the data, if the run has
+        epochs) lets the Runs page put an epoch axis under the step axis."""
         self.run_dir = Path(run_dir)
         self._writers: dict[str, Any] = {}
         self.run_dir.mkdir(parents=True, exist_ok=True)
         meta = {"kind": kind, "title": title, "config": config or {}}
+        if steps_per_epoch:
+            meta["steps_per_epoch"] = int(steps_per_epoch)
         (self.run_dir / "run.json").write_text(json.dumps(meta, indent=2, default=str))
 
     def _writer(self, split: str):

@@ -179,3 +179,28 @@ def test_unsure_and_mosaic_helpers():
     assert not is_unsure(np.array([0.97, 0.01] + [0.0025] * 8))
     grid = mosaic(np.stack([np.full((3, 3), v) for v in (-1.0, 0.0, 2.0)]), columns=2, normalise="signed")
     assert grid.shape == (7, 7) and grid[0, 0] == 0.0 and grid[0, 4] == 0.5 and grid[4, 0] == 1.0
+
+
+def test_the_run_log_puts_epochs_on_the_step_axis_and_follows_the_learning_rate_schedule(cnn_job):
+    """4000 images in batches of 128: 32 optimiser steps an epoch, 64 in all (fewer than the
+    schedule's 100 points, so every step is a point); validation sits at each epoch's end."""
+    from core.runs import read_histograms, read_scalars
+
+    scalars = read_scalars(cnn_job.run_dir)
+    assert [step for step, _, _ in scalars["train/loss"]] == list(range(1, 65))
+    assert [step for step, _, _ in scalars["validation/accuracy"]] == [32, 64]
+    rates = [value for _, _, value in scalars["train/learning_rate"]]
+    # Warm-up from a tenth of the peak over 6 steps, then cosine decay: each point is the rate
+    # that step's update used (step 1 used the schedule's value at 0).
+    assert rates[0] == pytest.approx(0.001) and rates[6] == pytest.approx(0.01) and max(rates) == rates[6]
+    # Keras' CosineDecay counts its 64 decay steps after the warm-up: step 64 used 0.01 * ½(1 + cos(π·57/64)).
+    assert all(later < earlier for earlier, later in zip(rates[6:], rates[7:]))
+    assert rates[-1] == pytest.approx(0.005 * (1 + np.cos(np.pi * 57 / 64)))
+    histograms = read_histograms(cnn_job.run_dir)
+    assert [step for step, _ in histograms["conv1/kernel"]] == [0, 7, 13, 20, 26, 32, 39, 45, 52, 58, 64]
+    assert [step for step, _ in histograms["gradients/conv1/kernel"]][0] == 0
+
+
+def test_titles_count_epochs_in_words():
+    assert KIND.title(KIND.normalize({"arch": "fast_cnn"})) == "Fast CNN (1 epoch)"
+    assert KIND.title(KIND.normalize({"arch": "dense2019", "train_limit": 500})) == "2019 dense net (5 epochs, 500 images)"

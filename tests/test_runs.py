@@ -1,52 +1,185 @@
-"""Every Keras training writes TensorBoard event files; the reader gets scalars and histograms back."""
+"""Every Keras training writes TensorBoard event files on the optimiser-step axis, at a fixed
+number of points whatever the run's length; TensorBoard's own reader and ours get them back."""
 from __future__ import annotations
 
 import json
+import math
 
+import numpy as np
 import pytest
 
 from core.jobs import JobManager
-from core.runs import list_runs, read_histograms, read_scalars, smooth
+from core.runs import LogSchedule, list_runs, read_histograms, read_scalars, smooth
+
+TINY_RUN = {"arch": "dense2019", "epochs": 1, "train_limit": 2000}  # batch 32: 63 optimiser steps
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    import os
-
     cache = tmp_path_factory.mktemp("runs-cache")
-    old = os.environ.get("DLP_CACHE_DIR")
-    os.environ["DLP_CACHE_DIR"] = str(cache)
-    try:
-        job = JobManager().request("digits", {"arch": "dense2019", "epochs": 2, "train_limit": 500})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DLP_CACHE_DIR", str(cache))
+        job = JobManager().request("digits", TINY_RUN)
         assert job.wait(300) and job.status == "done", job.error
-    finally:
-        if old is None:
-            os.environ.pop("DLP_CACHE_DIR")
-        else:
-            os.environ["DLP_CACHE_DIR"] = old
     return job, cache
 
 
-def test_event_files_hold_scalars_per_epoch_for_train_and_validation(tiny_run):
+@pytest.mark.parametrize("total", [1, 7, 99, 100, 430, 4300, 100_003])
+def test_the_schedule_spreads_a_fixed_number_of_points_over_any_run_length(total):
+    schedule = LogSchedule(total)
+    steps = schedule.scalar_steps()
+    assert len(steps) == min(100, total) and steps[-1] == total
+    gaps = np.diff([0] + steps)
+    assert gaps.max() - gaps.min() <= 1  # evenly spread
+    rows = schedule.histogram_steps()
+    assert rows[0] == 0 and rows[-1] == total and len(rows) == min(10, total) + 1
+    assert not schedule.scalar_due(0) and not schedule.scalar_due(total + 1)
+    with pytest.raises(ValueError):
+        LogSchedule(0)
+
+
+class RecordingReporter:
+    """The part of core.jobs.Reporter the Keras callback uses, for a model trained outside a job."""
+
+    def __init__(self, run_dir):
+        self.run_dir = run_dir
+        self.cancelled = False
+        self.epochs: list[dict] = []
+
+    def set_total(self, total_steps, epochs=0):
+        self.total = total_steps
+
+    def step(self, step, **metrics):
+        pass
+
+    def point(self, epoch, **metrics):
+        pass
+
+    def epoch_end(self, epoch, **metrics):
+        self.epochs.append(metrics)
+
+
+def tiny_classifier(seed: int = 0, random_layers: bool = False):
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((28, 28, 1))
+    x = layers.RandomTranslation(0.1, 0.1)(inputs) if random_layers else inputs
+    x = layers.Conv2D(4, 3, strides=2)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Flatten()(x)
+    if random_layers:
+        x = layers.Dropout(0.5)(x)
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+
+
+def digits(count: int):
+    from core.data import load_mnist
+
+    mnist = load_mnist()
+    return mnist.x_train[:count, ..., None].astype("float32") / 255, mnist.y_train[:count]
+
+
+def test_training_points_are_the_mean_over_the_batches_since_the_previous_point(tmp_path):
+    """With a learning rate of 0 the weights stay put, so each logged point can be recomputed
+    directly: the per-sample loss and accuracy over its window of batches (the last batch is short)."""
+    import keras
+
+    from core.keras_progress import keras_progress
+
+    x, y = digits(95)
+    model = tiny_classifier()
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy",
+                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    callback = keras_progress(RecordingReporter(tmp_path), 1, 95, 10, schedule=LogSchedule(10, points=3))
+    model.fit(x, y, batch_size=10, epochs=1, shuffle=False, verbose=0, callbacks=[callback])
+    scalars = read_scalars(tmp_path)
+    assert [step for step, _, _ in scalars["train/loss"]] == [4, 7, 10]  # marks at 10/3, 20/3, 10
+    losses, hits = [], []
+    for start in range(0, 95, 10):  # batch by batch: batch norm normalises with each batch's statistics
+        batch = model(x[start:start + 10], training=True)
+        losses += list(np.asarray(keras.losses.sparse_categorical_crossentropy(y[start:start + 10], batch)))
+        hits += list(np.asarray(batch).argmax(axis=1) == y[start:start + 10])
+    for (_, _, loss), (_, _, accuracy), (begin, end) in zip(scalars["train/loss"], scalars["train/accuracy"],
+                                                            [(0, 40), (40, 70), (70, 95)]):
+        assert loss == pytest.approx(np.mean(losses[begin:end]), rel=1e-4)
+        assert accuracy == pytest.approx(np.mean(hits[begin:end]), abs=1e-6)
+    assert "train/learning_rate" not in scalars  # a constant rate is no curve
+
+
+def test_logging_gradients_does_not_change_the_training(tmp_path):
+    """The gradient pass runs in training mode (dropout, augmentation, batch statistics), then
+    puts batch norm's averages and the random generators' states back."""
+    import keras
+
+    from core.keras_progress import keras_progress
+
+    x, y = digits(200)
+    weights = []
+    for index, gradient_batch in enumerate([None, (x[:32], y[:32])]):
+        model = tiny_classifier(seed=3, random_layers=True)
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        callback = keras_progress(RecordingReporter(tmp_path / str(index)), 2, 200, 20,
+                                  gradient_batch=gradient_batch, schedule=LogSchedule(20, histograms=5))
+        model.fit(x, y, batch_size=20, epochs=2, verbose=0, callbacks=[callback])
+        weights.append([np.array(v) for v in model.variables])
+    for with_gradients, without in zip(weights[1], weights[0]):
+        np.testing.assert_array_equal(with_gradients, without)
+    gradients = [tag for tag in read_histograms(tmp_path / "1") if tag.startswith("gradients/")]
+    assert gradients and not any(tag.startswith("gradients/") for tag in read_histograms(tmp_path / "0"))
+
+
+def accumulate(folder):
+    """The event files of one split as TensorBoard's server loads them."""
+    from tensorboard.backend.event_processing import plugin_event_accumulator as tb
+
+    accumulator = tb.EventAccumulator(str(folder), size_guidance=tb.STORE_EVERYTHING_SIZE_GUIDANCE)
+    accumulator.Reload()
+    return accumulator
+
+
+def test_tensorboard_reads_a_one_epoch_run_as_a_curve_and_histograms_over_time(tiny_run):
+    job, _ = tiny_run
+    steps_per_epoch = math.ceil(2000 / 32)
+    train = accumulate(job.run_dir / "train")
+    scalar_tags = set(train.PluginTagToContent("scalars"))
+    assert {"loss", "accuracy"} <= scalar_tags
+    loss_steps = [event.step for event in train.Tensors("loss")]
+    assert len(loss_steps) >= 20 and loss_steps == LogSchedule(steps_per_epoch).scalar_steps()
+    histogram_tags = set(train.PluginTagToContent("histograms"))
+    kernel = "dense1/kernel"
+    assert {kernel, "gradients/" + kernel} <= histogram_tags
+    for tag in (kernel, "gradients/" + kernel):
+        rows = [event.step for event in train.Tensors(tag)]
+        assert len(rows) >= 3 and rows[0] == 0 and rows == LogSchedule(steps_per_epoch).histogram_steps()
+    validation = accumulate(job.run_dir / "validation")
+    assert [event.step for event in validation.Tensors("loss")] == [steps_per_epoch]
+
+
+def test_the_windows_add_up_to_the_epoch_and_validation_sits_at_its_end(tiny_run):
     job, _ = tiny_run
     scalars = read_scalars(job.run_dir)
-    for tag in ("train/loss", "train/accuracy", "validation/loss", "validation/accuracy"):
-        assert [step for step, _, _ in scalars[tag]] == [1, 2], tag
     history = job.entry.record["history"]
-    assert scalars["train/loss"][-1][2] == pytest.approx(history[-1]["loss"], rel=1e-5)
+    # Each of the 63 points is one batch here (fewer steps than points): 62 batches of 32, one of 16.
+    sizes = np.array([32] * 62 + [16])
+    for name in ("loss", "accuracy"):
+        values = np.array([value for _, _, value in scalars[f"train/{name}"]])
+        assert np.sum(values * sizes) / sizes.sum() == pytest.approx(history[-1][name], rel=1e-4)
     assert scalars["validation/loss"][-1][2] == pytest.approx(history[-1]["val_loss"], rel=1e-5)
+    assert json.loads((job.run_dir / "run.json").read_text())["steps_per_epoch"] == 63
 
 
-def test_event_files_hold_weight_and_gradient_histograms(tiny_run):
+def test_histograms_count_every_weight_and_gradients_have_their_own_tags(tiny_run):
     job, _ = tiny_run
     histograms = read_histograms(job.run_dir)
     kernels = [t for t in histograms if t.endswith("kernel") and not t.startswith("gradients/")]
     gradients = [t for t in histograms if t.startswith("gradients/")]
     assert len(kernels) == 3 and len(gradients) == 6  # 3 dense layers, kernel and bias each
-    steps, buckets = zip(*histograms[kernels[0]])
-    assert steps == (1, 2)
-    first = buckets[0]
-    assert first.shape[1] == 3 and first[:, 2].sum() == pytest.approx(784 * 128)  # every weight counted
+    steps, buckets = zip(*histograms["dense1/kernel"])
+    assert steps[0] == 0
+    assert all(b.shape[1] == 3 and b[:, 2].sum() == pytest.approx(784 * 128) for b in buckets)  # every weight
+    assert not np.array_equal(buckets[0], buckets[-1])  # the weights moved
 
 
 def test_runs_are_listed_with_their_config_and_model_summary(tiny_run):
@@ -54,11 +187,10 @@ def test_runs_are_listed_with_their_config_and_model_summary(tiny_run):
     runs = list_runs(cache / "runs")
     assert [r["name"] for r in runs] == [job.run_dir.name]
     assert runs[0]["kind"] == "digits" and runs[0]["config"]["arch"] == "dense2019"
-    import json
-
+    assert runs[0]["title"] == "2019 dense net (1 epoch, 2000 images)"
     summary = json.loads((job.run_dir / "model.json").read_text())
-    assert [l["name"] for l in summary["layers"]][-1] == "probabilities"
-    assert sum(l["params"] for l in summary["layers"]) == job.entry.record["metrics"]["params"]
+    assert [layer["name"] for layer in summary["layers"]][-1] == "probabilities"
+    assert sum(layer["params"] for layer in summary["layers"]) == job.entry.record["metrics"]["params"]
 
 
 def test_smoothing_matches_tensorboards_debiased_ema():
@@ -68,21 +200,38 @@ def test_smoothing_matches_tensorboards_debiased_ema():
     assert smooth(values, 0.0) == values
 
 
-def test_tensorboard_starts_on_the_runs_folder_with_the_projector(tiny_run, monkeypatch):
+def fetch_json(url: str):
     import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_tensorboard_starts_on_the_runs_folder_with_the_projector_and_serves_the_curves(tiny_run, monkeypatch):
+    import time
+    import urllib.parse
 
     from core import tensorboard
     from core.store import ModelStore
 
-    _, cache = tiny_run
+    job, cache = tiny_run
     monkeypatch.setenv("DLP_CACHE_DIR", str(cache))
     bundle = tensorboard.write_latest_projector(JobManager(ModelStore(cache / "models")), points=100)
     assert (bundle / "projector_config.pbtxt").exists() and (bundle / "sprite.png").exists()
     url = tensorboard.ensure_running(cache / "runs")
     try:
         assert tensorboard.ensure_running(cache / "runs") == url  # one TensorBoard, reused
-        with urllib.request.urlopen(url + "data/runs", timeout=10) as response:
-            runs = json.loads(response.read())
-        assert any("digits" in run for run in runs)
+        run = urllib.parse.quote(f"{job.run_dir.name}/train")
+        deadline = time.time() + 60
+        while time.time() < deadline:  # TensorBoard loads the event files in the background
+            runs = fetch_json(url + "data/runs")
+            if f"{job.run_dir.name}/train" in runs:
+                break
+            time.sleep(1)
+        assert f"{job.run_dir.name}/train" in runs
+        loss = fetch_json(f"{url}data/plugin/scalars/scalars?run={run}&tag=loss")
+        assert [step for _, step, _ in loss] == LogSchedule(63).scalar_steps()
+        rows = fetch_json(f"{url}data/plugin/histograms/histograms?run={run}&tag=gradients/dense1/kernel")
+        assert [step for _, step, _ in rows] == LogSchedule(63).histogram_steps()
     finally:
         tensorboard.stop()
