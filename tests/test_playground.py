@@ -111,17 +111,74 @@ def test_csv_parser_never_crashes_on_arbitrary_bytes(data):
     assert xy.shape == (len(labels), 2) and np.isfinite(xy).all()
 
 
-def test_exported_keras_code_runs_and_trains(tmp_path):
-    state = PlaygroundState(hidden=[4, 2], features=["x", "y", "xSquared"], regularization="L2",
-                            regularization_rate=0.001)
-    code = keras_code(state).replace("epochs=100", "epochs=2")
+def test_exported_keras_code_runs_as_a_script(tmp_path):
+    state = PlaygroundState(hidden=[4, 2], features=["x", "y", "xSquared"], regularization="L1",
+                            regularization_rate=0.001, dropout=0.1)
+    code = keras_code(state)
+    assert "EPOCHS = 100" in code
     script = tmp_path / "export.py"
-    script.write_text(code)
+    script.write_text(code.replace("EPOCHS = 100", "EPOCHS = 2"))
     import subprocess
     import sys
 
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+EXPORTED = {
+    "squared error, tanh": dict(learning_rate=0.3),
+    "cross-entropy": dict(loss="crossentropy", learning_rate=3.0),
+    "regression": dict(problem="regression", dataset="reg-plane", learning_rate=0.03, activation="relu"),
+    "L2": dict(regularization="L2", regularization_rate=0.3, learning_rate=0.3),
+    "L1": dict(regularization="L1", regularization_rate=0.1, learning_rate=0.3),  # some weights reach 0
+    "multiclass, Adam": dict(dataset="blobs", classes=4, optimizer="adam", learning_rate=0.03),
+    "no hidden layer": dict(hidden=[], features=["x", "y", "xSquared", "ySquared"], learning_rate=0.3),
+}
+
+
+@pytest.mark.parametrize("name", list(EXPORTED))
+def test_exported_keras_code_trains_the_pages_objective_from_its_start(name):
+    import keras
+
+    # Full batches (every training point in one, 250 < 256) make the batch order irrelevant.
+    state = PlaygroundState(advanced=True, batch_size=256, **EXPORTED[name])
+    exported = {"__name__": "exported"}
+    exec(keras_code(state), exported)  # defines features_of, targets_of, LOSS, build_model; trains nothing
+    data = make_dataset(state)
+    features, targets = exported["features_of"](data.x_train), exported["targets_of"](data.y_train)
+    assert np.array_equal(features, featurize(data.x_train, state.features))
+    model = exported["build_model"]()
+    for layer in (layer for layer in model.layers if isinstance(layer, keras.layers.Dense)):
+        start = layer.kernel_initializer.get_config()
+        assert (type(layer.kernel_initializer).__name__, start["minval"], start["maxval"]) == \
+            ("RandomUniform", -0.5, 0.5), "the page's U(-0.5, 0.5) weights"
+        assert np.abs(layer.kernel.numpy()).max() <= 0.5 and np.allclose(layer.bias.numpy(), 0.1), \
+            "the page's 0.1 biases"
+
+    net = PlaygroundNet(state)
+    start = [array for layer in net.weight_arrays() for array in layer]
+    model.set_weights(start)
+    page_curve, keras_curve = [], []
+    for _ in range(5):
+        net.train(features, data.y_train, 1)
+        model.fit(features, targets, batch_size=state.batch_size, epochs=1, shuffle=False, verbose=0)
+        page_curve.append(net.loss(features, data.y_train))
+        keras_curve.append(float(keras.ops.mean(exported["LOSS"](targets, model(features)))))
+    page_weights = [array for layer in net.weight_arrays() for array in layer]
+    assert max(np.abs(a - b).max() for a, b in zip(page_weights, start)) > 0.02, "training must move the weights"
+    np.testing.assert_allclose(keras_curve, page_curve, rtol=1e-3)
+    for page_array, keras_array in zip(page_weights, model.get_weights()):
+        np.testing.assert_allclose(keras_array, page_array, atol=1e-4)
+    if state.regularization == "L1":
+        page_zeros = [w == 0 for w in page_weights[::2]]
+        assert any(z.any() for z in page_zeros)
+        assert all(np.array_equal(k == 0, z) for k, z in zip(model.get_weights()[::2], page_zeros))
+
+
+def test_exported_code_says_what_a_network_without_hidden_layers_is():
+    squared = keras_code(PlaygroundState(hidden=[]))
+    assert "logistic" not in squared and "least squares" in squared
+    assert "logistic regression" in keras_code(PlaygroundState(hidden=[], loss="crossentropy"))
 
 
 def test_a_long_play_keeps_a_bounded_history_with_the_newest_half_whole():
