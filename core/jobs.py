@@ -7,23 +7,27 @@ finished job backed by the model store; asking for one that is already queued
 or training returns that same job, so one config means one training, however
 many sessions ask. At most ``max_running`` jobs train at once (default one:
 two CPU cores are busy enough with one TensorFlow training), the rest queue.
+
+That is the default, and needs no setup. When ``DLP_QUEUE`` names a Redis server, the manager
+hands trainings to the shared queue instead (``core.queue``): several web processes ask, worker
+processes (``python -m core.worker``) train, and the jobs they return (``RemoteJob``) read their
+progress from Redis, with the same interface as :class:`Job`.
 """
 from __future__ import annotations
 
 import importlib
 import itertools
-import math
 import os
 import threading
 import time
 import traceback
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import BadConfig, AppError, TrainingCancelled, UnknownModel
 from .paths import runs_dir
+from .progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Progress, Reporter  # noqa: F401 (API)
 from .resume import resume_arguments
 from .store import Entry, ModelStore, config_key
 
@@ -34,9 +38,6 @@ KINDS: dict[str, str] = {
     "charlstm": "core.charlstm:KIND",
     "sequence": "core.sequences:KIND",
 }
-
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
-
 
 class Kind(Protocol):
     """What a trainable family of models has to provide."""
@@ -64,107 +65,6 @@ def get_kind(name: str) -> Kind:
         raise UnknownModel(f"Unknown model kind '{name}'. Known kinds: {known}.")
     module_name, attribute = KINDS[name].split(":")
     return getattr(importlib.import_module(module_name), attribute)
-
-
-@dataclass
-class Progress:
-    """A snapshot of a job, safe to read from any thread."""
-
-    status: str = QUEUED
-    step: int = 0
-    total_steps: int = 0
-    epoch: int = 0
-    epochs: int = 0
-    metrics: dict = field(default_factory=dict)
-    history: list = field(default_factory=list)
-    curve: list = field(default_factory=list)  # training metrics within epochs, at fractional epochs
-    log: list = field(default_factory=list)
-    message: str = ""
-    started: float | None = None
-    finished: float | None = None
-    queue_position: int = 0
-
-    @property
-    def fraction(self) -> float:
-        if self.status == DONE:
-            return 1.0
-        if self.total_steps <= 0:
-            return 0.0
-        return min(1.0, self.step / self.total_steps)
-
-    @property
-    def elapsed(self) -> float:
-        if self.started is None:
-            return 0.0
-        return (self.finished or time.time()) - self.started
-
-    @property
-    def eta_seconds(self) -> float | None:
-        if self.status != RUNNING or self.step <= 0 or self.total_steps <= 0:
-            return None
-        return self.elapsed * (self.total_steps - self.step) / self.step
-
-
-class Reporter:
-    """Handed to ``Kind.train``: report progress, notice cancellation."""
-
-    def __init__(self, job: "Job") -> None:
-        self._job = job
-        self.run_dir: Path = job.run_dir
-
-    @property
-    def cancelled(self) -> bool:
-        return self._job._cancel.is_set()
-
-    def check(self) -> None:
-        """Raise TrainingCancelled if the user pressed Cancel."""
-        if self.cancelled:
-            raise TrainingCancelled("Training was cancelled.")
-
-    def set_total(self, total_steps: int, epochs: int = 0) -> None:
-        with self._job._lock:
-            self._job._progress.total_steps = int(total_steps)
-            self._job._progress.epochs = int(epochs)
-
-    def step(self, step: int, **metrics: float) -> None:
-        with self._job._lock:
-            p = self._job._progress
-            p.step = int(step)
-            p.metrics.update({k: _finite(v) for k, v in metrics.items()})
-
-    def epoch_end(self, epoch: int, **metrics: float) -> None:
-        """Record one point of the training history (epoch counts from 1)."""
-        clean = {k: _finite(v) for k, v in metrics.items()}
-        with self._job._lock:
-            p = self._job._progress
-            p.epoch = int(epoch)
-            p.metrics.update(clean)
-            p.history.append({"epoch": int(epoch), "step": p.step,
-                              "time": time.time() - (p.started or time.time()), **clean})
-
-    def point(self, epoch: float, **metrics: float) -> None:
-        """Record a point of the training curve inside an epoch (``epoch`` is fractional), so a
-        one-epoch training still draws a curve while it runs."""
-        clean = {k: _finite(v) for k, v in metrics.items()}
-        with self._job._lock:
-            self._job._progress.curve.append({"epoch": round(float(epoch), 4), **clean})
-
-    def message(self, text: str) -> None:
-        with self._job._lock:
-            self._job._progress.message = text
-
-    def log(self, text: str) -> None:
-        """Append to the job's log (e.g. samples taken while training)."""
-        with self._job._lock:
-            self._job._progress.log.append({"step": self._job._progress.step, "text": text})
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 class Job:
@@ -237,8 +137,17 @@ class Job:
 
 
 class JobManager:
-    def __init__(self, store: ModelStore | None = None, max_running: int | None = None):
+    def __init__(self, store: ModelStore | None = None, max_running: int | None = None,
+                 queue_url: str | None = None):
+        """``queue_url``: a Redis URL for the shared queue; None reads ``DLP_QUEUE``; '' trains here."""
         self.store = store or ModelStore()
+        url = os.environ.get("DLP_QUEUE", "").strip() if queue_url is None else queue_url
+        if url:
+            from .queue import TaskQueue  # imports huey and redis, only when configured
+
+            self.queue: Any = TaskQueue(url, self)
+        else:
+            self.queue = None
         self.max_running = max_running or int(os.environ.get("DLP_MAX_TRAININGS", "1"))
         self._lock = threading.RLock()  # _finish -> _forget may run under it
         self._active: dict[str, Job] = {}  # key -> queued or running job
@@ -257,6 +166,12 @@ class JobManager:
         """A job for this config: finished if stored, shared if under way."""
         normalized, key = self.key_for(kind, config)
         title = get_kind(kind).title(normalized)
+        if self.queue is not None:
+            shared = self.queue.active(key)
+            if shared is not None:
+                return shared
+            if retrain or self.store.get(key) is None:
+                return self.queue.submit(kind, normalized, key, title, retrain)
         with self._lock:
             if key in self._active:
                 return self._active[key]
@@ -279,6 +194,14 @@ class JobManager:
         """The job for this config without starting one: trained, training, queued,
         or the last one that failed or was cancelled (so a page can show why)."""
         normalized, key = self.key_for(kind, config)
+        if self.queue is not None:
+            shared = self.queue.active(key)
+            if shared is not None:
+                return shared
+            if self.store.get(key) is not None:
+                return self.request(kind, normalized)
+            last = self.queue.last_ended(key)
+            return last if last is not None and last.status in (FAILED, CANCELLED) else None
         with self._lock:
             if key in self._active:
                 return self._active[key]

@@ -1,0 +1,253 @@
+"""Several processes on one queue, with a real Redis: web processes ask, a worker trains, one store.
+
+Each test starts its own ``redis-server`` on a free loopback port (no disk persistence) and stops
+it. The "web processes" are ``python -m tests.distributed_app``: the app's JobManager in queue
+mode, driven over stdin; the workers are ``python -m core.worker``. The model kind is
+tests/distributed_kind.py: held at a gate file, counted in a file, so each test takes seconds.
+Without redis-server the tests are skipped with a message, except under CI=true, where they fail.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.browser import free_port
+from core.errors import AppError
+from core.jobs import JobManager
+from core.store import ModelStore
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIG = {"size": 3}
+WORKER = "from tests.distributed_kind import register; register(); from core.worker import main; main()"
+
+
+def redis_server_path() -> str:
+    path = shutil.which("redis-server")
+    if path is None:
+        message = "redis-server is not installed (Debian: apt-get install redis-server); the queue tests need it"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        print(f"\n*** SKIPPING: {message} ***", file=sys.stderr)
+        pytest.skip(message)
+    return path
+
+
+def wait_until(condition, timeout: float = 20.0, what: str = "the condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Process:
+    def __init__(self, args: list[str], env: dict, log: Path):
+        self.log = log
+        self.popen = subprocess.Popen(args, cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=open(log, "wb"), text=True, bufsize=1)
+
+    def send(self, op: str, **fields) -> None:
+        self.popen.stdin.write(json.dumps({"op": op, **fields}) + "\n")
+        self.popen.stdin.flush()
+
+    def receive(self, timeout: float = 30.0) -> dict:
+        ready, _, _ = select.select([self.popen.stdout], [], [], timeout)
+        line = self.popen.stdout.readline() if ready else ""
+        if not line:
+            raise AssertionError(f"no answer from {self.popen.args}; its log:\n{self.log.read_text()[-3000:]}")
+        answer = json.loads(line)
+        assert "failure" not in answer, answer["failure"]
+        return answer
+
+    def ask(self, op: str, **fields) -> dict:
+        self.send(op, **fields)
+        return self.receive()
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.kill()
+        self.popen.wait(10)
+
+
+class Cluster:
+    """Redis, and the web and worker processes a test starts, on one shared cache folder."""
+
+    def __init__(self, root: Path, lease: float):
+        self.root, self.processes = root, []
+        self.port = free_port()
+        self.redis = subprocess.Popen([redis_server_path(), "--port", str(self.port), "--bind", "127.0.0.1",
+                                       "--save", "", "--appendonly", "no"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        wait_until(lambda: self._pings(client), 10, "redis-server to answer")
+        self.env = {**os.environ, "DLP_QUEUE": self.url, "DLP_CACHE_DIR": str(root / "cache"),
+                    "DLP_TEST_DIR": str(root), "DLP_LEASE_SECONDS": str(lease), "PYTHONUNBUFFERED": "1"}
+
+    @staticmethod
+    def _pings(client) -> bool:
+        try:
+            return bool(client.ping())
+        except Exception:
+            return False
+
+    def start(self, args: list[str], name: str) -> Process:
+        process = Process([sys.executable, *args], self.env, self.root / f"{name}-{len(self.processes)}.log")
+        self.processes.append(process)
+        return process
+
+    def app(self) -> Process:
+        return self.start(["-m", "tests.distributed_app"], "app")
+
+    def worker(self) -> Process:
+        return self.start(["-c", WORKER], "worker")
+
+    def trainings(self) -> list[tuple[int, float]]:
+        path = self.root / "trainings"
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [(int(pid), float(when)) for pid, when in (line.split() for line in lines)]
+
+    def open_gate(self) -> None:
+        (self.root / "gate").touch()
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.stop()
+        self.redis.terminate()
+        self.redis.wait(10)
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    made = Cluster(tmp_path, lease=1.0)
+    yield made
+    made.close()
+
+
+def running(app: Process, config: dict = CONFIG) -> dict | None:
+    """The job's progress once it is running and its worker's first heartbeat has published it."""
+    answer = app.ask("progress", config=config)
+    return answer if answer["status"] == "running" and answer["total_steps"] else None
+
+
+def test_ten_requests_from_three_processes_start_one_training_and_all_get_the_model(cluster):
+    cluster.worker()
+    apps = [cluster.app() for _ in range(3)]
+    for app, threads in zip(apps, (4, 3, 3)):  # all at once: each answers after its threads asked
+        app.send("request", config=CONFIG, threads=threads)
+    answers = [app.receive() for app in apps]
+    assert len({job_id for answer in answers for job_id in answer["ids"]}) == 1, answers
+    assert sum(len(answer["ids"]) for answer in answers) == 10
+
+    # Progress comes from Redis: every process sees the training the worker runs.
+    seen = wait_until(lambda: running(apps[2]), what="the training to start")
+    assert seen["total_steps"] == 3 and seen["log"][0]["text"] == "started"
+    cluster.open_gate()
+    for app in apps:
+        done = app.ask("wait", config=CONFIG, timeout=20)
+        assert done["status"] == "done" and [h["epoch"] for h in done["history"]] == [1, 2, 3]
+        assert app.ask("model", config=CONFIG)["model"] == {"weights": [0, 1, 2]}
+    assert len(cluster.trainings()) == 1
+    assert apps[1].ask("request", config=CONFIG)["status"] == "done"  # from the store now
+    assert len(cluster.trainings()) == 1
+
+
+def test_a_worker_killed_mid_training_is_retried_once_elsewhere_and_completes(cluster):
+    first, second = cluster.worker(), cluster.worker()
+    app = cluster.app()
+    job_id = app.ask("request", config=CONFIG)["ids"][0]
+    wait_until(lambda: running(app) and cluster.trainings(), what="the training to start")
+    (trainer, _), = cluster.trainings()
+    victim = first if trainer == first.popen.pid else second
+    survivor = second if victim is first else first
+    killed_at = time.time()
+    os.kill(victim.popen.pid, signal.SIGKILL)
+
+    # The lease (1 s here) runs out and the other worker takes the job: never both at once.
+    wait_until(lambda: len(cluster.trainings()) == 2, what="the retry")
+    (_, first_start), (retrier, retried_at) = cluster.trainings()
+    assert retrier == survivor.popen.pid and retried_at >= killed_at + 0.5
+    cluster.open_gate()
+    done = app.ask("wait", config=CONFIG, timeout=20)
+    assert done["status"] == "done" and done["id"] == job_id
+    assert len(cluster.trainings()) == 2
+
+    store = ModelStore(cluster.root / "cache" / "models")  # readable, one entry, nothing half-written
+    (entry,) = store.entries()
+    assert store.load(entry, lambda folder: json.loads((folder / "weights.json").read_text())) == {"weights": [0, 1, 2]}
+    assert not store.problems
+
+
+def test_a_job_whose_worker_dies_twice_fails_with_a_message_and_can_be_asked_again(cluster):
+    app = cluster.app()
+    job_id = app.ask("request", config=CONFIG)["ids"][0]
+    for attempt in (1, 2):
+        worker = cluster.worker()
+        wait_until(lambda: len(cluster.trainings()) == attempt, what=f"attempt {attempt}")
+        worker.popen.send_signal(signal.SIGKILL)
+        worker.stop()
+    cluster.worker()
+    failed = wait_until(lambda: (a := app.ask("progress", config=CONFIG))["status"] == "failed" and a,
+                        what="the job to fail")
+    assert "stopped twice" in failed["error"] and len(cluster.trainings()) == 2
+    cluster.open_gate()
+    again = app.ask("request", config=CONFIG)
+    assert again["ids"][0] != job_id
+    assert app.ask("wait", config=CONFIG, timeout=20)["status"] == "done"
+    assert len(cluster.trainings()) == 3
+
+
+def test_cancel_from_the_process_that_did_not_start_the_training(cluster):
+    cluster.worker()
+    starter, other = cluster.app(), cluster.app()
+    job_id = starter.ask("request", config=CONFIG)["ids"][0]
+    wait_until(lambda: running(other), what="the training to start")
+    cancelled = other.ask("cancel", config=CONFIG)
+    assert cancelled["id"] == job_id
+    ended = starter.ask("wait", config=CONFIG, timeout=20)
+    assert ended["status"] == "cancelled" and ended["error"] == "Training was cancelled."
+    assert other.ask("find", config=CONFIG)["status"] == "cancelled"  # the last job, to show why
+    assert ModelStore(cluster.root / "cache" / "models").entries() == []
+
+    retry = other.ask("request", config=CONFIG)["ids"][0]
+    assert retry != job_id
+    cluster.open_gate()
+    assert starter.ask("wait", config=CONFIG, timeout=20)["status"] == "done"
+
+
+def test_a_queued_job_cancelled_from_another_process_never_trains(cluster):
+    cluster.worker()  # one training at a time
+    first, second = cluster.app(), cluster.app()
+    first.ask("request", config={"size": 2})
+    wait_until(lambda: running(first, {"size": 2}), what="the first training")
+    waiting = first.ask("request", config={"size": 4})
+    assert waiting["status"] == "queued"
+    assert first.ask("progress", config={"size": 4})["queue_position"] == 1
+    cancelled = second.ask("cancel", config={"size": 4})
+    assert cancelled["status"] == "cancelled" and "before it started" in cancelled["error"]
+    cluster.open_gate()
+    assert first.ask("wait", config={"size": 2}, timeout=20)["status"] == "done"
+    time.sleep(1.0)  # the worker has taken the cancelled job's message by now and dropped it
+    assert len(cluster.trainings()) == 1
+    assert first.ask("progress", config={"size": 4})["status"] == "cancelled"
+
+
+def test_without_configuration_jobs_stay_in_process(monkeypatch):
+    monkeypatch.delenv("DLP_QUEUE", raising=False)
+    assert JobManager().queue is None
+    monkeypatch.setenv("DLP_QUEUE", "localhost:6379")
+    with pytest.raises(AppError, match="must be a Redis URL"):
+        JobManager()
