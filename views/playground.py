@@ -67,8 +67,8 @@ if "pg_net" not in ss:
 # ---- page --------------------------------------------------------------------------------
 st.title("Playground")
 st.caption("The TensorFlow Playground, trained by TensorFlow: choose data, features and layers, press Play "
-           "and watch the decision boundary bend. Blue is +1, orange −1. The whole setup is in the URL — "
-           "copy it to share.")
+           "and watch the decision boundary bend. Blue is +1, orange −1 (multiclass data: a colour per class). "
+           "The whole setup except your own points is in the URL — copy it to share.")
 for problem in ss.pop("pg_link_problems", []):
     st.warning(problem, icon=":material/link_off:")
 
@@ -83,7 +83,9 @@ if run_bar[0].button("Pause" if playing else "Play", type="primary", icon=":mate
     ss.pg_frame_every = paced_interval(FRAME_SECONDS, [FRAME_SECONDS * max(1, PLAYERS.count())])  # a first guess
     st.rerun()
 step_clicked = run_bar[1].button("Step", icon=":material/skip_next:", disabled=ss.pg_net is None or playing,
-                             help="Train one epoch (every training point seen once).")
+                             help="Train one epoch: the training points are shuffled and cut into ⌈n / batch size⌉ "
+                                  "batches. The last batch is filled up from the start of the shuffle, so "
+                                  "when the batch size does not divide n, a few points are seen twice.")
 if run_bar[2].button("Reset", icon=":material/restart_alt:",
                      help="New random weights, epoch 0; the data stay. The new weights' seed goes into the URL, "
                           "so a copied link starts from these same weights."):
@@ -103,7 +105,11 @@ activation = bar[5].selectbox("Activation", ACTIVATIONS, index=ACTIVATIONS.index
                               format_func=str.capitalize, key="pg-activation")
 regularization = bar[6].selectbox("Regularization", ["none", "L1", "L2"],
                                   index=["none", "L1", "L2"].index(state.regularization), key="pg-reg",
-                                  format_func=lambda r: "None" if r == "none" else r)
+                                  format_func=lambda r: "None" if r == "none" else r,
+                                  help="Penalties on the weights (not the biases). L1: after each step every weight "
+                                       "moves learning rate × rate towards 0 and stops at exactly 0, where its "
+                                       "link disappears. L2 adds rate × ½Σw² to the loss, which shrinks each "
+                                       "weight in proportion to its size. The losses shown leave the penalty out.")
 regularization_rate = bar[7].selectbox("Regularization rate", REGULARIZATION_RATES,
                                        index=REGULARIZATION_RATES.index(state.regularization_rate)
                                        if state.regularization_rate in REGULARIZATION_RATES else 0, key="pg-regrate")
@@ -135,7 +141,7 @@ with data_col:
     else:
         classes = state.classes
     ratio = st.slider("Ratio of training to test data", 10, 90, state.train_ratio, step=10, format="%d%%",
-                      key="pg-ratio")
+                      key="pg-ratio", help="The share of the points used for training; the rest are test points.")
     noise = st.slider("Noise", 0, 50, state.noise, step=5, key="pg-noise")
     batch = st.slider("Batch size", 1, state.max_batch, min(state.batch_size, state.max_batch), key="pg-batch")
     if (dataset, classes, ratio, noise, batch) != (state.dataset, state.classes, state.train_ratio, state.noise,
@@ -152,8 +158,8 @@ with data_col:
                                horizontal=True, key="pg-paint-class",
                                format_func=lambda c: {0: "orange", 1: "blue"}.get(c, f"class {c}"))
         upload = st.file_uploader("…or upload a CSV of x, y, label", type=["csv", "txt"], key="pg-csv",
-                                  help="One point per row: x and y in [-6, 6] and a label "
-                                       "(two values such as 0/1, or up to 8 class numbers).")
+                                  help="One point per row: x and y in [-6, 6] (values outside are clipped to the edge) and a "
+                                       "label (any two values such as 0/1, or up to 8 whole class numbers).")
         if upload is not None and ss.get("pg_csv_seen") != upload.file_id:
             ss.pg_csv_seen = upload.file_id
             try:
@@ -285,6 +291,8 @@ def network_svg(net: PlaygroundNet, grid_features: np.ndarray, outputs: list[np.
         for i in range(w.shape[0]):
             for j in range(w.shape[1]):
                 value = w[i, j]
+                if value == 0:  # an L1 clamp took this link out: draw it no more, as the TF Playground
+                    continue
                 colour = "#0877bd" if value > 0 else "#f59322"
                 stroke = 0.5 + 5 * min(1.0, abs(value) / max(scale, 1.0))
                 links.append(f'<line x1="{xs[index] + node / 2:.1f}" y1="{y_of(w.shape[0], i):.1f}" '
@@ -516,9 +524,12 @@ with st.expander("Beyond the playground: optimizer, loss, dropout, per-layer act
                     index=["squared", "crossentropy"].index(state.loss),
                     format_func={"squared": "Squared error (as the playground)", "crossentropy": "Cross-entropy"}.get,
                     key="pg-loss", disabled=state.problem == "regression" or state.multiclass,
-                    help="Multiclass data always uses softmax with cross-entropy.")
+                    help="Regression always uses squared error; multiclass data always softmax with cross-entropy.")
     dropout = c3.slider("Dropout", 0.0, 0.5, state.dropout, step=0.05, key="pg-dropout",
-                        help="During training, each hidden neuron's output is zeroed with this probability.")
+                        help="During training, each hidden neuron's output is zeroed with this probability p, "
+                             "independently for every point of every batch, and the survivors are scaled "
+                             "by 1/(1 − p) so that the next layer's input keeps its expected value. Nothing "
+                             "is dropped when the losses are measured or the pictures drawn.")
     advanced = c4.toggle("Advanced limits", value=state.advanced, key="pg-advanced",
                          help="Up to 8 layers of 32 neurons and batches of 256.")
     per_layer = []
