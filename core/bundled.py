@@ -14,10 +14,12 @@ A store entry that already exists is never replaced. Anything wrong is reported 
 ``store.problems`` (shown on every page) and that default is left out: the page then offers
 training as on any fresh store.
 
-Loading needs TensorFlow, which the home page never imports, so :func:`install_once` (called by
-``get_manager``) waits until a page has imported it, then installs once per manager; other
-sessions asking meanwhile wait for it, so they find the model too. ``DLP_BUNDLED=0`` turns
-bundling off (the tests do, to start from an empty store).
+The checks that need no TensorFlow (all but the load) run the first time ``get_manager`` is
+called, which app.py does on every page, Home included, so a damaged file is reported at once.
+Loading needs TensorFlow, which Home never imports, so :func:`install_once` installs the first time
+``get_manager`` is called after a page has imported it (about 0.7 s, once per server); sessions
+asking meanwhile wait, then find the models. ``DLP_BUNDLED=0`` turns bundling off (the test suite
+does, to start from an empty store).
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import os
 import tempfile
 import threading
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +58,13 @@ class BundleProblem(Exception):
 
 def enabled() -> bool:
     return os.environ.get(ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def manifest_location() -> Path:
+    """``assets/defaults/manifest.json``, or the one in ``$DLP_DEFAULTS_DIR`` (tests point it at a
+    damaged copy)."""
+    folder = os.environ.get("DLP_DEFAULTS_DIR")
+    return Path(folder) / MANIFEST.name if folder else MANIFEST
 
 
 def read_manifest(path: Path = MANIFEST) -> dict:
@@ -95,37 +105,64 @@ def bundled_note(item: dict) -> dict:
             "name": item.get("name"), "built": item["built"].get("date")}
 
 
-def install_defaults(manager: Any, manifest_path: Path = MANIFEST) -> list[str]:
-    """Install every bundled default the store lacks; return the keys installed.
+@dataclass
+class Checked:
+    """A bundled default that passed the checks that need no TensorFlow, with its verified bytes."""
+
+    name: str
+    title: str
+    kind: str
+    key: str
+    config: dict
+    contents: dict[str, bytes]
+    record: dict
+
+
+def check_defaults(manager: Any, manifest_path: Path | None = None) -> list[Checked]:
+    """The bundled defaults that fit this app and are intact (no TensorFlow needed: cheap enough
+    for the home page, so a damaged file is reported on the very first page).
 
     Problems are added to ``manager.store.problems``; nothing here raises for a bad bundle.
     """
-    store = manager.store
+    manifest_path = manifest_path or manifest_location()
     try:
         defaults = read_manifest(manifest_path)["defaults"]
     except BundleProblem as problem:
-        _report(store, str(problem))
+        _report(manager.store, str(problem))
         return []
-    installed = []
+    checked = []
     for name, item in defaults.items():
         try:
-            key = _install_one(manager, name, {**item, "name": name}, manifest_path.parent / name)
+            checked.append(_check_one(manager, name, item, manifest_path.parent / name))
         except BundleProblem as problem:
-            _report(store, str(problem))
-        else:
-            if key:
-                installed.append(key)
+            _report(manager.store, str(problem))
+    return checked
+
+
+def install_checked(manager: Any, checked: list[Checked]) -> list[str]:
+    """Load each checked default with its kind's loader and write it into the store unless the
+    store has that key already; return the keys installed."""
+    installed = []
+    for item in checked:
+        try:
+            if _install_one(manager, item):
+                installed.append(item.key)
+        except BundleProblem as problem:
+            _report(manager.store, str(problem))
     return installed
 
 
-def _install_one(manager: Any, name: str, item: dict, folder: Path) -> str | None:
+def install_defaults(manager: Any, manifest_path: Path | None = None) -> list[str]:
+    """Check and install every bundled default the store lacks; return the keys installed."""
+    return install_checked(manager, check_defaults(manager, manifest_path))
+
+
+def _check_one(manager: Any, name: str, item: dict, folder: Path) -> Checked:
     from .errors import AppError
-    from .jobs import get_kind
 
     title = item.get("title") or name
     try:
         config, key = manager.key_for(item["kind"], item["request"])
-        kind = get_kind(item["kind"])
     except (AppError, KeyError, TypeError) as error:
         raise BundleProblem(f"The bundled model '{name}' does not fit this version of the app ({error}); "
                             f"{REBUILD_HINT}. Its page offers training instead.") from error
@@ -133,8 +170,6 @@ def _install_one(manager: Any, name: str, item: dict, folder: Path) -> str | Non
         raise BundleProblem(f"The bundled {title} was built for other settings than its page now uses by "
                             f"default (store key {item.get('key')}, the page asks for {key}), so it was not "
                             f"installed; {REBUILD_HINT}. The page offers training instead.")
-    if manager.store.get(key) is not None:
-        return None  # already trained (or installed earlier): never replaced
     if current_fingerprint(item["kind"], config) != item.get("data_fingerprint"):
         raise BundleProblem(f"The bundled {title} was trained on other data than the app now ships "
                             f"(data fingerprint differs), so it was not installed; {REBUILD_HINT}.")
@@ -147,27 +182,36 @@ def _install_one(manager: Any, name: str, item: dict, folder: Path) -> str | Non
                                 f"{error.strerror or error}); it was not installed, so its page offers "
                                 "training instead.") from error
         if _digest(data) != expected.get("sha256") or len(data) != expected.get("bytes"):
-            raise BundleProblem(f"The bundled {title} is damaged: assets/defaults/{folder.name}/{file_name} "
-                                "does not match its checksum in the manifest. It was not installed; its "
-                                f"page offers training instead (or {REBUILD_HINT}).")
+            raise BundleProblem(f"The bundled {title} is damaged: {folder.name}/{file_name} in "
+                                f"{folder.parent} does not match its checksum in the manifest. It was not "
+                                f"installed; its page offers training instead (or {REBUILD_HINT}).")
         contents[file_name] = data
     if not contents:
         raise BundleProblem(f"The bundled {title} lists no files; {REBUILD_HINT}.")
+    record = {**item["record"], "kind": item["kind"], "config": config,
+              "bundled": bundled_note({**item, "name": name})}
+    return Checked(name, title, item["kind"], key, config, contents, record)
+
+
+def _install_one(manager: Any, item: Checked) -> bool:
+    from .jobs import get_kind
+
+    if manager.store.get(item.key) is not None:
+        return False  # already trained (or installed earlier): never replaced
 
     def write_files(_model: Any, target: Path) -> None:
-        for file_name, data in contents.items():
+        for file_name, data in item.contents.items():
             (target / file_name).write_bytes(data)
 
     with tempfile.TemporaryDirectory(prefix="dlp-bundled-") as scratch:
         write_files(None, Path(scratch))
         try:
-            kind.load(Path(scratch))  # the kind's own loader: Keras in safe mode, NumPy without pickle
+            get_kind(item.kind).load(Path(scratch))  # the kind's own loader: Keras in safe mode, no pickle
         except Exception as error:  # whatever the loader raises, the page must go on
-            raise BundleProblem(f"The bundled {title} could not be loaded ({type(error).__name__}: {error}); "
-                                f"it was not installed, so its page offers training instead.") from error
-    record = {**item["record"], "kind": item["kind"], "config": config, "bundled": bundled_note(item)}
-    manager.store.put(key, None, record, write_files)
-    return key
+            raise BundleProblem(f"The bundled {item.title} could not be loaded ({type(error).__name__}: "
+                                f"{error}); it was not installed, so its page offers training instead.") from error
+    manager.store.put(item.key, None, item.record, write_files)
+    return True
 
 
 def _digest(data: bytes) -> str:
@@ -181,19 +225,25 @@ def _report(store: Any, message: str) -> None:
         store.problems.append(message)
 
 
+_checked: "weakref.WeakKeyDictionary[Any, list[Checked]]" = weakref.WeakKeyDictionary()
 _done: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _lock = threading.Lock()
 
 
 def install_once(manager: Any) -> Any:
-    """Install the defaults into ``manager``'s store the first time a page has TensorFlow loaded;
-    return ``manager``. Cheap on every later call."""
-    if manager in _done or not enabled() or not _heavy_imports_done():
+    """Check the bundled defaults the first time ``manager`` is asked for (no TensorFlow, so the
+    problems show even on the home page), install them the first time a page has TensorFlow
+    loaded, and return ``manager``. Cheap on every later call."""
+    if manager in _done or not enabled():
         return manager
     with _lock:  # a second session arriving meanwhile waits, then finds the models
-        if manager not in _done:
+        if manager in _done:
+            return manager
+        if manager not in _checked:
+            _checked[manager] = check_defaults(manager)
+        if _heavy_imports_done():
             try:
-                install_defaults(manager)
+                install_checked(manager, _checked.pop(manager))
             finally:
                 _done.add(manager)
     return manager

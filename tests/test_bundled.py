@@ -193,3 +193,21 @@ def test_get_manager_installs_the_defaults_once_a_page_has_loaded_tensorflow(mon
     job = manager.find(*page_default_configs()["fast_cnn"])
     assert job is not None and job.status == DONE and "bundled" in job.entry.record
     assert MANIFEST.exists()
+
+
+def test_a_damaged_file_is_reported_before_tensorflow_is_loaded(manager, copied_defaults, monkeypatch):
+    """The home page imports no TensorFlow: the checksum is checked anyway, so it can say so."""
+    from core import imports
+
+    model_file = copied_defaults / "fast_cnn" / "model.keras"
+    data = bytearray(model_file.read_bytes())
+    data[100:108] = b"\x00" * 8
+    model_file.write_bytes(bytes(data))
+    monkeypatch.setenv("DLP_BUNDLED", "1")
+    monkeypatch.setenv("DLP_DEFAULTS_DIR", str(copied_defaults))
+    monkeypatch.setattr(imports, "_imported", set())
+    install_once(manager)
+    assert any("damaged" in p for p in manager.store.problems) and manager.store.entries() == []
+    monkeypatch.setattr(imports, "_imported", {"tensorflow", "keras"})
+    install_once(manager)
+    assert [e.record["kind"] for e in manager.store.entries()] == ["charlstm"]
