@@ -103,8 +103,9 @@ class Page:
     """
 
     def __init__(self, url: str, page: str = "", query: str = "", timeout: float = 30.0,
-                 fetch_media: bool = True):
+                 fetch_media: bool = True, cookie: str = ""):
         parts = urlsplit(url)
+        self.cookie = cookie  # sent with every request, as a browser does (a proxy's sticky-session cookie)
         self.host, self.port = parts.hostname, parts.port or 80
         self.fetch_media = fetch_media
         self.media_fetched, self.media_failed = 0, 0
@@ -144,7 +145,8 @@ class Page:
 
     async def open(self) -> None:
         self._socket = await connect(self.ws_url, subprotocols=SUBPROTOCOLS, max_size=None,
-                                     open_timeout=self.timeout)
+                                     open_timeout=self.timeout,
+                                     additional_headers={"Cookie": self.cookie} if self.cookie else None)
         self._reader = asyncio.create_task(self._read(), name="streamlit-client-read")
         await self.rerun()
 
@@ -272,7 +274,8 @@ class Page:
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), self.timeout)
             try:
-                writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                cookie = f"Cookie: {self.cookie}\r\n" if self.cookie else ""
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{cookie}"
                              "Connection: close\r\n\r\n".encode("ascii"))
                 await writer.drain()
                 response = await asyncio.wait_for(reader.read(), self.timeout)

@@ -11,11 +11,19 @@ unreadable or does not match its files is reported as a problem and treated
 as absent, so it is rebuilt. Nothing is pickled: Keras models are saved in the
 ``.keras`` format and loaded with ``safe_mode=True``.
 
+Several processes (on one machine, or several sharing the folder) can use one store: an entry
+is swapped into place under an exclusive lock on ``<root>/.lock`` (``flock``; over NFS the
+kernel turns it into a POSIX lock), and read under a shared one, so two writers of one key
+leave one whole entry (the last) and a reader never sees the gap between the old entry and
+the new one, or a record with the other version's files.
+
 When the cache folder cannot be written, the store keeps entries in memory for
 the life of the process and says so in :attr:`ModelStore.warning`.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -31,6 +39,7 @@ from typing import Any, Callable
 from .paths import store_dir
 
 RECORD = "record.json"
+LOCK = ".lock"  # the lock file that processes sharing the store take turns on
 FORMAT_VERSION = 1
 STALE_TMP_SECONDS = 3600.0
 
@@ -121,6 +130,17 @@ class ModelStore:
             if message not in self.problems:
                 self.problems.append(message)
 
+    @contextlib.contextmanager
+    def _locked(self, exclusive: bool):
+        """The store's lock across processes, and across threads too: each call opens its own
+        descriptor (flock locks belong to one open file, which threads sharing it would share)."""
+        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     # ---- reading --------------------------------------------------------
     def get(self, key: str) -> Entry | None:
         """The entry for ``key`` if it exists and is intact, else None."""
@@ -128,6 +148,10 @@ class ModelStore:
             return self._memory[key]
         if not self.writable:
             return None
+        with self._locked(exclusive=False):
+            return self._read(key)
+
+    def _read(self, key: str) -> Entry | None:
         folder = self.root / key
         record_path = folder / RECORD
         if not folder.is_dir():
@@ -163,7 +187,12 @@ class ModelStore:
         if entry.obj is not None:
             return entry.obj
         assert entry.path is not None
-        return loader(entry.path)
+        with self._locked(exclusive=False):  # not while another process swaps the folder
+            if entry.path.parent == self.root:
+                current = self._read(entry.key)
+                if current is not None and current.record.get("updated") != entry.record.get("updated"):
+                    entry.record = current.record  # replaced since it was read: describe what is loaded
+            return loader(entry.path)
 
     # ---- writing --------------------------------------------------------
     def put(self, key: str, obj: Any, record: dict, saver: Saver) -> Entry:
@@ -191,7 +220,7 @@ class ModelStore:
         return Entry(key, record, self.root / key)
 
     def _swap_into_place(self, tmp: Path, final: Path) -> None:
-        with self._lock:
+        with self._locked(exclusive=True):
             trash = None
             if final.exists():
                 trash = self.root / f".tmp-old-{uuid.uuid4().hex}"
@@ -209,17 +238,23 @@ class ModelStore:
         entry.record.update(changes, updated=time.time())
         if entry.path is None:
             return
-        tmp = entry.path / (RECORD + f".{uuid.uuid4().hex}.partial")
-        tmp.write_text(json.dumps(entry.record, indent=2, default=str), encoding="utf-8")
-        os.replace(tmp, entry.path / RECORD)
+        with self._locked(exclusive=True):  # not into a folder another process swaps out
+            tmp = entry.path / (RECORD + f".{uuid.uuid4().hex}.partial")
+            tmp.write_text(json.dumps(entry.record, indent=2, default=str), encoding="utf-8")
+            os.replace(tmp, entry.path / RECORD)
 
     def delete(self, key: str) -> None:
         self._memory.pop(key, None)
         folder = self.root / key
-        if self.writable and folder.exists():
-            trash = self.root / f".tmp-del-{uuid.uuid4().hex}"
-            os.rename(folder, trash)
-            shutil.rmtree(trash, ignore_errors=True)
+        if not self.writable:
+            return
+        trash = self.root / f".tmp-del-{uuid.uuid4().hex}"
+        with self._locked(exclusive=True):
+            try:
+                os.rename(folder, trash)
+            except FileNotFoundError:  # not there, or another process deleted it first
+                return
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 def _fsync_dir(path: Path) -> None:

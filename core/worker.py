@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trainings", type=int, default=int(os.environ.get("DLP_MAX_TRAININGS", "1")),
                         help="trainings this worker runs at once (default: DLP_MAX_TRAININGS, else 1)")
+    parser.add_argument("--no-preload", action="store_true",
+                        help="do not import TensorFlow at start (the first training then waits for it)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     url = queue_url()
@@ -37,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     if manager.store.warning:
         print(f"error: {manager.store.warning}", file=sys.stderr)
         return 2
+    if not args.no_preload:  # before any training thread, which would import it concurrently
+        from .imports import import_heavy
+
+        import_heavy(("tensorflow", "keras"))
     queue = manager.queue
     queue.ensure_reaper()
     logging.getLogger("dlp.queue").info("worker on %s, models in %s, %d at once",

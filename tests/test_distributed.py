@@ -27,7 +27,7 @@ from core.store import ModelStore
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = {"size": 3}
-WORKER = "from tests.distributed_kind import register; register(); from core.worker import main; main()"
+WORKER = "from tests.distributed_kind import register; register(); from core.worker import main; main(['--no-preload'])"
 
 
 def redis_server_path() -> str:

@@ -1,0 +1,77 @@
+"""Check a running course layout (deploy/run_local.sh) through its nginx: sticky sessions, websockets.
+
+    .venv/bin/python deploy/check_proxy.py [http://127.0.0.1:8080] [--sessions 8] [--log /tmp/dlp-course/nginx.log]
+
+Each of the sessions does what a new browser does: GET / (nginx gives it its dlp_route cookie),
+then opens Streamlit's websocket with that cookie and runs the home page. Then nginx's access log
+(format ``dlp`` in deploy/nginx.conf) must show every request of one cookie going to one Streamlit
+process, the websockets upgraded (101), and the sessions spread over more than one process.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.streamlit_client import Page  # noqa: E402
+
+
+def new_browser_cookie(url: str) -> str:
+    with urllib.request.urlopen(url + "/", timeout=30) as response:
+        cookies = response.headers.get_all("Set-Cookie") or []
+    route = next((c.split(";")[0] for c in cookies if c.startswith("dlp_route=")), "")
+    if not route:
+        raise SystemExit(f"no dlp_route cookie from {url}: is nginx with deploy/nginx.conf in front?")
+    return route
+
+
+async def session(url: str, cookie: str) -> str:
+    async with Page(url, "", cookie=cookie, timeout=60) as page:
+        await page.wait_for(lambda: any("Deep Learning Playground" in h for h in page.texts("heading")),
+                            60, "the home page's title")
+        if page.errors:
+            raise SystemExit(f"the page showed errors: {page.errors}")
+    return cookie.split("=", 1)[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("url", nargs="?", default="http://127.0.0.1:8080")
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--log", type=Path, default=Path("/tmp/dlp-course/nginx.log"))
+    args = parser.parse_args()
+    url = args.url.rstrip("/")
+    cookies = [new_browser_cookie(url) for _ in range(args.sessions)]
+
+    async def all_sessions():
+        return await asyncio.gather(*(session(url, cookie) for cookie in cookies))
+
+    routes = asyncio.run(all_sessions())
+    upstreams, websockets = defaultdict(set), defaultdict(int)
+    pattern = re.compile(r'"(\S+) (\S+) [^"]*" (\d+) route=(\S+) upstream=(\S+)')
+    for line in args.log.read_text().splitlines():
+        match = pattern.search(line)
+        if match and match.group(4) in routes:
+            method, path, status, route, upstream = match.groups()
+            upstreams[route].add(upstream)
+            websockets[route] += path.startswith("/_stcore/stream") and status == "101"
+    failures = [f"route {r[:8]}… went to {sorted(u)}" for r, u in upstreams.items() if len(u) != 1]
+    failures += [f"route {r[:8]}… opened no websocket (101)" for r in routes if not websockets[r]]
+    used = {next(iter(u)) for u in upstreams.values() if len(u) == 1}
+    if len(used) < 2:
+        failures.append(f"all {len(routes)} sessions went to {sorted(used)}: not spread over processes")
+    for route in routes:
+        print(f"session {route[:8]}…: {sorted(upstreams[route])}, websockets upgraded: {websockets[route]}")
+    print(f"{len(routes)} sessions over {len(used)} processes: "
+          + ("sticky, websockets proxied" if not failures else "FAILED: " + "; ".join(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
