@@ -61,7 +61,7 @@ class TaskQueue:
             raise AppError(f"{QUEUE_ENV} must be a Redis URL such as redis://127.0.0.1:6379/0, not {url!r}.")
         self.manager = manager
         self.ns = os.environ.get(NAME_ENV, "dlp")
-        self.redis = redis.Redis.from_url(url, decode_responses=True)
+        self.redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5)
         self.huey = RedisHuey(self.ns, url=url, results=False)
         self.lease_ms = int(lease_seconds() * 1000)
         self._scripts = {name: self.redis.register_script(getattr(lua, name))
@@ -81,19 +81,23 @@ class TaskQueue:
                 f"{self.ns}:last:{key}", f"{self.ns}:running", f"{self.ns}:queued"]
 
     def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        import redis
-
-        try:
-            return self._scripts[name](keys=keys, args=args)
-        except redis.RedisError as error:
-            raise AppError(f"The training queue (Redis) cannot be reached: {error}.") from error
+        return self._call(lambda: self._scripts[name](keys=keys, args=args))
 
     # ---- web side ---------------------------------------------------------
     def active(self, key: str) -> "RemoteJob | None":
-        return self._get_job(self.redis.get(f"{self.ns}:active:{key}"))
+        return self._get_job(self._call(self.redis.get, f"{self.ns}:active:{key}"))
 
     def last_ended(self, key: str) -> "RemoteJob | None":
-        return self._get_job(self.redis.get(f"{self.ns}:last:{key}"))
+        return self._get_job(self._call(self.redis.get, f"{self.ns}:last:{key}"))
+
+    def _call(self, method, *args) -> Any:
+        """A Redis command whose failure the pages show as a sentence, not a traceback."""
+        import redis
+
+        try:
+            return method(*args)
+        except redis.RedisError as error:
+            raise AppError(f"The training queue (Redis) cannot be reached: {error}.") from error
 
     def submit(self, kind: str, config: dict, key: str, title: str, retrain: bool) -> "RemoteJob":
         """The queued or running job for ``key``, started here if there was none."""
@@ -125,7 +129,7 @@ class TaskQueue:
             job = self._jobs.get(job_id)
         if job is not None:
             return job
-        fields = self.redis.hgetall(self._job(job_id))
+        fields = self._call(self.redis.hgetall, self._job(job_id))
         if not fields:
             return None
         job = RemoteJob(self, job_id, fields)
@@ -278,7 +282,11 @@ class RemoteJob:
             pipe.zrank(f"{self.queue.ns}:queued", self.id)
             for name in LISTS:
                 pipe.lrange(f"{job_key}:{name}", len(self._lists[name]), -1)
-            fields, rank, *new = pipe.execute()
+            try:
+                fields, rank, *new = pipe.execute()
+            except Exception:  # Redis away for a moment: show the last known state meanwhile
+                log.warning("could not read job %s from Redis", self.id, exc_info=True)
+                return self._fields
             if fields:  # an ended job expired from Redis keeps its last known state
                 if fields.get("attempt") != self._attempt:  # a retry starts its lists afresh
                     self._attempt = fields.get("attempt")

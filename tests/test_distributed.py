@@ -251,3 +251,14 @@ def test_without_configuration_jobs_stay_in_process(monkeypatch):
     monkeypatch.setenv("DLP_QUEUE", "localhost:6379")
     with pytest.raises(AppError, match="must be a Redis URL"):
         JobManager()
+
+
+def test_an_unreachable_queue_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch):
+    import core.jobs
+
+    monkeypatch.setitem(core.jobs.KINDS, "gated", "tests.distributed_kind:KIND")
+    manager = JobManager(ModelStore(tmp_path / "models"), queue_url=f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(AppError, match=r"training queue \(Redis\) cannot be reached"):
+        manager.request("gated", CONFIG)
+    with pytest.raises(AppError, match="cannot be reached"):
+        manager.find("gated", CONFIG)
