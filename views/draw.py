@@ -14,7 +14,9 @@ from core.errors import AppError
 from core.look_inside import is_unsure, mosaic, reader_for
 from core.jobs import DONE, FAILED, CANCELLED
 from core.preprocess import load_image_bytes, preprocess
-from views.common import history_figure, image_dataset_picker, job_panel, manager
+from views.common import image_dataset_picker, manager
+from views.keys import CURRENT_DIGIT
+from views.training_widget import history_figure, training_widget
 
 
 CANVAS_SIZE = 280
@@ -69,11 +71,9 @@ def square(image: np.ndarray) -> np.ndarray:
 
 
 def trained_reader(arch: str):
-    """(job, reader) for the network's current config; reader is None until it is trained."""
+    """The network for its current config, ready to read digits; None until it is trained."""
     job = manager().find("digits", config_for(arch))
-    if job is None or job.status != DONE:
-        return job, None
-    return job, reader_for(job.model())
+    return reader_for(job.model()) if job is not None and job.status == DONE else None
 
 
 def training_curve_note(arch: str, augment: bool) -> str:
@@ -111,7 +111,7 @@ with left:
         # Streamlit keeps every widget's metadata for the session's life, and under a class's
         # load a key per Clear kept ~2 records (with their closures) per prediction.
         state["draw_canvas_id"] += 1
-        state["current_digit"] = None
+        state[CURRENT_DIGIT] = None
         st.rerun()
     upload = st.file_uploader("…or upload a picture of a digit", type=None,
                               help="PNG or JPEG, any size and colours: dark ink on paper works "
@@ -135,33 +135,27 @@ if source is not None:
         problem = str(error)
     except Exception as error:  # an input nobody foresaw: explain, do not crash the page
         problem = f"This picture could not be read ({type(error).__name__}: {error})."
-state["current_digit"] = None if result is None or result.empty else result.digit
+state[CURRENT_DIGIT] = None if result is None or result.empty else result.digit
 
 # ---- prediction -------------------------------------------------------------------
 job, reader = None, None
 with right, friendly("reading the drawing"):
-    job, reader = trained_reader(primary)
     if problem:
         st.error(problem, icon=":material/error:")
-    if reader is None:
-        st.subheader(f"{TITLES[primary]} is not trained yet")
-        if job is not None and job.status in (FAILED, CANCELLED):
-            st.error(job.error or "Training stopped.", icon=":material/error:")
-        if job is None or job.status in (FAILED, CANCELLED):
-            config = config_for(primary)
-            st.write(f"Training takes about {'half a minute' if primary == 'fast_cnn' else 'a few minutes'} "
-                     "on two CPU cores and happens once: the model is kept in the model store.")
-            if st.button(f"Train {TITLES[primary]}", type="primary", icon=":material/model_training:"):
-                manager().request("digits", config)
-                st.rerun()
-        else:
-            job_panel(job, key=f"draw-train-{primary}", curve_title="Loss and accuracy",
-                      curve_metrics=("loss", "val_loss", "accuracy", "val_accuracy"))
-    elif result is None or result.empty:
+    job = training_widget(
+        "digits", config_for(primary), f"draw-train-{primary}", label=f"Train {TITLES[primary]}",
+        heading=f"{TITLES[primary]} is not trained yet",
+        not_trained=f"Training takes about {'half a minute' if primary == 'fast_cnn' else 'a few minutes'} "
+                    "on two CPU cores and happens once: the model is kept in the model store.",
+        curve_title="Loss and accuracy", curve_metrics=("loss", "val_loss", "accuracy", "val_accuracy"))
+    if job is not None and job.status == DONE:
+        reader = reader_for(job.model())
+    # (Until the network is trained, the training widget above says what is going on.)
+    if reader is not None and (result is None or result.empty):
         st.metric("Prediction", "–", help="Draw a digit on the black square.")
         st.info("Draw a digit on the black canvas" + (" — " + result.notes[0] if result and result.notes else "."),
                 icon=":material/draw:")
-    else:
+    elif reader is not None:
         probabilities = reader.probabilities(result.digit)
         best = int(np.argmax(probabilities))
         st.metric("Prediction", str(best), help=f"What {TITLES[primary]} reads, with its confidence below.")
@@ -185,7 +179,7 @@ with right, friendly("reading the drawing"):
             st.markdown("**The other networks on the same drawing**")
             columns = st.columns(len(others))
             for column, arch in zip(columns, others):
-                other_job, other_reader = trained_reader(arch)
+                other_reader = trained_reader(arch)
                 with column:
                     if other_reader is None:
                         st.metric(TITLES[arch], "–", help="Not trained yet: pick it first in Networks to train it.")

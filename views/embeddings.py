@@ -13,14 +13,14 @@ import streamlit as st
 from core.charlstm import KIND as CHAR_KIND
 from core.digits import ARCHITECTURES, KIND as DIGIT_KIND
 from core.errors import AppError
-from core.jobs import CANCELLED, FAILED
 from core.points import PointSet, character_points, digit_points, playground_points
 from core.projection import (
     clamp_perplexity, default_perplexity, nearest_neighbours, pca, place_new_point,
     spherize, start,
 )
 from core.projector_bundle import write_projector_bundle, zip_folder
-from views.common import job_panel, manager
+from views.common import manager
+from views.training_widget import training_widget
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf"]
@@ -164,23 +164,12 @@ if kind.startswith("train-"):
         train_kind, config = "digits", DIGIT_KIND.normalize({"arch": source.split(":", 1)[1]})
         title, later_prefix = DIGIT_KIND.title(config), "digits"
     with right:
-        job = manager().find(train_kind, config)
-        if job is None or job.status in (FAILED, CANCELLED):
-            if job is not None:
-                st.error(job.error or "The last training stopped.", icon=":material/error:")
-            st.info(f"**{title}** is not trained yet, so it has no embeddings to show. Train it here with "
-                    f"the default settings (it runs in the background and is kept in the model store), or "
-                    f"on the {'Text' if train_kind == 'charlstm' else 'Draw'} page with your own.",
-                    icon=":material/model_training:")
-            if st.button(f"Train {title}", type="primary", icon=":material/model_training:", key="emb-train"):
-                try:
-                    manager().request(train_kind, config, retrain=job is not None)
-                except AppError as error:
-                    st.error(str(error), icon=":material/error:")
-                st.rerun()
-        else:
-            job_panel(job, key="emb-train",
-                      on_done=lambda done: ss.__setitem__("emb_next_source", f"{later_prefix}:{done.key}"))
+        training_widget(
+            train_kind, config, "emb-train", label=f"Train {title}",
+            not_trained=f"**{title}** is not trained yet, so it has no embeddings to show. Train it here with "
+                        f"the default settings (it runs in the background and is kept in the model store), "
+                        f"or on the {'Text' if train_kind == 'charlstm' else 'Draw'} page with your own.",
+            on_done=lambda done: ss.__setitem__("emb_next_source", f"{later_prefix}:{done.key}"))
     st.stop()
 
 if problem:

@@ -10,9 +10,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import AppError
-from core.jobs import CANCELLED, DONE, FAILED
+from core.jobs import DONE
 from core.sequences import DEFAULTS, KIND, SERIES, make_series
-from views.common import evaluation_axis, history_figure, job_panel, manager
+from views.training_widget import evaluation_axis, history_figure, training_widget
 
 
 def sequences_tab_body() -> None:
@@ -46,27 +46,13 @@ def sequences_tab_body() -> None:
         st.error(str(error), icon=":material/error:")
         return
 
-    job = manager().find("sequence", config)
-    if job is None or job.status in (FAILED, CANCELLED):
-        if job is not None:
-            st.error(job.error or "Training did not finish.", icon=":material/error:")
-        if st.button("Train again" if job is not None else "Train", type="primary", key="seq-train",
-                     icon=":material/model_training:"):
-            try:
-                job = manager().request("sequence", config, retrain=job is not None)
-            except AppError as error:
-                st.error(str(error), icon=":material/error:")
-                return
+    job = training_widget("sequence", config, "seq-train", curve_metrics=("loss",), per_evaluation=True,
+                          not_trained="Not trained yet with these settings. Press **Train** "
+                                      "(a few seconds to a minute).")
     truth = make_series(config["series"], config["length"], config["noise"], config["seed"])
     if job is None:
-        st.info("Not trained yet with these settings. Press **Train** (a few seconds to a minute).",
-                icon=":material/info:")
         st.plotly_chart(series_figure(truth, config), key="seq-data")
-        return
-    if not job.finished:
-        job_panel(job, "seq", curve_metrics=("loss",), per_evaluation=True)
-        return
-    if job.status != DONE:
+    if job is None or job.status != DONE:
         return
     try:
         model = job.model()

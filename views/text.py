@@ -11,13 +11,15 @@ import streamlit as st
 from core import corpus as corpora
 from core.charlstm import DEFAULT_SEED_TEXT, DEFAULTS, KIND, MAX_SAMPLE_LENGTH, PRESETS, Sampler
 from core.errors import AppError
-from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
-from views.common import evaluation_axis, format_seconds, history_figure, manager
+from core.jobs import DONE, QUEUED, RUNNING
+from views.common import manager
+from views.training_widget import evaluation_axis, history_figure, training_widget
 from views.sequences_tab import sequences_tab_body
 
 
 state = st.session_state
 UNIT_CHOICES = [32, 64, 128, 256, 512, 1024]
+LOSS_TITLE = "Loss (nats per character)"
 
 st.title("Text")
 st.caption(
@@ -162,68 +164,25 @@ with characters_tab:
                    f"{config['validation_split']:.0%} validation split; add text or shorten the window.",
                    icon=":material/warning:")
 
-    job = manager().find("charlstm", config)
     # "Train more" continues a trained model; follow this session's chain of continuations.
     continued = state.setdefault("text-continued", {})
+    job = manager().find("charlstm", config)
     while job is not None and job.status == DONE and job.key in continued:
         later = manager().find("charlstm", continued[job.key])
         if later is None:
             break
-        job = later
-        config = later.config
-    label = "Train again" if job is not None and job.status in (FAILED, CANCELLED) else "Train"
-    if job is None or job.status in (FAILED, CANCELLED):
-        if st.button(label, type="primary", icon=":material/model_training:", key="text-train"):
-            try:
-                job = manager().request("charlstm", config, retrain=job is not None)
-            except AppError as error:
-                st.error(str(error), icon=":material/error:")
-
+        job, config = later, later.config
+    job = training_widget("charlstm", config, "text-train", curve_title=LOSS_TITLE, per_evaluation=True,
+                          not_trained="Not trained yet with these settings. Press **Train** (it runs in "
+                                      "the background; you can keep using the app).")
     if job is None:
-        st.info("Not trained yet with these settings. Press **Train** (it runs in the background; "
-                "you can keep using the app).", icon=":material/info:")
         st.stop()
-
     st.caption(f"**{job.title}**")
 
-
-    @st.fragment(run_every=1.0 if not job.finished else None)
-    def training_panel() -> None:
-        """Progress while training; on finishing, one full rerun that shows the sampler.
-
-        Drawn only while the job is unfinished, so the rerun happens once: a stored model comes back
-        as a new Job object on every rerun, and a panel that reruns "when done" would loop forever.
-        """
-        p = job.progress
-        if p.status in (DONE, FAILED, CANCELLED):
-            st.rerun(scope="app")
-        elif p.status == QUEUED:
-            st.progress(0.0, text="Waiting for another training to finish…")
-        elif p.status == RUNNING:
-            loss = p.metrics.get("loss")
-            st.progress(p.fraction, text=f"{p.message or 'Starting (loading TensorFlow)…'}: step {p.step}/"
-                        f"{p.total_steps}" + (f" · loss {loss:.3f}" if isinstance(loss, float) else "")
-                        + f" · {format_seconds(p.elapsed)} elapsed, about {format_seconds(p.eta_seconds)} left")
-        if p.status in (QUEUED, RUNNING):
-            if st.button("Cancel training", key="text-cancel", icon=":material/stop:"):
-                job.cancel()
-                st.rerun(scope="app")
-        if p.history and p.status != DONE:
-            st.plotly_chart(curve(p.history), key=f"text-curve-{p.status}")
-
-
-    def curve(history: list[dict]):
-        figure = history_figure(history, ("loss", "val_loss"), title="Loss (nats per character)")
-        figure.update_xaxes(title=evaluation_axis(history))
-        return figure
-
-
-    if not job.finished:
-        training_panel()
-    elif job.status in (FAILED, CANCELLED):
-        st.error(job.error or "Training did not finish.", icon=":material/error:")
     if job.status == DONE and job.progress.history:
-        st.plotly_chart(curve(job.progress.history), key="text-curve-final")
+        history = job.progress.history
+        st.plotly_chart(history_figure(history, ("loss", "val_loss"), LOSS_TITLE, xaxis_title=evaluation_axis(history)),
+                        key="text-curve-final")
     if job.status == DONE:
         if st.button(f"Train {config['steps']} more steps", icon=":material/replay:", key="text-more",
                      help="Continue from this model's weights (a fresh Adam state) on the same text; "

@@ -185,3 +185,23 @@ def test_look_inside_and_training_sections_show_their_parts(canvas, fresh_manage
     assert metrics["Test accuracy"].endswith("%") and float(metrics["Test accuracy"][:-1]) > 80
     assert any("Misclassified test digits" in m.value for m in at.markdown)
     assert [n.value for n in at.number_input] == [2]  # the epochs it was trained with
+
+
+def test_a_bundled_model_says_so_and_offers_to_train_it_yourself(canvas, fresh_manager):
+    """A model installed with the app has "bundled" in its record.json (faked here on a quick model)."""
+    manager = core.jobs.get_manager()
+    job = manager.request("digits", {"arch": "dense2019", **SETTINGS["dense2019"]})
+    assert job.wait(300) and job.status == "done", job.error
+    manager.store.update_record(job.key, bundled={"test_accuracy": 0.9871, "note": "Trained for the app."})
+    at = open_draw()
+    at.multiselect[0].set_value(["dense2019"]).run()
+    captions = [c.value for c in at.caption]
+    assert "Bundled model (test accuracy 98.7 %) — train it yourself" in captions, captions
+    assert prediction(at) == "–", "the bundled model reads drawings like any other"
+    next(b for b in at.button if b.label == "Train it yourself").click().run()
+    assert not at.exception, at.exception
+    retraining = manager.find("digits", job.config)
+    assert retraining is not job and retraining.status in ("queued", "running")
+    assert any(b.label == "Cancel training" for b in at.button)
+    retraining.cancel()
+    retraining.wait(60)

@@ -1,4 +1,5 @@
-"""The shared training panel: progress while running, Cancel that really cancels, errors in words."""
+"""The shared training widget and its panel: Train, progress, Cancel that really cancels, errors in
+words, Train again, and the line for a model that came bundled with the app."""
 from __future__ import annotations
 
 import pytest
@@ -20,7 +21,7 @@ def panel_script():
     import streamlit as st
 
     from core.jobs import get_manager
-    from views.common import job_panel
+    from views.training_widget import job_panel
 
     config = st.session_state.get("config", {"size": 3})
     manager = get_manager()
@@ -84,3 +85,69 @@ def test_a_job_already_done_does_not_rerun_the_page(fake):
     assert at.markdown[-1].value == "status: done"
     at.run()  # a rerun loop would time out here
     assert at.markdown[-1].value == "status: done"
+
+
+def widget_script():
+    import streamlit as st
+
+    from views.training_widget import training_widget
+
+    job = training_widget("fake", st.session_state.get("config", {"size": 3}), "fake-train",
+                          not_trained="Not trained yet.")
+    st.write(f"status: {job.status if job else 'never trained'}")
+
+
+def test_widget_trains_shows_progress_then_reports_the_model(fake, fresh_manager):
+    fake.gate.clear()
+    at = AppTest.from_function(widget_script, default_timeout=30).run()
+    assert at.markdown[-1].value == "status: never trained"
+    assert any(i.value == "Not trained yet." for i in at.info)
+    at.button(key="fake-train").click().run()
+    assert fake.started.wait(5)
+    at.run()
+    assert at.markdown[-1].value == "status: running"
+    assert any(b.label == "Cancel training" for b in at.button) and not at.info
+    fake.gate.set()
+    job = core.jobs.get_manager().jobs()[0]
+    assert job.wait(5) and job.status == "done"
+    at.run()
+    assert at.markdown[-1].value == "status: done"
+    assert not at.button and not at.info, "a trained model needs no Train button"
+    assert not at.exception
+
+
+def test_widget_after_a_failure_says_why_and_offers_train_again(fake, fresh_manager):
+    at = AppTest.from_function(widget_script, default_timeout=30)
+    at.session_state["config"] = {"size": 2, "fail": True}
+    at.run()
+    at.button(key="fake-train").click().run()
+    job = core.jobs.get_manager().jobs()[-1]
+    assert job.wait(5) and job.status == "failed"
+    at.run()
+    assert any("told to fail" in e.value for e in at.error)
+    assert at.button(key="fake-train").label == "Train again"
+    at.button(key="fake-train").click().run()
+    assert fake.trainings == 2, "Train again trains anew"
+    assert not at.exception
+
+
+def test_bundled_model_says_so_and_can_be_trained_yourself(fake, fresh_manager):
+    """A model installed with the app carries "bundled" in its record.json: the widget says so and
+    offers to train one here instead (the bundling itself is another part of the app)."""
+    manager = core.jobs.get_manager()
+    config, key = manager.key_for("fake", {"size": 3})
+    manager.store.put(key, {"weights": [0, 1, 2]}, {
+        "kind": "fake", "config": config,
+        "bundled": {"test_accuracy": 0.9712, "note": "Trained when the app was packaged."}},
+        fake.save)
+    at = AppTest.from_function(widget_script, default_timeout=30).run()
+    assert at.markdown[-1].value == "status: done"
+    line = next(c for c in at.caption if c.value.startswith("Bundled model"))
+    assert line.value == "Bundled model (test accuracy 97.1 %) — train it yourself"
+    assert fake.trainings == 0
+    at.button(key="fake-train-yourself").click().run()
+    job = manager.jobs()[0]
+    assert job.wait(5) and job.status == "done" and fake.trainings == 1
+    at.run()
+    assert not any(c.value.startswith("Bundled model") for c in at.caption), "now it is your own model"
+    assert not at.exception

@@ -1,0 +1,12 @@
+"""Session-state keys that more than one page reads or writes, named once.
+
+Not a page itself (app.py does not list it).
+"""
+
+#: The Draw page's current digit, preprocessed to 28×28 floats in [0, 1], or None (the
+#: Embeddings page places it on digit maps).
+CURRENT_DIGIT = "current_digit"
+#: This session's Playground network and its dataset (the Embeddings page projects its last
+#: hidden layer).
+PLAYGROUND_NET = "pg_net"
+PLAYGROUND_DATA = "pg_data"

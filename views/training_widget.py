@@ -1,0 +1,159 @@
+"""The one training flow every page shares: not trained -> Train -> progress and Cancel -> Train again.
+
+Not a page itself (app.py does not list it). :func:`training_widget` serves the Draw, Text and
+Embeddings pages and the Sequences tab; :func:`job_panel` is its progress part.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.errors import AppError
+from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job
+from core.store import Entry
+from views.common import manager
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def history_figure(history: list[dict], metrics: tuple[str, ...] = ("loss", "val_loss"),
+                   title: str = "Loss", height: int = 260, curve: list[dict] | None = None,
+                   xaxis_title: str = "epoch") -> go.Figure:
+    """Metrics per epoch (or per evaluation); training metrics found in ``curve`` are drawn from it
+    instead, as a line through the epochs (the running mean Keras reports), so one epoch is a curve too."""
+    figure = go.Figure()
+    for name in metrics:
+        fine = not name.startswith("val_") and any(point.get(name) is not None for point in curve or [])
+        source = curve if fine else history
+        points = [(h.get("epoch", i + 1), h[name]) for i, h in enumerate(source) if h.get(name) is not None]
+        if points:
+            xs, ys = zip(*points)
+            label = name.replace("val_", "validation ").replace("_", " ")
+            figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines" if fine else "lines+markers", name=label))
+    figure.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
+                         xaxis_title=xaxis_title,
+                         legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"))
+    return figure
+
+
+def evaluation_axis(history: list[dict]) -> str:
+    """The x-axis of a curve with one point per evaluation every N training steps (not per epoch)."""
+    every = history[0].get("step") if history else None
+    return f"evaluation (every {every:,} training steps)" if every else "evaluation"
+
+
+def training_widget(kind: str, config: dict, key: str, *, label: str = "Train", heading: str = "",
+                    not_trained: str = "", curve_metrics: tuple[str, ...] = ("loss", "val_loss"),
+                    curve_title: str = "Loss", per_evaluation: bool = False,
+                    on_done: Callable[[Job], None] | None = None) -> Job | None:
+    """The model for ``config`` as a job (None if it was never trained), after drawing what is due.
+
+    Never trained, or the last training failed or was cancelled: ``heading``, the error,
+    ``not_trained`` and the Train button (``label``; a plain "Train" becomes "Train again" after
+    a failure). Queued or running: :func:`job_panel`, which reruns the page when it ends.
+    Trained: nothing, except for a model that came bundled with the app, :func:`bundled_line`.
+    The caller shows the model when the returned job's status is DONE.
+    """
+    job = manager().find(kind, config)
+    if job is not None and job.status == DONE:
+        if job.entry is not None:
+            bundled_line(kind, job.entry, key)
+        return job
+    if job is not None and not job.finished:
+        job_panel(job, key, on_done=on_done, curve_metrics=curve_metrics, curve_title=curve_title,
+                  per_evaluation=per_evaluation)
+        return job
+    if heading:
+        st.subheader(heading)
+    if job is not None:
+        st.error(job.error or "Training did not finish.", icon=":material/error:")
+    if not_trained:
+        st.info(not_trained, icon=":material/model_training:")
+    if st.button("Train again" if job is not None and label == "Train" else label, type="primary",
+                 icon=":material/model_training:", key=key):
+        start_training(kind, config, retrain=job is not None)
+    return job
+
+
+def start_training(kind: str, config: dict, retrain: bool = False) -> None:
+    """Queue the training and rerun, so the page shows its progress; a refusal is said in words."""
+    try:
+        manager().request(kind, config, retrain=retrain)
+    except AppError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    st.rerun()
+
+
+def bundled_line(kind: str, entry: Entry, key: str) -> None:
+    """For a model that came with the app (its record has ``"bundled"``): say so, offer to retrain.
+
+    The record's ``bundled`` is ``{"test_accuracy": float or None, "note": str}``; training it
+    yourself replaces the stored model with one trained here, under the same settings.
+    """
+    bundled = entry.record.get("bundled")
+    if not isinstance(bundled, dict):
+        return
+    accuracy = bundled.get("test_accuracy")
+    score = f" (test accuracy {accuracy * 100:.1f} %)" if isinstance(accuracy, (int, float)) else ""
+    text, button = st.columns([4, 1], vertical_alignment="center")
+    text.caption(f"Bundled model{score} — train it yourself", help=bundled.get("note") or None)
+    if button.button("Train it yourself", key=f"{key}-yourself", icon=":material/model_training:"):
+        start_training(kind, entry.config, retrain=True)
+
+
+def job_panel(job: Job, key: str, on_done: Callable[[Job], None] | None = None,
+              curve_metrics: tuple[str, ...] = ("loss", "val_loss"), curve_title: str = "Loss",
+              per_evaluation: bool = False) -> None:
+    """Progress bar, live curve and Cancel for a job, refreshed once a second.
+
+    When a job this session watched ends (done, failed or cancelled), the whole page reruns
+    once, so it can show the model or offer to train again.
+    """
+
+    @st.fragment(run_every=1.0 if not job.finished else None)
+    def panel() -> None:
+        p = job.progress
+        if p.status == QUEUED:
+            where = f" (position {p.queue_position} in the queue)" if p.queue_position else ""
+            st.progress(0.0, text=f"Waiting for another training to finish{where}…")
+        elif p.status == RUNNING:
+            detail = f"epoch {p.epoch}/{p.epochs} · " if p.epochs else ""
+            loss = p.metrics.get("loss")
+            loss_text = f" · loss {loss:.4f}" if isinstance(loss, float) else ""
+            message = p.message or ("Starting (loading TensorFlow)…" if p.step == 0 else "Training")
+            st.progress(p.fraction, text=f"{message}: {detail}step {p.step}/{p.total_steps}"
+                        f"{loss_text} · {format_seconds(p.elapsed)} elapsed, "
+                        f"about {format_seconds(p.eta_seconds)} left")
+        elif p.status == FAILED:
+            st.error(job.error or "Training failed.", icon=":material/error:")
+        elif p.status == CANCELLED:
+            st.warning(job.error or "Training was cancelled.", icon=":material/cancel:")
+        if p.history and len(p.history) > 1 or (p.status == RUNNING and (p.history or p.curve)):
+            xaxis = evaluation_axis(p.history) if per_evaluation else "epoch"
+            st.plotly_chart(history_figure(p.history, curve_metrics, curve_title, curve=p.curve,
+                                           xaxis_title=xaxis), key=f"{key}-curve-{p.status}")
+        if p.status in (QUEUED, RUNNING):
+            if st.button("Cancel training", key=f"{key}-cancel", icon=":material/stop:"):
+                job.cancel()
+                st.rerun(scope="app")
+        # Rerun the whole page once when a training this session watched has just ended (a job
+        # that had already ended when the page opened must not trigger reruns: a stored model
+        # comes back as a new Job object on every rerun).
+        watched = f"{key}-watching-{job.key}"
+        if p.status in (QUEUED, RUNNING):
+            st.session_state[watched] = True
+        elif st.session_state.pop(watched, False):
+            if on_done is not None and p.status == DONE:
+                on_done(job)
+            st.rerun(scope="app")
+
+    panel()
