@@ -191,6 +191,25 @@ def test_a_worker_killed_mid_training_is_retried_once_elsewhere_and_completes(cl
     assert not store.problems
 
 
+def test_a_worker_that_stalls_past_its_lease_gives_the_job_up_when_it_wakes(cluster):
+    first = cluster.worker()
+    app = cluster.app()
+    app.ask("request", config=CONFIG)
+    wait_until(lambda: running(app), what="the training to start")
+    os.kill(first.popen.pid, signal.SIGSTOP)  # frozen: no heartbeat, as in a long swap storm
+    try:
+        second = cluster.worker()
+        wait_until(lambda: len(cluster.trainings()) == 2, what="the retry")
+    finally:
+        os.kill(first.popen.pid, signal.SIGCONT)
+    assert cluster.trainings()[1][0] == second.popen.pid
+    # Woken, the first worker finds its lease gone at its next beat and stops its attempt.
+    wait_until(lambda: "lease lost" in first.log.read_text(), what="the stale attempt to give up")
+    cluster.open_gate()
+    assert app.ask("wait", config=CONFIG, timeout=20)["status"] == "done"
+    assert len(cluster.trainings()) == 2 and first.popen.poll() is None  # the first worker lives on
+
+
 def test_a_job_whose_worker_dies_twice_fails_with_a_message_and_can_be_asked_again(cluster):
     app = cluster.app()
     job_id = app.ask("request", config=CONFIG)["ids"][0]
