@@ -66,3 +66,25 @@ def test_tensorflow_datasets_choice_offline_gets_a_plain_message(monkeypatch):
     assert not at.exception, at.exception
     assert any("offline" in w.value for w in at.warning), [w.value for w in at.warning]
     assert not any(b.label == "Fetch it" for b in at.button)
+
+
+def test_sequences_tab_trains_and_plots_its_loss_per_evaluation_not_per_epoch():
+    import json
+
+    from core.jobs import get_manager
+
+    at = open_text_page()
+    at.session_state["text-tab"] = ":material/show_chart: Sequences"
+    at.run()
+    assert any("Not trained yet" in i.value for i in at.info)
+    at.select_slider(key="seq-units").set_value(8).run()
+    at.number_input(key="seq-steps").set_value(40).run()
+    at.button(key="seq-train").click().run()
+    jobs = [j for j in get_manager().jobs() if j.kind == "sequence"]
+    assert jobs and jobs[0].wait(120) and jobs[0].status == "done", jobs[0].error
+    at.run()
+    assert not at.exception, at.exception
+    assert any(m.label == "Forecast error (MSE)" for m in at.metric)
+    chart = next(c for c in at.get("plotly_chart") if "seq-loss" in c.proto.id)
+    layout = json.loads(chart.proto.spec)["layout"]
+    assert layout["xaxis"]["title"]["text"] == "evaluation (every 2 training steps)"  # 40 steps, 20 points
