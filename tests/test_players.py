@@ -1,7 +1,10 @@
 """Playing sessions share the machine: counted over a short window, and spaced by their number."""
 import pytest
 
-from core.playground import CALM_FRAMES, FRAME_INTERVAL_STEPS, Players, frame_interval, paced_interval
+from core.playground import (
+    CALM_FRAMES, FRAME_INTERVAL_STEPS, FRAME_SECONDS, Pacer, Players, frame_interval, paced_interval,
+)
+from core.playground.pacing import MAX_EPOCHS_PER_FRAME, MIN_EPOCHS_PER_FRAME
 
 
 def test_players_are_counted_while_their_frames_keep_coming():
@@ -59,3 +62,48 @@ def test_every_step_covers_what_it_was_chosen_for():
         for current in FRAME_INTERVAL_STEPS:
             paced = paced_interval(current, [wanted] * CALM_FRAMES)
             assert paced >= wanted / 1.1, f"{paced} s would cut short frames that want {wanted} s"
+
+
+def frame(pacer: Pacer, start: float, seconds: float, playing: bool = True) -> tuple[bool, bool]:
+    """One frame of the live fragment that takes ``seconds``: (rerun asked at its start, at its end)."""
+    return pacer.begin_frame(playing, now=start), pacer.end_frame(measured=True, now=start + seconds)
+
+
+def test_a_pacer_follows_slow_frames_up_and_quick_ones_back_down():
+    pacer = Pacer("a", players=Players())
+    assert pacer.interval == FRAME_SECONDS
+    pacer.full_run()
+    assert frame(pacer, 10.0, 0.5) == (False, False), "a frame inline in a full run says nothing of the pace"
+    assert frame(pacer, 11.0, 0.5) == (False, True) and pacer.interval == 0.75, "slow frames: a longer interval"
+    assert frame(pacer, 11.5, 0.5) == (False, False), "at most one change a second (each costs a full rerun)"
+    now = 13.0
+    for _ in range(CALM_FRAMES - 1):
+        assert frame(pacer, now, 0.01) == (False, False)
+        now += 0.1
+    assert frame(pacer, now, 0.01) == (False, True) and pacer.interval == FRAME_SECONDS, "quick again: back down"
+    assert frame(pacer, now + 5, 5.0, playing=False) == (False, False), "paused frames change nothing"
+
+
+def test_a_frame_cut_short_by_the_next_lengthens_the_interval():
+    pacer = Pacer("a", players=Players())
+    pacer.full_run()
+    assert frame(pacer, 10.0, 0.05) == (False, False)  # inline in the full run
+    assert not pacer.begin_frame(True, now=10.2)  # the fragment's own frame starts...
+    assert pacer.begin_frame(True, now=11.5), "...and the next began before it ended: it was abandoned"
+    assert pacer.interval == FRAME_INTERVAL_STEPS[1] and not pacer.frame_open
+
+
+def test_play_guesses_the_interval_from_the_players_and_epochs_share_the_budget():
+    players = Players()
+    for name in ("b", "c", "d"):
+        players.frame(name)
+    pacer = Pacer("a", players=players)
+    pacer.restart()
+    assert pacer.interval >= 3 * FRAME_SECONDS
+    pacer.begin_frame(True)  # four players now, this one included
+    pacer.trained(epochs=10, seconds=0.001)  # 10,000 epochs/s: far more than a frame should train
+    assert pacer.epochs_per_frame == MAX_EPOCHS_PER_FRAME
+    pacer.trained(epochs=10, seconds=0.1)  # 100 epochs/s shared by four: the fewest a frame trains
+    assert pacer.epochs_per_frame == MIN_EPOCHS_PER_FRAME
+    pacer.trained(epochs=10, seconds=0.01)  # 1,000 epochs/s × 0.045 s / 4 players
+    assert pacer.epochs_per_frame == 11

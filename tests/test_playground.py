@@ -229,3 +229,18 @@ def test_l1_sets_weights_to_exactly_zero_and_l2_only_shrinks_them():
 
     assert zero_share("L1") > 0.3
     assert zero_share("L2") == 0.0
+
+
+def test_the_network_picture_shows_every_neuron_and_no_link_an_l1_clamp_removed():
+    import base64
+    import re
+
+    from views.playground_pictures import network_svg
+
+    weights = [(np.array([[0.3, 0.0], [-0.2, 0.4]]), np.zeros(2)), (np.array([[0.5], [0.0]]), np.zeros(1))]
+    grid_features = np.random.default_rng(0).uniform(-1, 1, (2500, 2))
+    outputs = [np.tanh(grid_features @ weights[0][0]), np.tanh(np.tanh(grid_features @ weights[0][0]) @ weights[1][0])]
+    html = network_svg(weights, ["x", "y"], grid_features, outputs, multiclass=False, discrete=False)
+    assert html.count('class="pg-neuron"') == 2 + 2 + 1 and 'data-layers="3"' in html
+    links = base64.b64decode(re.search(r"data:image/svg\+xml;base64,([^\"]+)", html).group(1)).decode()
+    assert links.count("<line") == 4, "six weights, two of them exactly 0"

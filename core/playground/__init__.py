@@ -1,0 +1,42 @@
+"""The TensorFlow Playground's engine: data, features, network, URL state, export and pacing.
+
+One topic per module; everything a page or a test needs is importable from here.
+
+- :mod:`.state` — :class:`PlaygroundState`, the whole configuration; ``to_query()`` /
+  ``from_query()`` round-trip it through the URL; ``reseed()`` gives Reset its new weights.
+  ``seed`` picks the data's points, ``weight_seed`` the initial weights, batch order and
+  dropout masks, so a link replays its run exactly.
+- :mod:`.datasets` — :data:`GENERATORS` (name → function, as the playground's ``dataset.ts``),
+  :func:`generate`, :func:`make_dataset` → :class:`Dataset` (train/test split),
+  :data:`FEATURES` and :func:`featurize`, :func:`grid` (the points the pictures show).
+- :mod:`.custom_points` — :func:`parse_points_csv` for your own points.
+- :mod:`.network` — :class:`PlaygroundNet`: ``train(x, y, epochs)``, ``loss(x, y)`` (data loss,
+  no penalty), ``layer_outputs(x)`` (every layer's activations, for the neuron pictures),
+  ``predict(x)``, ``weight_arrays()``, ``epoch``, ``diverged(...)``, and ``learning_rate``
+  (a ``tf.Variable``: changing it keeps the weights).
+- :mod:`.export` — :func:`keras_code`, a script that trains the same objective in Keras.
+- :mod:`.history` — :func:`thin_history` (a bounded loss curve) and :func:`save_run`.
+- :mod:`.pacing` — :class:`Pacer` (one session's frame interval and epochs per frame),
+  :data:`PLAYERS` (the sessions playing now), :func:`frame_interval`, :func:`paced_interval`.
+"""
+from .custom_points import MAX_CSV_ROWS, parse_points_csv
+from .datasets import (
+    CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, GENERATORS, MULTICLASS_SETS, REGRESSION_SETS, Dataset,
+    featurize, generate, grid, make_dataset, split,
+)
+from .export import keras_code
+from .history import HISTORY_POINTS, save_run, thin_history
+from .network import PlaygroundNet
+from .pacing import (
+    CALM_FRAMES, FRAME_INTERVAL_STEPS, FRAME_SECONDS, LONGEST_FRAME_INTERVAL, PLAYERS, Pacer, Players,
+    frame_interval, paced_interval,
+)
+from .state import ACTIVATIONS, LEARNING_RATES, REGULARIZATION_RATES, PlaygroundState
+
+__all__ = [
+    "ACTIVATIONS", "CALM_FRAMES", "CLASSIFICATION_SETS", "DATASETS", "DOMAIN", "FEATURES", "FRAME_INTERVAL_STEPS",
+    "FRAME_SECONDS", "GENERATORS", "HISTORY_POINTS", "LEARNING_RATES", "LONGEST_FRAME_INTERVAL", "MAX_CSV_ROWS",
+    "MULTICLASS_SETS", "PLAYERS", "REGRESSION_SETS", "REGULARIZATION_RATES", "Dataset", "Pacer", "Players",
+    "PlaygroundNet", "PlaygroundState", "featurize", "frame_interval", "generate", "grid", "keras_code",
+    "make_dataset", "paced_interval", "parse_points_csv", "save_run", "split", "thin_history",
+]

@@ -1,0 +1,168 @@
+"""The Playground's data: named point sets, the train/test split, the input features and the grid.
+
+As in the TF Playground's ``dataset.ts``, each data set is a function in a name → function table
+(:data:`GENERATORS`): points in [-6, 6]², labels ±1 for two classes, a value in [-1, 1] for
+regression, a class number for the multiclass sets (ours, beyond the playground).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from ..errors import BadConfig, BadInput
+
+if TYPE_CHECKING:
+    from .state import PlaygroundState
+
+DOMAIN = 6.0  # the pictures cover [-DOMAIN, DOMAIN]²
+
+CLASSIFICATION_SETS = {"circle": "Circle", "xor": "Exclusive or", "gauss": "Gaussian", "spiral": "Spiral"}
+REGRESSION_SETS = {"reg-plane": "Plane", "reg-gauss": "Multi-Gaussian"}
+MULTICLASS_SETS = {"blobs": "Blobs (multiclass)", "spiral-arms": "Spiral arms (multiclass)"}
+DATASETS = {**CLASSIFICATION_SETS, **REGRESSION_SETS, **MULTICLASS_SETS, "custom": "Your own points"}
+
+# A generator: (number of points, noise in [0, 0.5], random generator, classes) -> (xy, labels).
+Generator = Callable[[int, float, np.random.Generator, int], "tuple[np.ndarray, np.ndarray]"]
+
+
+def classify_circle(n, noise, rng, classes):
+    radius = 5.0
+    r = np.concatenate([rng.uniform(0, radius * 0.5, n // 2), rng.uniform(radius * 0.7, radius, n - n // 2)])
+    angle = rng.uniform(0, 2 * np.pi, n)
+    xy = np.stack([r * np.sin(angle), r * np.cos(angle)], 1)
+    xy_noisy = xy + rng.uniform(-radius, radius, (n, 2)) * noise
+    labels = np.where(np.hypot(*xy_noisy.T) < radius * 0.5, 1.0, -1.0)  # label by the noisy point
+    return xy, labels
+
+
+def classify_xor(n, noise, rng, classes):
+    xy = rng.uniform(-5, 5, (n, 2))
+    xy += np.sign(xy) * 0.3  # the playground's padding keeps points off the axes
+    labels = np.where(xy[:, 0] * xy[:, 1] >= 0, 1.0, -1.0)
+    return xy + rng.uniform(-5, 5, (n, 2)) * noise, labels
+
+
+def classify_gauss(n, noise, rng, classes):
+    variance = 0.5 + noise / 0.5 * 3.5
+    half = n // 2
+    xy = np.concatenate([rng.normal(2, np.sqrt(variance), (half, 2)),
+                         rng.normal(-2, np.sqrt(variance), (n - half, 2))])
+    return xy, np.concatenate([np.ones(half), -np.ones(n - half)])
+
+
+def classify_spiral(n, noise, rng, classes):
+    half = n // 2
+    arms = [_spiral(half, 0.0, noise, rng), _spiral(n - half, np.pi, noise, rng)]
+    return np.concatenate(arms), np.concatenate([np.ones(half), -np.ones(n - half)])
+
+
+def _spiral(n, delta, noise, rng):
+    i = np.arange(n)
+    r = i / n * 5
+    t = 1.75 * i / n * 2 * np.pi + delta
+    return np.stack([r * np.sin(t), r * np.cos(t)], 1) + rng.uniform(-1, 1, (n, 2)) * noise
+
+
+def regress_plane(n, noise, rng, classes):
+    xy = rng.uniform(-6, 6, (n, 2))
+    labels = np.clip((xy[:, 0] + xy[:, 1]) / 10, -1, 1)
+    return xy + rng.uniform(-6, 6, (n, 2)) * noise, labels
+
+
+def regress_gaussians(n, noise, rng, classes):
+    centres = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]])
+    xy = rng.uniform(-6, 6, (n, 2))
+    bumps = centres[:, 2] * np.exp(-((xy[:, None, :] - centres[None, :, :2]) ** 2).sum(-1) / 2)
+    labels = np.take_along_axis(bumps, np.abs(bumps).argmax(1)[:, None], 1)[:, 0]
+    return xy + rng.uniform(-6, 6, (n, 2)) * noise, labels
+
+
+def multiclass_blobs(n, noise, rng, classes):
+    angle = 2 * np.pi * np.arange(classes) / classes
+    centres = 3.5 * np.stack([np.cos(angle), np.sin(angle)], 1)
+    labels = rng.integers(0, classes, n)
+    return centres[labels] + rng.normal(0, 0.8 + noise * 4, (n, 2)), labels.astype(float)
+
+
+def multiclass_spiral_arms(n, noise, rng, classes):
+    labels = rng.integers(0, classes, n)
+    t = rng.uniform(0, 1, n)
+    r = t * 5
+    angle = 1.75 * t * 2 * np.pi + 2 * np.pi * labels / classes
+    xy = np.stack([r * np.sin(angle), r * np.cos(angle)], 1)
+    return xy + rng.uniform(-1, 1, (n, 2)) * noise * 2, labels.astype(float)
+
+
+GENERATORS: dict[str, Generator] = {
+    "circle": classify_circle, "xor": classify_xor, "gauss": classify_gauss, "spiral": classify_spiral,
+    "reg-plane": regress_plane, "reg-gauss": regress_gaussians,
+    "blobs": multiclass_blobs, "spiral-arms": multiclass_spiral_arms,
+}
+
+
+def generate(name: str, points: int = 500, noise: float = 0.0, seed: int = 0, classes: int = 3):
+    """(xy, labels) for a named data set; ``noise`` is a fraction in [0, 0.5]."""
+    if name not in GENERATORS:
+        raise BadConfig(f"Unknown dataset '{name}'.")
+    return GENERATORS[name](int(points), noise, np.random.default_rng(seed), classes)
+
+
+@dataclass
+class Dataset:
+    x_train: np.ndarray  # (n, 2) raw coordinates
+    y_train: np.ndarray  # (n,) ±1, a value in [-1, 1], or a class index
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def points(self) -> np.ndarray:
+        return np.concatenate([self.x_train, self.x_test])
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.concatenate([self.y_train, self.y_test])
+
+
+def split(xy: np.ndarray, labels: np.ndarray, train_ratio: float, seed: int = 0) -> Dataset:
+    order = np.random.default_rng(seed + 1).permutation(len(xy))
+    cut = max(1, min(len(xy) - 1, int(round(len(xy) * train_ratio))))
+    train, test = order[:cut], order[cut:]
+    return Dataset(xy[train].astype(np.float32), labels[train].astype(np.float32),
+                   xy[test].astype(np.float32), labels[test].astype(np.float32))
+
+
+def make_dataset(state: PlaygroundState, custom: tuple[np.ndarray, np.ndarray] | None = None) -> Dataset:
+    """The state's data, split into training and test points (``custom``: your own points)."""
+    if state.dataset == "custom":
+        if custom is None or len(custom[0]) < 2:
+            raise BadInput("Add at least two points of your own (click the map or upload a CSV).")
+        xy, labels = custom
+    else:
+        xy, labels = generate(state.dataset, state.points, state.noise / 100, state.seed, state.classes)
+    return split(np.asarray(xy), np.asarray(labels), state.train_ratio / 100, state.seed)
+
+
+# ---- input features: name -> (label, function of x1 and x2), as the playground's INPUTS ----------
+
+FEATURE_FUNCTIONS = {
+    "x": ("X₁", lambda x, y: x), "y": ("X₂", lambda x, y: y),
+    "xSquared": ("X₁²", lambda x, y: x * x), "ySquared": ("X₂²", lambda x, y: y * y),
+    "xTimesY": ("X₁X₂", lambda x, y: x * y),
+    "sinX": ("sin(X₁)", lambda x, y: np.sin(x)), "sinY": ("sin(X₂)", lambda x, y: np.sin(y)),
+}
+FEATURES = {name: label for name, (label, _) in FEATURE_FUNCTIONS.items()}
+
+
+def featurize(xy: np.ndarray, features: list[str]) -> np.ndarray:
+    """The network's inputs for points ``xy``: one column per named feature."""
+    x, y = xy[:, 0], xy[:, 1]
+    return np.stack([FEATURE_FUNCTIONS[name][1](x, y) for name in features], 1).astype(np.float32)
+
+
+def grid(resolution: int = 50) -> np.ndarray:
+    """(resolution², 2) points covering the picture, row by row from the top."""
+    axis = np.linspace(-DOMAIN, DOMAIN, resolution, dtype=np.float32)
+    xs, ys = np.meshgrid(axis, axis[::-1])
+    return np.stack([xs.ravel(), ys.ravel()], 1)
