@@ -1,5 +1,7 @@
 """A class at once: 10 sessions on loopback draw digits, play the playground and write text for
-4 minutes, measured after 90 s of the same load (``--quick``: 20 s after 10 s).
+4 minutes, measured after 90 s of the same load; then a course: 30 such sessions over 3 Streamlit
+processes and 1 training worker sharing one store and one Redis, measured the same way and reported
+beside the single process (``--quick``: 15 s after 5 s each, no browsers; about two minutes).
 
 Reports errors (goal 0), the 95th-percentile time to an updated prediction after a stroke (goal ≤ 1 s),
 and the server's memory growth once warm. Four minutes, not one: the server's size swings by
@@ -20,6 +22,7 @@ import contextlib
 import itertools
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -30,6 +33,7 @@ from pathlib import Path
 import psutil
 
 from benchmarks.browser import CHROMIUM_ARGS, REPO, chromium_path, start_app, stop_app
+from benchmarks.course import course_results, running_course, shared_training, worker_trainings
 from benchmarks.harness import Result
 from benchmarks.streamlit_client import (
     EARLY_FOR_RERUN, FRAGMENT_FINISHED, Page, ProtocolError, canvas_id, canvas_state,
@@ -240,39 +244,43 @@ async def exactly_once_run(url, chromium: str) -> int:
             await browser.close()
 
 
-async def load_run(url, seconds, server_pid, warm_up: float = 0.0):
-    """The 10 websocket-protocol sessions; the clock starts when all have their page ready, and
-    what is measured is the ``seconds`` after ``warm_up`` seconds of the same load."""
-    process, me = psutil.Process(server_pid), psutil.Process()
+async def load_run(urls, seconds, server_pids, warm_up: float = 0.0):
+    """The 10 websocket-protocol sessions on each server; the clock starts when all have their page
+    ready, and what is measured is the ``seconds`` after ``warm_up`` seconds of the same load."""
+    processes, me = [psutil.Process(pid) for pid in server_pids], psutil.Process()
     latencies, samples, frame_rates, fragment_runs, errors = [], [], [], [], []
-    clock = Clock(len(KINDS), seconds, warm_up)
-    sessions = {"draw": lambda: drawing_session(url, clock, latencies, errors),
-                "playground": lambda: playground_session(url, clock, frame_rates, fragment_runs, errors),
-                "text": lambda: text_session(url, clock, samples, errors)}
+    plan = [(url, kind) for url in urls for kind in KINDS]
+    clock = Clock(len(plan), seconds, warm_up)
+    sessions = {"draw": lambda url: drawing_session(url, clock, latencies, errors),
+                "playground": lambda url: playground_session(url, clock, frame_rates, fragment_runs, errors),
+                "text": lambda url: text_session(url, clock, samples, errors)}
 
-    async def session(kind):
+    async def session(url, kind):
         try:
-            await sessions[kind]()
+            await sessions[kind](url)
         finally:
             clock.give_up()
 
-    tasks = asyncio.gather(*(session(kind) for kind in KINDS))
+    tasks = asyncio.gather(*(session(url, kind) for url, kind in plan))
     await asyncio.wait_for(clock.go.wait(), timeout=READY_TIMEOUT + 60)
-    memory: list[tuple[float, float]] = []  # (seconds into the measured run, server RSS in MB)
-    sampling = asyncio.create_task(sample_memory(process, clock.measure_from, memory))
+    # per server: (seconds into the measured run, RSS in MB)
+    memory: list[list[tuple[float, float]]] = [[] for _ in processes]
+    sampling = asyncio.create_task(sample_memory(processes, clock.measure_from, memory))
     await asyncio.sleep(warm_up)
-    cpu = {"server": sum(process.cpu_times()[:2]), "client": sum(me.cpu_times()[:2])}
+    cpu_time = lambda ps: sum(sum(p.cpu_times()[:2]) for p in ps)  # noqa: E731
+    cpu = {"server": cpu_time(processes), "client": cpu_time([me])}
     started = time.perf_counter()
     await asyncio.wait_for(tasks, timeout=seconds + 120)
     elapsed = time.perf_counter() - started
     sampling.cancel()
-    cpu = {name: (sum(p.cpu_times()[:2]) - cpu[name]) / elapsed for name, p in (("server", process), ("client", me))}
+    cpu = {"server": (cpu_time(processes) - cpu["server"]) / elapsed, "client": (cpu_time([me]) - cpu["client"]) / elapsed}
     return latencies, samples, frame_rates, fragment_runs, errors, memory, cpu, elapsed
 
 
-async def sample_memory(process, started: float, samples: list) -> None:
+async def sample_memory(processes, started: float, samples: list[list]) -> None:
     while True:
-        samples.append((time.perf_counter() - started, process.memory_info().rss / 2**20))
+        for process, own in zip(processes, samples):
+            own.append((time.perf_counter() - started, process.memory_info().rss / 2**20))
         await asyncio.sleep(1)
 
 
@@ -293,25 +301,54 @@ def minute_means(samples: list[tuple[float, float]]) -> list[float]:
             for minute in range(int(max((t for t, _ in samples), default=0) // 60))]
 
 
-def run(quick: bool = False) -> list[Result]:
-    if chromium_path() is None:
-        raise RuntimeError("Chromium not found (install Debian's 'chromium' or set CHROMIUM_PATH)")
-    cache = Path(tempfile.mkdtemp(prefix="dlp-load-"))
-    # The drawing and text sessions need models: pretrain them through the app's own CLI
-    # (a small Fast CNN, and the Text page's default LSTM).
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else float("nan")
+
+
+def pretrain(cache: Path, reuse: bool) -> None:
+    """The models the drawing and text sessions need, trained through the app's own CLI (a small
+    Fast CNN, and the Text page's default LSTM). ``reuse`` (``--quick``) copies them from the
+    store of an earlier quick run when it has them (not timed either way)."""
+    kept = Path(tempfile.gettempdir()) / "dlp-load-models"
+    if reuse and kept.is_dir():
+        shutil.copytree(kept, cache / "models")
     for command in (["digits", "--arch", "fast_cnn", "--set", "train_limit=3000"], ["charlstm"]):
         subprocess.run([sys.executable, "-m", "core.train", *command], cwd=REPO,
-                       env={**os.environ, "DLP_CACHE_DIR": str(cache)}, check=True, capture_output=True)
-    server = start_app(cache)
-    seconds, warm_up = (20, 10) if quick else (LOAD_SECONDS, WARM_UP_SECONDS)
+                       env={**os.environ, "DLP_CACHE_DIR": str(cache), "DLP_QUEUE": ""}, check=True,
+                       capture_output=True)
+    if reuse and not kept.is_dir():
+        shutil.copytree(cache / "models", kept)
+
+
+def run(quick: bool = False) -> list[Result]:
+    """The single process (10 sessions) and then the course layout (30 sessions over 3 web
+    processes and 1 worker, sharing one store and one Redis), in one run, each after its own
+    warm-up. ``--quick`` leaves out the browsers' exactly-once check of the single process."""
+    if chromium_path() is None and not quick:
+        raise RuntimeError("Chromium not found (install Debian's 'chromium' or set CHROMIUM_PATH)")
+    cache = Path(tempfile.mkdtemp(prefix="dlp-load-"))
+    pretrain(cache, reuse=quick)
+    course_cache = Path(tempfile.mkdtemp(prefix="dlp-course-"))
+    shutil.copytree(cache / "models", course_cache / "models")  # the same pretrained models
+    server = start_app(cache, extra_env={"DLP_QUEUE": ""})
+    seconds, warm_up = (15, 5) if quick else (LOAD_SECONDS, WARM_UP_SECONDS)
     try:
-        served = asyncio.run(exactly_once_run(server.url, low_priority_chromium(cache)))
-        latencies, samples, frame_rates, fragment_runs, errors, memory, cpu, elapsed = asyncio.run(
-            load_run(server.url, seconds, server.process.pid, warm_up))
+        served = None if quick else asyncio.run(exactly_once_run(server.url, low_priority_chromium(cache)))
+        single = asyncio.run(load_run([server.url], seconds, [server.process.pid], warm_up))
     finally:
         stop_app(server)
-    trainings = count_trainings(cache, 2000)
-    p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 2 else float("nan")
+    results = single_results(single, served, count_trainings(cache, 2000), seconds, warm_up)
+    limit = 500 if quick else 1500  # a Fast CNN nobody trained yet, for the course's exactly-once check
+    with running_course(course_cache, web=3, workers=1) as course:
+        shared = asyncio.run(shared_training(course.urls, limit))
+        trained = worker_trainings(course)
+        pids = [s.process.pid for s in course.servers] + [w.pid for w in course.workers]
+        many = asyncio.run(load_run(course.urls, seconds, pids, warm_up))
+    return results + course_results(single, many, shared, trained, count_trainings(course_cache, limit))
+
+
+def single_results(figures, served, trainings, seconds, warm_up) -> list[Result]:
+    latencies, samples, frame_rates, fragment_runs, errors, (memory,), cpu, elapsed = figures
     warm = [(t, mb) for t, mb in memory if t >= 0]  # the measured run, after the warm-up
     growth = growth_per_minute(warm)
     per_request_kb = growth * 1024 / 60 / max(1e-9, len(latencies) / elapsed)
@@ -319,22 +356,22 @@ def run(quick: bool = False) -> list[Result]:
     means = ", ".join(f"{mb:.0f}" for mb in minute_means(warm))
     frame_rate = statistics.mean(frame_rates) if frame_rates else float("nan")
     finished, cut_short = (sum(r[i] for r in fragment_runs) for i in (0, 1))
-    return [
+    exactly_once = [] if served is None else [
         Result("sessions served by one shared training (of 10)", served, SESSIONS, "sessions", "10 of 10, 1 training",
                served == SESSIONS and trainings == 1, higher_is_better=True,
-               note=f"trainings started: {trainings}; 10 Playwright browser contexts in Chromium (nice 19)"),
+               note=f"trainings started: {trainings}; 10 Playwright browser contexts in Chromium (nice 19)")]
+    return exactly_once + [
         Result("errors during the load run", len(errors), None, "errors", "0", not errors,
                note="; ".join(sorted(set(errors)))[:400]),
-        Result("prediction p95, mouse-up to updated Prediction", p95 * 1000, None, "ms", "≤ 1000 ms",
-               p95 <= 1.0, note=f"{len(latencies)} predictions in {elapsed:.0f} s by 6 drawing sessions, with 2 "
-                    f"playing ({frame_rate:.1f} frames/s each; of their fragment runs {finished} finished and "
+        Result("prediction p95, mouse-up to updated Prediction", p95(latencies) * 1000, None, "ms", "≤ 1000 ms",
+               p95(latencies) <= 1.0, note=f"{len(latencies)} predictions in {elapsed:.0f} s by 6 drawing sessions, "
+                    f"with 2 playing ({frame_rate:.1f} frames/s each; of their fragment runs {finished} finished and "
                     f"{cut_short} were cut short by the next tick) and 2 on Text; the 10 sessions are "
                     "websocket-protocol clients, timed from sending the stroke (the canvas's state, which the "
                     "browser sends 200 ms after mouse-up) to the message with the new Prediction, so without that "
                     f"200 ms and without rendering; CPU: server {cpu['server']:.0%}, all 10 clients "
                     f"{cpu['client']:.0%} of a core"),
-        Result("text sample p95, Generate to a finished 300-character sample",
-               (statistics.quantiles(samples, n=20)[-1] if len(samples) >= 2 else float("nan")) * 1000, None, "ms",
+        Result("text sample p95, Generate to a finished 300-character sample", p95(samples) * 1000, None, "ms",
                "no goal; reported", None, note=f"{len(samples)} samples by 2 text sessions"),
         Result("server memory growth once warm", growth, None, "MB/min", "no growth per request",
                per_request_kb < 10, note=f"{per_request_kb:.1f} kB per prediction: the trend of the server's "
