@@ -19,6 +19,17 @@ def open_text_page() -> AppTest:
     return at
 
 
+def train_from_page(at: AppTest, button: str, kind: str) -> None:
+    """Press the page's Train button, wait for the training, rerun as the finished panel would."""
+    from core.jobs import get_manager
+
+    at.button(key=button).click().run()
+    jobs = [j for j in get_manager().jobs() if j.kind == kind]
+    assert jobs and jobs[0].wait(120) and jobs[0].status == "done", jobs[0].error
+    at.run()
+    assert not at.exception, at.exception
+
+
 def test_default_corpus_shows_its_size_and_train_button():
     at = open_text_page()
     assert any(m.label == "Vocabulary" and "65" in m.value for m in at.metric)
@@ -34,13 +45,9 @@ def test_pasted_text_trains_generates_and_shows_inside():
     at.number_input(key="text-window-quick").set_value(16).run()
     at.select_slider(key="text-units-quick").set_value(32).run()
     at.number_input(key="text-steps-quick").set_value(20).run()
-    at.button(key="text-train").click().run()
+    train_from_page(at, "text-train", "charlstm")
     from core.jobs import get_manager
 
-    jobs = [j for j in get_manager().jobs() if j.kind == "charlstm"]
-    assert jobs and jobs[0].wait(120) and jobs[0].status == "done", jobs[0].error
-    at.run()
-    assert not at.exception, at.exception
     assert any("How it learned" in e.label for e in at.expander)
     at.text_area(key="text-seed").set_value("the quick").run()
     at.number_input(key="text-length").set_value(40).run()
@@ -71,19 +78,13 @@ def test_tensorflow_datasets_choice_offline_gets_a_plain_message(monkeypatch):
 def test_sequences_tab_trains_and_plots_its_loss_per_evaluation_not_per_epoch():
     import json
 
-    from core.jobs import get_manager
-
     at = open_text_page()
     at.session_state["text-tab"] = ":material/show_chart: Sequences"
     at.run()
     assert any("Not trained yet" in i.value for i in at.info)
     at.select_slider(key="seq-units").set_value(8).run()
     at.number_input(key="seq-steps").set_value(40).run()
-    at.button(key="seq-train").click().run()
-    jobs = [j for j in get_manager().jobs() if j.kind == "sequence"]
-    assert jobs and jobs[0].wait(120) and jobs[0].status == "done", jobs[0].error
-    at.run()
-    assert not at.exception, at.exception
+    train_from_page(at, "seq-train", "sequence")
     assert any(m.label == "Forecast error (MSE)" for m in at.metric)
     chart = next(c for c in at.get("plotly_chart") if "seq-loss" in c.proto.id)
     layout = json.loads(chart.proto.spec)["layout"]
