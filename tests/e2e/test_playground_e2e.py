@@ -58,3 +58,23 @@ def test_link_carries_the_whole_setup(page):
     assert page.locator("[data-layers]").first.get_attribute("data-layers") == "3"
     assert page.get_by_text("1 hidden layer", exact=True).count() == 1
     screenshot(page, "playground-from-link")
+
+
+def network_picture(page) -> str:
+    return page.locator("[data-layers] img").first.get_attribute("src")  # the links, drawn from the weights
+
+
+def test_reset_draws_new_weights_and_its_link_starts_from_them(page):
+    open_page(page, "playground", wait_for_text="Output")
+    page.locator("[data-layers]").first.wait_for()
+    first = network_picture(page)
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_function("() => location.search.includes('weight_seed=')")
+    wait_until_idle(page)
+    after_reset = network_picture(page)
+    assert after_reset != first, "Reset draws new weights"
+    assert epoch(page) == 0
+    link = page.url
+    open_page(page, link.split("/", 3)[3], wait_for_text="Output")  # a fresh session from the copied link
+    page.locator("[data-layers]").first.wait_for()
+    assert network_picture(page) == after_reset, "the link starts from the weights Reset drew"
