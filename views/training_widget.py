@@ -56,9 +56,10 @@ def training_widget(kind: str, config: dict, key: str, *, label: str = "Train", 
                     on_done: Callable[[Job], None] | None = None) -> Job | None:
     """The model for ``config`` as a job (None if it was never trained), after drawing what is due.
 
-    Never trained, or the last training failed or was cancelled: ``heading``, the error,
-    ``not_trained`` and the Train button (``label``; a plain "Train" becomes "Train again" after
-    a failure). Queued or running: :func:`job_panel`, which reruns the page when it ends.
+    Not trained: ``heading``, then while queued or running :func:`job_panel` (which reruns the
+    page when the training ends); never trained, or the last training failed or was cancelled,
+    the error, ``not_trained`` and the Train button (``label``; a plain "Train" becomes "Train
+    again" after a failure).
     Trained: nothing, except for a model that came bundled with the app, :func:`bundled_line`.
     The caller shows the model when the returned job's status is DONE.
     """
@@ -67,12 +68,12 @@ def training_widget(kind: str, config: dict, key: str, *, label: str = "Train", 
         if job.entry is not None:
             bundled_line(kind, job.entry, key)
         return job
+    if heading:
+        st.subheader(heading)
     if job is not None and not job.finished:
         job_panel(job, key, on_done=on_done, curve_metrics=curve_metrics, curve_title=curve_title,
                   per_evaluation=per_evaluation)
         return job
-    if heading:
-        st.subheader(heading)
     if job is not None:
         st.error(job.error or "Training did not finish.", icon=":material/error:")
     if not_trained:
