@@ -45,11 +45,8 @@ def build(arch: str, num_classes: int = 10, augment: bool = False):
         # 0.24 % of the ink: cropping them makes every layer after it 27 % cheaper.
         x = layers.Cropping2D(2, name="crop")(x)
         # Strided convolutions instead of pooling, batch norm for a high learning rate: less
-        # arithmetic than the Keras example, and it reaches 99 % in ONE epoch. Each step was
-        # measured on 2 CPU cores: the 24x24 input and 32 filters in conv2 cut an epoch from ~21 s
-        # to ~12-15 s; then a wider dense layer (256), no dropout, label smoothing 0.1 and a peak
-        # learning rate of 0.01 took one-epoch test accuracy from 98.8 % to 99.12-99.21 % (seeds
-        # 0-3). Dropout only slows a single epoch down: one pass over the data cannot overfit.
+        # arithmetic than the Keras example, and 99 % in ONE epoch (how each choice was measured:
+        # benchmarks/RESULTS.md, "How the Fast CNN was tuned"). No dropout: one pass cannot overfit.
         for index, (filters, size, stride) in enumerate([(24, 5, 2), (32, 3, 2), (64, 3, 1)], 1):
             x = layers.Conv2D(filters, size, strides=stride, padding="same", use_bias=False,
                               name=f"conv{index}")(x)
