@@ -147,12 +147,16 @@ class TaskQueue:
                 self._reaper.start()
 
     def _reap_forever(self) -> None:
+        failing = False
         while True:
             time.sleep(max(0.2, self.lease_ms / 2000))
             try:
                 self.reap()
-            except Exception:  # Redis restarting: try again next round
-                log.exception("reaping failed")
+                failing = False
+            except Exception as error:  # Redis restarting: try again next round, say so once
+                if not failing:
+                    log.warning("reaping failed (%s); retrying", error)
+                failing = True
 
     def reap(self) -> None:
         now = time.time()
