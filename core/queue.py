@@ -113,8 +113,9 @@ class TaskQueue:
         return job
 
     def enqueue(self, job_id: int) -> None:
-        self.task(job_id)
-        self.redis.hset(self._job(job_id), "enqueued", 1)
+        """Hand the job to Huey. Should this fail after the claim, a reaper adopts it later (ADOPT)."""
+        self._call(self.task, job_id)
+        self._call(self.redis.hset, self._job(job_id), "enqueued", 1)
 
     def cancel(self, job_id: int, key: str) -> str:
         return self._run("CANCEL", self._end_keys(job_id, key),
