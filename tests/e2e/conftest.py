@@ -39,7 +39,9 @@ def chromium() -> str:
 
 @pytest.fixture(scope="session")
 def app_server(chromium, tmp_path_factory):
-    server = start_app(tmp_path_factory.mktemp("e2e-cache"))
+    # An empty store, as the tests expect ("not trained yet"); test_first_visit_e2e.py starts its
+    # own servers with the ready-made models of assets/defaults/ on.
+    server = start_app(tmp_path_factory.mktemp("e2e-cache"), extra_env={"DLP_BUNDLED": "0"})
     yield server
     stop_app(server)
 

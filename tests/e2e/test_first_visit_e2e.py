@@ -1,0 +1,112 @@
+"""The first visit on a fresh install: a fresh server on an empty DLP_CACHE_DIR with the ready-made
+models of assets/defaults/ on. Every page does its main thing with no Train click: Draw reads a
+drawn digit, Text writes on from a typed seed, Embeddings opens on a map. A damaged bundled file is
+reported and its page offers training. (How fast: benchmarks/bench_first_visit.py.)"""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from benchmarks.browser import start_app, stop_app
+from core.bundled import DEFAULTS_DIR
+from tests.e2e.conftest import open_page, screenshot, wait_until_idle
+from tests.e2e.test_draw_e2e import canvas_box, clear, one, prediction, stroke, zero
+
+SEED = "ROMEO:"
+TRACES_JS = ("() => { const p = document.querySelector('.js-plotly-plot'); return p && p.data ? "
+             "p.data.reduce((n, t) => n + (t.x ? t.x.length : 0), 0) : 0; }")
+
+
+def new_page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.app_url = server.url  # type: ignore[attr-defined]
+    return page
+
+
+@pytest.fixture(scope="module")
+def fresh_server(chromium, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("first-visit-cache")
+    server = start_app(cache, extra_env={"DLP_BUNDLED": "1"})
+    yield server
+    stop_app(server)
+
+
+@pytest.fixture
+def fresh_page(browser, fresh_server):
+    page = new_page(browser, fresh_server)
+    yield page
+    page.context.close()
+
+
+def draw(page, points) -> str:
+    stroke(page, canvas_box(page), points)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+               .some(m => m.innerText.includes('Prediction') && !m.innerText.includes('–'))""", timeout=30_000)
+    wait_until_idle(page)
+    return prediction(page)
+
+
+def test_draw_reads_a_digit_with_no_training(fresh_page, fresh_server):
+    page = fresh_page
+    assert not (fresh_server.cache / "models").exists() or not any((fresh_server.cache / "models").iterdir())
+    open_page(page, "draw", wait_for_text="Prediction")
+    assert page.get_by_text("not trained yet").count() == 0
+    assert page.get_by_role("button", name="Train Fast CNN").count() == 0
+    page.get_by_text("Bundled model (test accuracy 99").first.wait_for()
+    assert draw(page, one()) == "1"
+    screenshot(page, "first-visit-draw-one")
+    clear(page)
+    assert draw(page, zero()) == "0"
+    screenshot(page, "first-visit-draw-zero")
+
+
+def test_text_writes_from_a_typed_seed_with_no_training(fresh_page):
+    page = fresh_page
+    open_page(page, "text", wait_for_text="3 · Write")
+    assert page.get_by_role("button", name="Train", exact=True).count() == 0
+    seed = page.get_by_role("textbox", name="Seed text")
+    seed.fill(SEED)
+    seed.press("Control+Enter")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.get_by_text("A look inside").wait_for(timeout=60_000)
+    wait_until_idle(page)
+    text = page.locator('[data-testid="stCode"]').filter(has_text=SEED).last.inner_text().strip()
+    assert text.startswith(SEED) and len(text) > len(SEED) + 200, text
+    assert len(set(text.split())) > 20  # words, not one character over and over
+    screenshot(page, "first-visit-text")
+
+
+def test_embeddings_opens_on_a_map_of_the_default_network(fresh_page):
+    page = fresh_page
+    open_page(page, "embeddings", wait_for_text="Vectors from")
+    page.wait_for_function(f"() => ({TRACES_JS})() >= 2000", timeout=60_000)
+    wait_until_idle(page)
+    assert page.get_by_text("Fast CNN").first.is_visible()
+    assert page.get_by_text("press **Run**").count() == 0
+    screenshot(page, "first-visit-embeddings")
+
+
+def test_a_damaged_bundled_model_is_reported_and_draw_offers_training(browser, chromium, tmp_path):
+    damaged = tmp_path / "defaults"
+    shutil.copytree(DEFAULTS_DIR, damaged)
+    model_file = damaged / "fast_cnn" / "model.keras"
+    data = bytearray(model_file.read_bytes())
+    for offset in range(1000, len(data), len(data) // 7):  # flip a few bytes through the file
+        data[offset] ^= 0xFF
+    model_file.write_bytes(bytes(data))
+    server = start_app(tmp_path / "cache", extra_env={"DLP_BUNDLED": "1", "DLP_DEFAULTS_DIR": str(damaged)})
+    page = new_page(browser, server)
+    try:
+        open_page(page, "draw", wait_for_text="Train Fast CNN")
+        page.get_by_text("The bundled Fast CNN (1 epoch) is damaged").first.wait_for()
+        assert page.get_by_role("button", name="Train Fast CNN").is_visible()
+        screenshot(page, "first-visit-draw-damaged-bundle")
+        open_page(page, "text", wait_for_text="3 · Write")  # the intact text model still came in
+    finally:
+        page.context.close()
+        stop_app(server)
