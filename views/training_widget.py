@@ -68,7 +68,9 @@ def training_widget(kind: str, config: dict, key: str, *, label: str = "Train", 
         if job.entry is not None:
             bundled_line(kind, job.entry, key)
         return job
-    if heading:
+    if job is not None and not job.finished and manager().store.get(manager().key_for(kind, config)[1]):
+        st.subheader("Training it yourself")  # a stored (e.g. bundled) model is being replaced
+    elif heading:
         st.subheader(heading)
     if job is not None and not job.finished:
         job_panel(job, key, on_done=on_done, curve_metrics=curve_metrics, curve_title=curve_title,

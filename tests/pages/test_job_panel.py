@@ -93,7 +93,7 @@ def widget_script():
     from views.training_widget import training_widget
 
     job = training_widget("fake", st.session_state.get("config", {"size": 3}), "fake-train",
-                          not_trained="Not trained yet.")
+                          heading="Fake is not trained yet", not_trained="Not trained yet.")
     st.write(f"status: {job.status if job else 'never trained'}")
 
 
@@ -145,7 +145,13 @@ def test_bundled_model_says_so_and_can_be_trained_yourself(fake, fresh_manager):
     line = next(c for c in at.caption if c.value.startswith("Bundled model"))
     assert line.value == "Bundled model (test accuracy 97.1 %) — train it yourself"
     assert fake.trainings == 0
+    fake.gate.clear()
     at.button(key="fake-train-yourself").click().run()
+    assert fake.started.wait(5)
+    at.run()
+    headings = [h.value for h in at.subheader]
+    assert "Training it yourself" in headings and "Fake is not trained yet" not in headings
+    fake.gate.set()
     job = manager.jobs()[0]
     assert job.wait(5) and job.status == "done" and fake.trainings == 1
     at.run()
