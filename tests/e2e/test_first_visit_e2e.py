@@ -18,27 +18,12 @@ TRACES_JS = ("() => { const p = document.querySelector('.js-plotly-plot'); retur
              "p.data.reduce((n, t) => n + (t.x ? t.x.length : 0), 0) : 0; }")
 
 
-def new_page(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.app_url = server.url  # type: ignore[attr-defined]
-    return page
-
-
 @pytest.fixture(scope="module")
-def fresh_server(chromium, tmp_path_factory):
-    cache = tmp_path_factory.mktemp("first-visit-cache")
-    server = start_app(cache, extra_env={"DLP_BUNDLED": "1"})
+def app_server(chromium, tmp_path_factory):
+    """This module's own fresh server (the suite's shared one has bundling off), for ``page``."""
+    server = start_app(tmp_path_factory.mktemp("first-visit-cache"), extra_env={"DLP_BUNDLED": "1"})
     yield server
     stop_app(server)
-
-
-@pytest.fixture
-def fresh_page(browser, fresh_server):
-    page = new_page(browser, fresh_server)
-    yield page
-    page.context.close()
 
 
 def draw(page, points) -> str:
@@ -50,9 +35,8 @@ def draw(page, points) -> str:
     return prediction(page)
 
 
-def test_draw_reads_a_digit_with_no_training(fresh_page, fresh_server):
-    page = fresh_page
-    assert not (fresh_server.cache / "models").exists() or not any((fresh_server.cache / "models").iterdir())
+def test_draw_reads_a_digit_with_no_training(page, app_server):
+    assert not (app_server.cache / "models").exists() or not any((app_server.cache / "models").iterdir())
     open_page(page, "draw", wait_for_text="Prediction")
     assert page.get_by_text("not trained yet").count() == 0
     assert page.get_by_role("button", name="Train Fast CNN").count() == 0
@@ -64,10 +48,12 @@ def test_draw_reads_a_digit_with_no_training(fresh_page, fresh_server):
     screenshot(page, "first-visit-draw-zero")
 
 
-def test_text_writes_from_a_typed_seed_with_no_training(fresh_page):
-    page = fresh_page
+def test_text_writes_from_a_typed_seed_with_no_training(page):
     open_page(page, "text", wait_for_text="3 · Write")
     assert page.get_by_role("button", name="Train", exact=True).count() == 0
+    bundled_note = page.get_by_text("Bundled model — train it yourself").first
+    bundled_note.scroll_into_view_if_needed()
+    screenshot(page, "first-visit-text-bundled")
     seed = page.get_by_role("textbox", name="Seed text")
     seed.fill(SEED)
     seed.press("Control+Enter")
@@ -81,8 +67,7 @@ def test_text_writes_from_a_typed_seed_with_no_training(fresh_page):
     screenshot(page, "first-visit-text")
 
 
-def test_embeddings_opens_on_a_map_of_the_default_network(fresh_page):
-    page = fresh_page
+def test_embeddings_opens_on_a_map_of_the_default_network(page):
     open_page(page, "embeddings", wait_for_text="Vectors from")
     page.wait_for_function(f"() => ({TRACES_JS})() >= 2000", timeout=60_000)
     wait_until_idle(page)
@@ -100,7 +85,8 @@ def test_a_damaged_bundled_model_is_reported_and_draw_offers_training(browser, c
         data[offset] ^= 0xFF
     model_file.write_bytes(bytes(data))
     server = start_app(tmp_path / "cache", extra_env={"DLP_BUNDLED": "1", "DLP_DEFAULTS_DIR": str(damaged)})
-    page = new_page(browser, server)
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.app_url = server.url
     try:
         open_page(page, "draw", wait_for_text="Train Fast CNN")
         page.get_by_text("The bundled Fast CNN (1 epoch) is damaged").first.wait_for()
