@@ -1,7 +1,7 @@
 """A class at once: 10 sessions on loopback draw digits, play the playground and write text for
 4 minutes, measured after 90 s of the same load; then a course: 30 such sessions over 3 Streamlit
 processes and 1 training worker sharing one store and one Redis, measured the same way and reported
-beside the single process (``--quick``: 15 s after 5 s each, no browsers; about two minutes).
+beside the single process (``--quick``: 15 s after 5 s each, no browsers; a few minutes, mostly start-up).
 
 Reports errors (goal 0), the 95th-percentile time to an updated prediction after a stroke (goal ≤ 1 s),
 and the server's memory growth once warm. Four minutes, not one: the server's size swings by
