@@ -23,7 +23,7 @@ import psutil
 from benchmarks.browser import CHROMIUM_ARGS, REPO, chromium_path, start_app, stop_app
 from benchmarks.harness import Result
 
-BASELINE = "6222843"  # the last commit whose Playground drew its pictures on the server per fragment run
+BASELINE = "7073fbd"  # the last commit whose Playground drew its pictures on the server per fragment run
 
 # Runs in the page: counts what the browser shows, on every animation frame.
 COUNTER = """() => {

@@ -1,10 +1,11 @@
 """Training that keeps running while the Playground plays, and the compact frames it publishes.
 
 One :class:`LiveTrainer` per playing session trains its ``PlaygroundNet`` in a background thread,
-a few epochs at a time, and whenever the browser has drawn the last frame it publishes the next:
-the epoch, both losses, the weights and every neuron's outputs on a coarse grid as bytes (one
-byte per grid point, see :func:`encode_frame`). The browser draws the pictures from those, so a
-frame costs the server a forward pass over the grid instead of re-rendered pictures.
+a few epochs at a time, and publishes a frame every ``FRAME_SECONDS``: the epoch, both losses, the
+weights and every neuron's outputs on a coarse grid as bytes (one byte per grid point, see
+:func:`encode_frame`). The page fetches the frames made since its last fetch in one batch
+(:meth:`LiveTrainer.frames`) and the browser plays them back, so the picture rate does not depend
+on the round trip; a frame costs the server a forward pass over the grid, not re-rendered pictures.
 
 All the trainers of a server take turns (:data:`TURNS`), so any number of players share about
 one core between them and the other stays free for the web server and everyone else's pages.
@@ -15,6 +16,7 @@ import base64
 import math
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +26,8 @@ from .playground.history import thin_history
 GRID = 50  # grid points per side of each neuron's picture
 CHUNK_SECONDS = 0.012  # training per turn: short, so a waiting frame or player is served soon
 MAX_EPOCHS_PER_CHUNK = 50
+FRAME_SECONDS = 0.04  # a frame every 40 ms while playing: 25 pictures a second
+RECENT_FRAMES = 8  # frames kept for a page that fetches them in batches
 IDLE_SECONDS = 3.0  # nobody asked for a frame this long (tab closed): stop training
 CURVE_POINTS = 200  # loss-history points a frame carries for the curve
 
@@ -90,11 +94,11 @@ class LiveTrainer:
         self._playing = False
         self._closed = False
         self._wanted_at = time.monotonic()
-        self._asked = False  # a page asked for a frame since the last one was published
         self._epochs_per_second = 200.0  # a first guess; measured from the first chunks on
         self._thread: threading.Thread | None = None
         self.history: list[tuple[int, float, float]] = list(history or [])
         self._frame: Frame | None = None
+        self._recent: deque[Frame] = deque(maxlen=RECENT_FRAMES)
         with self._lock:
             self._publish()
 
@@ -135,10 +139,15 @@ class LiveTrainer:
     # ---- frames -----------------------------------------------------------------------------
     def frame(self, newer_than: int = -1, timeout: float = 0.0) -> Frame:
         """The newest frame; while playing, wait up to ``timeout`` s for one newer than ``newer_than``."""
+        return self.frames(newer_than, timeout)[-1]
+
+    def frames(self, newer_than: int = -1, timeout: float = 0.0) -> list[Frame]:
+        """The frames newer than ``newer_than`` still kept (oldest first; at least the newest frame),
+        waiting up to ``timeout`` s for one while playing. Asking keeps the training going."""
         with self._changed:
-            self._wanted_at, self._asked = time.monotonic(), True
+            self._wanted_at = time.monotonic()
             self._changed.wait_for(lambda: self._frame.serial > newer_than or not self._playing, timeout)
-            return self._frame
+            return [f for f in self._recent if f.serial > newer_than] or [self._frame]
 
     def _run(self) -> None:
         while True:
@@ -155,9 +164,7 @@ class LiveTrainer:
                 spent = time.perf_counter() - started
                 if self.net.epoch > epochs:  # the first call traces the graph: not a measure
                     self._epochs_per_second = 0.7 * self._epochs_per_second + 0.3 * epochs / max(spent, 1e-4)
-                with self._changed:
-                    asked = self._asked
-                if asked:  # a frame only when a page will draw it: the grid pass costs a few chunks' time
+                if time.monotonic() - self._frame.made_at >= FRAME_SECONDS:
                     frame = self._publish()
                     if frame.diverged:
                         with self._changed:
@@ -182,7 +189,8 @@ class LiveTrainer:
                       outputs=outputs, history=self.history, playing=self._playing and not diverged,
                       diverged=diverged)
         with self._changed:
-            self._frame, self._asked = frame, False
+            self._frame = frame
+            self._recent.append(frame)
             self._changed.notify_all()
         return frame
 
@@ -205,12 +213,13 @@ def b64(array: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode()
 
 
-def encode_frame(frame: Frame, multiclass: bool, curve_points: int = CURVE_POINTS) -> dict:
+def encode_frame(frame: Frame, multiclass: bool, curve_points: int = CURVE_POINTS, curve: bool = True) -> dict:
     """The frame as JSON-ready data: the outputs as base64 bytes, row by row from the grid's top.
 
     ``outputs``: one base64 string per layer, ``neurons × GRID²`` bytes — hidden neurons and a
     two-class or regression output on the signed scale (127 = 0), multiclass probabilities as
-    0..255. ``weights``: per layer the kernel as nested lists (in × out), rounded."""
+    0..255. ``weights``: per layer the kernel as nested lists (in × out), rounded. ``curve``: the
+    loss history (up to ``curve_points`` of it), or None without ``curve``."""
     layers = [b64(neuron_bytes(layer)) for layer in frame.outputs[:-1]]
     if frame.outputs:
         final = frame.outputs[-1]
@@ -225,7 +234,7 @@ def encode_frame(frame: Frame, multiclass: bool, curve_points: int = CURVE_POINT
         "loss": [finite_or_none(frame.train_loss), finite_or_none(frame.test_loss)],
         "weights": [np.round(w, 4).tolist() for w, _ in frame.weights] if not frame.diverged else [],
         "outputs": layers,
-        "curve": [[e, finite_or_none(a), finite_or_none(b)] for e, a, b in history],
+        "curve": [[e, finite_or_none(a), finite_or_none(b)] for e, a, b in history] if curve else None,
     }
 
 

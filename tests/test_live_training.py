@@ -31,8 +31,8 @@ def test_play_trains_in_the_background_and_pause_stops_it():
     first = live.frame()
     assert (first.epoch, first.serial, first.playing) == (0, 0, False)
     live.play()
-    frames = play_until(live, 30)
-    assert frames[-1].epoch >= 30
+    frames = play_until(live, 300)
+    assert frames[-1].epoch >= 300
     serials = [f.serial for f in frames]
     assert serials == sorted(serials) and len(set(serials)) > 3, "new frames keep coming (none older)"
     assert any(f.playing for f in frames)

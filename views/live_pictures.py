@@ -2,8 +2,8 @@
 the browser draws the epoch, the network, the output map and the loss curve from compact frames
 (core/live_training.py) instead of receiving re-rendered pictures.
 
-The pictures are mounted with the page (:func:`picture`); per frame, the fragment sends one
-invisible element (:func:`frames`) that carries the frame and redraws them all. Where no browser
+The pictures are mounted with the page (:func:`picture`); per fragment run, the fragment sends
+one invisible element (:func:`frames`) that carries a batch of frames and redraws them all. Where no browser
 runs the component (AppTest), :func:`available` is False and the page shows its server-drawn
 pictures instead.
 """
@@ -31,7 +31,7 @@ def available() -> bool:
     return ctx is not None and ctx.session_id != APPTEST_SESSION
 
 
-def picture(view: str, setup: str, *, key: str, **options) -> None:
+def picture(view: str, setup: int, *, key: str, **options) -> None:
     """Mount one live picture: ``view`` is "epoch", "network", "output" or "curve"; ``setup``
     names the network it shows (frames of another are not drawn); ``options`` what the picture
     needs besides frames (see playground_live.js: sizes, labels, points, grid, classes, ...)."""
@@ -42,9 +42,10 @@ def _ignore() -> None:
     """The trigger's callback: the fragment rerun it causes is the point, nothing to do here."""
 
 
-def frames(frame: dict, setup: str, *, key: str, tick: int, playing: bool) -> None:
-    """Send ``frame`` (``encode_frame``) to the pictures. While ``playing``, the browser asks for
-    the next frame once it has drawn this one, which reruns the fragment this is in; ``tick``
-    must change on every such run."""
-    _component(key=key, data={"view": "frames", "frame": {**frame, "setup": setup}, "tick": tick,
-                              "playing": playing}, height=1, on_drawn_change=_ignore)
+def frames(batch: list[dict], setup: int, *, key: str, tick: int, playing: bool) -> None:
+    """Send ``batch``, the frames made since the last batch (``encode_frame``, oldest first), to the
+    pictures, which play them back spread over the time between batches. While ``playing``, the
+    browser asks for the next batch as soon as this one arrives, which reruns the fragment this is
+    in; ``tick`` must change on every such run. ``setup`` names the network they show."""
+    _component(key=key, data={"view": "frames", "frames": [{**frame, "setup": setup} for frame in batch],
+                              "tick": tick, "playing": playing}, height=1, on_drawn_change=_ignore)

@@ -1,20 +1,20 @@
 """Playground: the TensorFlow Playground in Streamlit — tweak a small net and watch it learn 2-D data."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import streamlit as st
 
 from core.errors import AppError
+from core.live_training import LiveTrainer, encode_frame, encode_setup
 from core.playground import (
-    ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, FEATURES, LEARNING_RATES, MULTICLASS_SETS, REGRESSION_SETS,
-    REGULARIZATION_RATES, Pacer, PlaygroundNet, PlaygroundState, featurize, grid, keras_code, make_dataset,
-    parse_points_csv, save_run, thin_history,
+    ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES, MULTICLASS_SETS, REGRESSION_SETS,
+    REGULARIZATION_RATES, PlaygroundNet, PlaygroundState, featurize, grid, keras_code, make_dataset,
+    parse_points_csv, save_run,
 )
+from views import live_pictures
 from views.keys import PLAYGROUND_DATA, PLAYGROUND_NET
 from views.playground_pictures import (
-    GRID, loss_curve_html, network_svg, output_map, output_picture, output_picture_html,
+    GRID, loss_curve_html, network_svg, output_caption, output_map, output_picture, output_picture_html,
 )
 
 ss = st.session_state
@@ -25,21 +25,26 @@ if "pg_state" not in ss:
     ss.pg_state, ss.pg_link_problems = state, problems
     ss.pg_custom = (np.zeros((0, 2)), np.zeros(0))
 state: PlaygroundState = ss.pg_state
-if "pg_pacer" not in ss:  # the player's name tells this session from the others playing
-    ss.pg_pacer = Pacer(player=f"{id(ss)}-{time.time()}")
-pacer: Pacer = ss.pg_pacer
-pacer.full_run()  # live() below runs inline; only its own reruns measure and adapt the pace
+FRAME_WAIT_SECONDS = 0.05  # a run of live() waits this long at most for a new frame (a click waits as long)
+LIVE = live_pictures.available()  # pictures drawn by the browser; server-drawn ones where it cannot (AppTest)
 
 
 def reset_network() -> None:
     """A fresh network and data for the current state (Reset, or any structural change)."""
-    ss.pg_playing = False
-    ss.pg_history = []
-    ss.pg_error = None
+    if ss.get("pg_trainer") is not None:
+        ss.pg_trainer.close()
+    ss.pg_playing = False  # Play was pressed and not Pause: the trainer plays (and resumes after a hidden tab)
+    ss.pg_trainer = ss.pg_error = None
     ss[PLAYGROUND_NET] = None
+    ss.pg_network_number = ss.get("pg_network_number", 0) + 1  # the browser draws frames of this network only
     try:
-        ss[PLAYGROUND_DATA] = make_dataset(state, ss.pg_custom)
-        ss[PLAYGROUND_NET] = PlaygroundNet(state)
+        ss[PLAYGROUND_DATA] = data = make_dataset(state, ss.pg_custom)
+        ss[PLAYGROUND_NET] = net = PlaygroundNet(state)
+        grid_features = featurize(grid(GRID), state.features)
+        ss.pg_trainer = LiveTrainer(net, featurize(data.x_train, state.features), data.y_train,
+                                    featurize(data.x_test, state.features), data.y_test, grid_features)
+        test = np.r_[np.zeros(len(data.x_train)), np.ones(len(data.x_test))]
+        ss.pg_setup = encode_setup(grid_features, data.points, data.labels, test, state.multiclass, DOMAIN)
     except AppError as error:
         ss[PLAYGROUND_DATA] = None
         ss.pg_error = str(error)
@@ -70,7 +75,7 @@ playing = ss.get("pg_playing", False)
 if run_bar[0].button("Pause" if playing else "Play", type="primary", icon=":material/pause:" if playing else
                  ":material/play_arrow:", disabled=ss[PLAYGROUND_NET] is None, key="pg-play"):
     ss.pg_playing = not playing
-    pacer.restart()
+    ss.pg_trainer.play() if ss.pg_playing else ss.pg_trainer.pause()
     st.rerun()
 step_clicked = run_bar[1].button("Step", icon=":material/skip_next:", disabled=ss[PLAYGROUND_NET] is None or playing,
                              help="Train one epoch: the training points are shuffled and cut into ⌈n / batch size⌉ "
@@ -211,66 +216,78 @@ with out_col:
         st.query_params.from_dict(state.to_query())
     curve_slot = st.empty()
 
-def losses(net: PlaygroundNet) -> tuple[float, float]:
-    data = ss[PLAYGROUND_DATA]
-    return (net.loss(featurize(data.x_train, state.features), data.y_train),
-            net.loss(featurize(data.x_test, state.features), data.y_test))
+# ---- the live part: the pictures of the network as it trains --------------------------------
 
 
-# ---- the live part: trains while playing and redraws everything that moves -------------------
-
-
-@st.fragment(run_every=pacer.interval if ss.get("pg_playing") else None)
-def live() -> None:
-    playing = bool(ss.get("pg_playing"))
-    if pacer.begin_frame(playing):
-        st.rerun(scope="app")  # the last frame was cut short: a longer interval, set where live is declared
-    net: PlaygroundNet | None = ss[PLAYGROUND_NET]
-    if ss.pg_error:
-        epoch_slot.metric("Epoch", "0")
-        network_slot.error(ss.pg_error, icon=":material/error:")
-        return
-    data = ss[PLAYGROUND_DATA]
-    x_train = featurize(data.x_train, state.features)
-    epochs = 0
-    if playing or ss.pop("pg_step", False):
-        epochs = pacer.epochs_per_frame if playing else 1
-        started = time.perf_counter()
-        net.train(x_train, data.y_train, epochs)
-        if playing and net.epoch > epochs:  # (the first call traces the graph; it says nothing of the pace)
-            pacer.trained(epochs, time.perf_counter() - started)
-    train_loss, test_loss = losses(net)
-    if epochs and net.diverged(train_loss, test_loss):
-        ss.pg_playing = False
-        network_slot.error("Training diverged — lower the learning rate, then press Reset.", icon=":material/error:")
-        epoch_slot.metric("Epoch", f"{net.epoch:,}")
-        st.rerun(scope="app")
-    if epochs or not ss.pg_history:
-        ss.pg_history.append((net.epoch, train_loss, test_loss))
-        ss.pg_history = thin_history(ss.pg_history)
-    epoch_slot.metric("Epoch", f"{net.epoch:,}")
-    grid_features = featurize(grid(GRID), state.features)
-    outputs = net.layer_outputs(grid_features)
+def live_pictures_mounted() -> None:
+    """The browser-drawn pictures, mounted with the page; the frames come through ``live``."""
+    setup, number = ss.pg_setup, ss.pg_network_number
     discrete = state.discretize and state.problem == "classification"
-    network_slot.html(network_svg(net.weight_arrays(), state.features, grid_features, outputs,
-                                  state.multiclass, discrete))
-    loss_slot.markdown(f"Test loss **{test_loss:.3f}** · Training loss **{train_loss:.3f}**"
-                       if np.isfinite(test_loss) else "Loss is not a number — training diverged.")
-    if state.dataset == "custom" and not playing:
-        figure = output_map(outputs[-1], data, state.multiclass, discrete, state.show_test, clickable=True)
-        event = map_slot.plotly_chart(figure, on_select="rerun", selection_mode="points", key="pg-map",
-                                      config={"displayModeBar": False})
-        picked = event.selection.points if event and event.selection else []
-        if picked and ss.get("pg_last_pick") != picked:
-            ss.pg_last_pick = picked
-            add_points(picked)
-            st.rerun(scope="app")
+    options = dict(grid=GRID, classes=state.num_classes if state.multiclass else 2, discretize=discrete)
+    with epoch_slot:
+        live_pictures.picture("epoch", number, key="pg-live-epoch")
+    with loss_slot:
+        live_pictures.picture("loss", number, key="pg-live-loss")
+    with network_slot:
+        live_pictures.picture("network", number, key="pg-live-network", inputs=setup["inputs"],
+                              sizes=[len(state.features), *state.hidden, ss[PLAYGROUND_NET].outputs],
+                              labels=[FEATURES[f] for f in state.features], **options)
+    if not (state.dataset == "custom" and not playing):  # (your own points: a map to click on, below)
+        with map_slot:
+            live_pictures.picture("output", number, key="pg-live-output", points=setup["points"],
+                                  showTest=state.show_test, caption=output_caption(state.show_test), **options)
+    with curve_slot:
+        live_pictures.picture("curve", number, key="pg-live-curve")
+
+
+@st.fragment
+def live() -> None:
+    """The frames made since the last run (while playing, waiting for one if there is none yet)."""
+    trainer: LiveTrainer = ss.pg_trainer
+    if ss.pg_playing and not trainer.playing and not trainer.frame().diverged:
+        trainer.play()  # it stopped while the tab was hidden (no frames asked for): carry on
+    batch = trainer.frames(ss.get("pg_shown", -1), timeout=FRAME_WAIT_SECONDS if ss.pg_playing else 0.0)
+    frame = batch[-1]
+    ss.pg_shown, ss.pg_tick = frame.serial, ss.get("pg_tick", 0) + 1
+    if frame.diverged and ss.pg_playing:
+        ss.pg_playing = False
+        st.rerun(scope="app")  # the Play button and the message, outside this fragment
+    if LIVE:
+        encoded = [encode_frame(f, state.multiclass, curve=f is frame) for f in batch]
+        live_pictures.frames(encoded, ss.pg_network_number, key="pg-live-frames", tick=ss.pg_tick,
+                             playing=ss.pg_playing)
     else:
-        picture = output_picture(outputs[-1], data, state.multiclass, discrete, state.show_test)
+        server_pictures(frame)
+
+
+def server_pictures(frame) -> None:
+    """The frame as server-drawn pictures: where the browser runs no component (AppTest)."""
+    data, discrete = ss[PLAYGROUND_DATA], state.discretize and state.problem == "classification"
+    epoch_slot.metric("Epoch", f"{frame.epoch:,}")
+    if frame.diverged:
+        return
+    grid_features = featurize(grid(GRID), state.features)
+    network_slot.html(network_svg(frame.weights, state.features, grid_features, frame.outputs,
+                                  state.multiclass, discrete))
+    loss_slot.markdown(f"Test loss **{frame.test_loss:.3f}** · Training loss **{frame.train_loss:.3f}**")
+    if not (state.dataset == "custom" and not playing):
+        picture = output_picture(frame.outputs[-1], data, state.multiclass, discrete, state.show_test)
         map_slot.html(output_picture_html(picture, state.show_test))
-    curve_slot.html(loss_curve_html(np.array(ss.pg_history[-400:])))
-    if pacer.end_frame(measured=net.epoch > epochs):  # (the first frame traces the graph)
-        st.rerun(scope="app")  # a new interval, set where live is declared
+    curve_slot.html(loss_curve_html(np.array(frame.history[-400:])))
+
+
+def clickable_map(frame) -> None:
+    """Your own points, paused: the output map as a chart to click on, adding a point per click."""
+    discrete = state.discretize and state.problem == "classification"
+    figure = output_map(frame.outputs[-1], ss[PLAYGROUND_DATA], state.multiclass, discrete, state.show_test,
+                        clickable=True)
+    event = map_slot.plotly_chart(figure, on_select="rerun", selection_mode="points", key="pg-map",
+                                  config={"displayModeBar": False})
+    picked = event.selection.points if event and event.selection else []
+    if picked and ss.get("pg_last_pick") != picked:
+        ss.pg_last_pick = picked
+        add_points(picked)
+        st.rerun()
 
 
 def add_points(picked: list[dict]) -> None:
@@ -283,9 +300,20 @@ def add_points(picked: list[dict]) -> None:
     change(custom_classes=max(state.custom_classes, label + 1))
 
 
-if step_clicked:
-    ss.pg_step = True
-live()
+if ss.pg_error:
+    epoch_slot.metric("Epoch", "0")
+    network_slot.error(ss.pg_error, icon=":material/error:")
+else:
+    if step_clicked:
+        ss.pg_trainer.step()
+    shown = ss.pg_trainer.frame()
+    if shown.diverged:
+        network_slot.error("Training diverged — lower the learning rate, then press Reset.", icon=":material/error:")
+    elif LIVE:
+        live_pictures_mounted()
+    if state.dataset == "custom" and not playing and not shown.diverged:
+        clickable_map(shown)
+    live()
 
 # ---- beyond the playground --------------------------------------------------------------------
 with st.expander("Beyond the playground: optimizer, loss, dropout, per-layer activations, limits",
@@ -325,6 +353,6 @@ with st.expander("Export as Keras code", icon=":material/code:"):
     st.code(keras_code(state), language="python")
 
 if st.button("Save run to the Runs page", icon=":material/save:",
-             disabled=ss[PLAYGROUND_NET] is None or not ss.get("pg_history")):
-    path = save_run(state, ss[PLAYGROUND_NET], ss.pg_history)
+             disabled=ss.pg_trainer is None or ss.pg_trainer.net.epoch == 0):
+    path = save_run(state, ss[PLAYGROUND_NET], ss.pg_trainer.history)
     st.success(f"Saved as run {path.name}.", icon=":material/check:")

@@ -216,12 +216,16 @@ def loss_curve_html(history: np.ndarray) -> str:
             f'style="width:100%" alt="training and test loss by epoch">')
 
 
+def output_caption(show_test: bool) -> str:
+    return "output: the network's prediction everywhere, with the training points" + \
+        (" and test points (black outline)" if show_test else "")
+
+
 def output_picture_html(picture: Image.Image, show_test: bool) -> str:
     """The output picture inline with its caption. Inline, not st.image: a picture fetched from the
     media endpoint is blank until it loads, and at several frames a second the browser showed a
     blank map most of the time."""
-    caption = "output: the network's prediction everywhere, with the training points" + \
-        (" and test points (black outline)" if show_test else "")
+    caption = output_caption(show_test)
     return (f'<figure data-output-map="1" style="margin:0;text-align:center">'
             f'<img src="{png_uri(picture)}" alt="output map" '
             f'style="width:100%;max-width:340px"><figcaption style="font-size:.875rem;'

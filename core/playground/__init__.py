@@ -1,4 +1,4 @@
-"""The TensorFlow Playground's engine: data, features, network, URL state, export and pacing.
+"""The TensorFlow Playground's engine: data, features, network, URL state and export.
 
 One topic per module; everything a page or a test needs is importable from here.
 
@@ -16,8 +16,8 @@ One topic per module; everything a page or a test needs is importable from here.
   (a ``tf.Variable``: changing it keeps the weights).
 - :mod:`.export` — :func:`keras_code`, a script that trains the same objective in Keras.
 - :mod:`.history` — :func:`thin_history` (a bounded loss curve) and :func:`save_run`.
-- :mod:`.pacing` — :class:`Pacer` (one session's frame interval and epochs per frame),
-  :data:`PLAYERS` (the sessions playing now), :func:`frame_interval`, :func:`paced_interval`.
+
+Training while the page plays runs in the background: see :mod:`core.live_training`.
 """
 from .custom_points import MAX_CSV_ROWS, parse_points_csv
 from .datasets import (
@@ -27,16 +27,11 @@ from .datasets import (
 from .export import keras_code
 from .history import HISTORY_POINTS, save_run, thin_history
 from .network import PlaygroundNet
-from .pacing import (
-    CALM_FRAMES, FRAME_INTERVAL_STEPS, FRAME_SECONDS, LONGEST_FRAME_INTERVAL, PLAYERS, Pacer, Players,
-    frame_interval, paced_interval,
-)
 from .state import ACTIVATIONS, LEARNING_RATES, REGULARIZATION_RATES, PlaygroundState
 
 __all__ = [
-    "ACTIVATIONS", "CALM_FRAMES", "CLASSIFICATION_SETS", "DATASETS", "DOMAIN", "FEATURES", "FRAME_INTERVAL_STEPS",
-    "FRAME_SECONDS", "GENERATORS", "HISTORY_POINTS", "LEARNING_RATES", "LONGEST_FRAME_INTERVAL", "MAX_CSV_ROWS",
-    "MULTICLASS_SETS", "PLAYERS", "REGRESSION_SETS", "REGULARIZATION_RATES", "Dataset", "Pacer", "Players",
-    "PlaygroundNet", "PlaygroundState", "featurize", "frame_interval", "generate", "grid", "keras_code",
-    "make_dataset", "paced_interval", "parse_points_csv", "save_run", "split", "thin_history",
+    "ACTIVATIONS", "CLASSIFICATION_SETS", "DATASETS", "DOMAIN", "FEATURES", "GENERATORS", "HISTORY_POINTS",
+    "LEARNING_RATES", "MAX_CSV_ROWS", "MULTICLASS_SETS", "REGRESSION_SETS", "REGULARIZATION_RATES", "Dataset",
+    "PlaygroundNet", "PlaygroundState", "featurize", "generate", "grid", "keras_code", "make_dataset",
+    "parse_points_csv", "save_run", "split", "thin_history",
 ]

@@ -16,7 +16,7 @@ HISTORY_POINTS = 4000  # loss-curve points a playing session keeps
 def thin_history(history: list, limit: int = HISTORY_POINTS) -> list:
     """Keep a playing session's loss history bounded: past ``limit`` points, every second one of
     the older half is dropped (the newest half stays whole, for the live curve). Playing for an
-    hour at eight frames a second would otherwise keep ~29,000 points per session."""
+    hour at 25 frames a second would otherwise keep ~90,000 points per session."""
     if len(history) <= limit:
         return history
     recent = limit // 2

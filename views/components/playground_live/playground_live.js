@@ -161,6 +161,7 @@ function drawNetwork(mount, data) {
     kernel.forEach((row, i) => row.forEach((w, j) => {
       const line = mount.links[l] && mount.links[l][i] && mount.links[l][i][j];
       if (!line) return;
+      line.setAttribute("visibility", w === 0 ? "hidden" : "visible");  // an L1 clamp took it out
       line.setAttribute("stroke", w > 0 ? "#0877bd" : "#f59322");
       line.setAttribute("stroke-width", (0.5 + 5 * Math.min(1, Math.abs(w) / Math.max(scale, 1))).toFixed(2));
     }));
@@ -169,7 +170,7 @@ function drawNetwork(mount, data) {
 
 // ---- the loss curve ---------------------------------------------------------------------------------
 function drawCurve(mount, data) {
-  const curve = data.frame.curve;
+  const curve = data.curve || [];
   const width = 300, height = 140, left = 40, bottom = 20;
   if (!mount.svg) {
     mount.svg = el("svg", { viewBox: `0 0 ${width} ${height}`, class: "pg-curve", role: "img",
@@ -212,19 +213,81 @@ function drawEpoch(mount, data) {
   mount.value.textContent = data.frame.epoch.toLocaleString("en");
 }
 
-const VIEWS = { output: drawOutput, network: drawNetwork, curve: drawCurve, epoch: drawEpoch };
+function drawLoss(mount, data) {
+  const [train, test] = data.frame.loss;
+  mount.root.classList.add("pg-loss");
+  mount.root.innerHTML = test === null || train === null ? "Loss is not a number — training diverged."
+    : `Test loss <b>${test.toFixed(3)}</b> · Training loss <b>${train.toFixed(3)}</b>`;
+}
+
+const VIEWS = { output: drawOutput, network: drawNetwork, curve: drawCurve, epoch: drawEpoch, loss: drawLoss };
 const pictures = new Map();  // view name → {mount, data}: the pictures on the page now
-let latest = null;  // the newest frame, which every picture shows
+let latest = null;  // the frame every picture shows now
+const curves = new Map();  // setup → the newest loss curve (a batch carries it in its last frame only)
+let queue = [], timer = null, spacing = 40, lastBatchAt = 0, batchGap = 120, perBatch = 1;
 
 function draw(picture) {
   // (a frame of another network, e.g. one layer fewer, waits for this network's first frame)
-  if (latest && latest.setup === picture.data.setup) VIEWS[picture.data.view](picture.mount, { ...picture.data, frame: latest });
+  if (latest && latest.setup === picture.data.setup) {
+    VIEWS[picture.data.view](picture.mount, { ...picture.data, frame: latest, curve: curves.get(latest.setup) });
+  }
   picture.mount.root.dataset.serial = latest ? String(latest.serial) : "";
+}
+
+function show(frame, carrier) {
+  latest = frame;
+  stats.shown++;
+  if (frame.curve) curves.set(frame.setup, frame.curve);
+  for (const picture of pictures.values()) draw(picture);
+  carrier.root.dataset.serial = String(frame.serial);
+}
+
+// Plays the queued frames back evenly over the time one batch takes to come, one per animation
+// frame at most (a timer would fire for pictures the browser never paints).
+let nextAt = 0;
+function playBack(carrier) {
+  timer = null;
+  if (!queue.length) return;
+  const now = performance.now();
+  if (now >= nextAt || queue.length > 2 * perBatch) {  // (behind by two batches: catch up)
+    show(queue.shift(), carrier);
+    nextAt = now + spacing;
+  }
+  if (queue.length) timer = requestAnimationFrame(() => playBack(carrier));
+}
+
+// What arrived and what was shown, for benchmarks and for anyone curious in the console.
+const stats = window.__pgLiveStats = { batches: 0, frames: 0, fresh: 0, shown: 0 };
+
+function receive(mount, data) {
+  const now = performance.now(), batch = data.frames;
+  stats.batches++; stats.frames += batch.length;
+  if (lastBatchAt) batchGap = 0.8 * batchGap + 0.2 * Math.min(now - lastBatchAt, 1000);
+  lastBatchAt = now;
+  if (!data.playing) {  // paused: the last frame at once, nothing left to play back
+    queue = []; cancelAnimationFrame(timer); timer = null;
+    show(batch[batch.length - 1], mount);
+    return;
+  }
+  const newest = queue.length ? queue[queue.length - 1].serial : (latest ? latest.serial : -1);
+  const fresh = batch.filter((f) => f.serial > newest || f.setup !== (latest && latest.setup));
+  queue.push(...fresh);
+  stats.fresh += fresh.length;
+  if (queue.length > 24) queue = queue.slice(-24);  // never fall more than a batch or two behind
+  perBatch = Math.max(1, fresh.length);
+  spacing = Math.min(80, 0.8 * batchGap / perBatch);  // (a little less: frames come late, never early)
+  if (!timer) playBack(mount);
+  if (mount.asked !== data.tick) {
+    // Ask for the next batch while this one plays. Each server run sends a new tick, so even a
+    // run that found no new frame leads to the next ask.
+    mount.asked = data.tick;
+    setTimeout(() => mount.setTriggerValue("drawn", batch[batch.length - 1].serial), 0);
+  }
 }
 
 // Two kinds of mount: the pictures themselves (mounted with the page, with what does not change
 // from frame to frame), and one invisible "frames" mount, the only element the fragment sends per
-// frame, which draws the frame into every picture and asks for the next once the browser has painted.
+// run, which plays its batch of frames into every picture and asks for the next batch.
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   if (!data) return;
@@ -239,13 +302,7 @@ export default function (component) {
     draw(picture);
     return () => { mounts.delete(parentElement); if (pictures.get(data.view) === picture) pictures.delete(data.view); };
   }
-  latest = data.frame;
-  for (const picture of pictures.values()) draw(picture);
-  mount.root.dataset.serial = String(latest.serial);
-  if (data.playing && mount.asked !== data.tick) {
-    // Each server run sends a new tick, so even a run that found no newer frame leads to the next ask.
-    mount.asked = data.tick;
-    requestAnimationFrame(() => setTriggerValue("drawn", latest.serial));
-  }
+  mount.setTriggerValue = setTriggerValue;
+  receive(mount, data);
   return () => mounts.delete(parentElement);
 }
