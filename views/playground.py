@@ -178,29 +178,30 @@ with net_col:
     if list(features) != state.features:
         change(features=[f for f in FEATURES if f in features])
         st.rerun()
-    layer_bar = st.columns([1, 1, 4])
-    if layer_bar[0].button("", icon=":material/add:", key="pg-add-layer", help="Add a hidden layer",
-                           disabled=len(state.hidden) >= state.max_layers):
+    # Horizontal containers, not columns: on a phone columns stack, and a lone + or − says nothing.
+    layer_bar = st.container(horizontal=True, vertical_alignment="center")
+    if layer_bar.button("", icon=":material/add:", key="pg-add-layer", help="Add a hidden layer",
+                        disabled=len(state.hidden) >= state.max_layers):
         change(hidden=state.hidden + [min(4, state.max_neurons)], layer_activations=[])
         st.rerun()
-    if layer_bar[1].button("", icon=":material/remove:", key="pg-remove-layer", help="Remove the last hidden layer",
-                           disabled=not state.hidden):
+    if layer_bar.button("", icon=":material/remove:", key="pg-remove-layer", help="Remove the last hidden layer",
+                        disabled=not state.hidden):
         change(hidden=state.hidden[:-1], layer_activations=[])
         st.rerun()
-    layer_bar[2].markdown(f"**{len(state.hidden)} hidden layer{'s' if len(state.hidden) != 1 else ''}**")
+    layer_bar.markdown(f"**{len(state.hidden)} hidden layer{'s' if len(state.hidden) != 1 else ''}**")
     if state.hidden:
         neuron_columns = st.columns(len(state.hidden))
         for index, (column, size) in enumerate(zip(neuron_columns, state.hidden)):
-            plus, minus = column.columns(2)
-            if plus.button("", icon=":material/add:", key=f"pg-add-{index}", disabled=size >= state.max_neurons,
-                           help=f"One more neuron in layer {index + 1}"):
+            buttons = column.container(horizontal=True, gap="small")
+            if buttons.button("", icon=":material/add:", key=f"pg-add-{index}", disabled=size >= state.max_neurons,
+                              help=f"One more neuron in layer {index + 1}"):
                 change(hidden=[n + (i == index) for i, n in enumerate(state.hidden)])
                 st.rerun()
-            if minus.button("", icon=":material/remove:", key=f"pg-remove-{index}", disabled=size <= 1,
-                            help=f"One neuron fewer in layer {index + 1}"):
+            if buttons.button("", icon=":material/remove:", key=f"pg-remove-{index}", disabled=size <= 1,
+                              help=f"One neuron fewer in layer {index + 1}"):
                 change(hidden=[n - (i == index) for i, n in enumerate(state.hidden)])
                 st.rerun()
-            column.caption(f"{size} neuron{'s' if size != 1 else ''}")
+            column.caption(f"Layer {index + 1}: {size} neuron{'s' if size != 1 else ''}")
     network_slot = st.empty()
 
 # ---- output column ----------------------------------------------------------------------------
@@ -350,7 +351,7 @@ with st.expander("Beyond the playground: optimizer, loss, dropout, per-layer act
         st.rerun()
 
 with st.expander("Export as Keras code", icon=":material/code:"):
-    st.code(keras_code(state), language="python")
+    st.code(keras_code(state), language="python", wrap_lines=True)  # (long lines would run off a phone)
 
 if st.button("Save run to the Runs page", icon=":material/save:",
              disabled=ss.pg_trainer is None or ss.pg_trainer.net.epoch == 0):
