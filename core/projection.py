@@ -23,6 +23,11 @@ from .errors import BadConfig, BadInput
 METHODS = ("pca", "tsne", "umap")
 _cache: "OrderedDict[str, Projection]" = OrderedDict()
 _cache_lock = threading.Lock()
+CACHED_POINTS = 300_000  # finished and running projections kept, counted in points
+
+
+def method_name(method: str) -> str:
+    return {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}[method]
 
 
 # ---- sources -------------------------------------------------------------------------
@@ -106,9 +111,25 @@ def nearest_neighbours(features: np.ndarray, index: int, k: int = 8, metric: str
 
 # ---- t-SNE and UMAP in the background ------------------------------------------------------
 
+MAX_POINTS = 70_000  # all of MNIST (test + training images), in 2-D
+MAX_POINTS_3D = 20_000  # 3-D: above this Plotly's 3-D scatter turns sluggish and 3-D t-SNE takes minutes
+PERPLEXITY_CAP = 30
+
+
+def max_points(dims: int) -> int:
+    """The most points t-SNE and UMAP project in ``dims`` dimensions."""
+    return MAX_POINTS if dims == 2 else MAX_POINTS_3D
+
+
 def default_perplexity(n: int) -> float:
-    """The projector's default, max(5, ⌈√N / 4⌉)."""
-    return float(max(5, math.ceil(math.sqrt(n) / 4)))
+    """The projector's default, max(5, ⌈√N / 4⌉), capped at 30.
+
+    The projector never projects more than 10,000 points (perplexity 25); beyond that
+    the formula keeps growing (67 for 70,000), and the cost with it: t-SNE uses the
+    3 × perplexity nearest neighbours of every point. 30 is openTSNE's and
+    scikit-learn's default.
+    """
+    return float(min(PERPLEXITY_CAP, max(5, math.ceil(math.sqrt(n) / 4))))
 
 
 def clamp_perplexity(perplexity: float, n: int) -> tuple[float, str | None]:
@@ -137,9 +158,11 @@ class Projection:
     note: str | None = None
     started: float = field(default_factory=time.time)
     finished: float | None = None
-    first_frame_seconds: float | None = None
+    first_frame_seconds: float | None = None  # the starting layout, shown while the neighbours are found
+    first_optimised_seconds: float | None = None  # the first layout the optimiser moved
     stage: str = "neighbours"  # finding neighbours, then "optimising"
     model: object = None  # the fitted openTSNE embedding (for transform) or UMAP model
+    thread: threading.Thread | None = None  # the run's thread; it ends soon after cancel()
     _cancel: threading.Event = field(default_factory=threading.Event)
 
     def cancel(self) -> None:
@@ -148,11 +171,12 @@ class Projection:
     def _publish(self, iteration: int, layout: np.ndarray) -> None:
         self.frame = np.array(layout, dtype=np.float32)
         self.iteration = iteration
-        if iteration > 0:
-            self.stage = "optimising"
         self.frames_seen += 1
         if self.first_frame_seconds is None:
             self.first_frame_seconds = time.time() - self.started
+        if iteration > 0 and self.first_optimised_seconds is None:
+            self.stage = "optimising"
+            self.first_optimised_seconds = time.time() - self.started
 
 
 def cache_key(source: str, n: int, method: str, dims: int, params: dict) -> str:
@@ -167,6 +191,9 @@ def start(source: str, features: np.ndarray, method: str, dims: int, params: dic
     if dims not in (2, 3):
         raise BadConfig("Project to 2 or 3 dimensions.")
     check_features(features)
+    if len(features) > max_points(dims):
+        raise BadInput(f"{method_name(method)} in {dims}-D projects at most {max_points(dims):,} points; "
+                       f"these are {len(features):,}.")
     key = cache_key(source, len(features), method, dims, params)
     with _cache_lock:
         found = _cache.get(key)
@@ -175,128 +202,16 @@ def start(source: str, features: np.ndarray, method: str, dims: int, params: dic
             return found
         projection = Projection(method, dims, dict(params), len(features))
         _cache[key] = projection
-        while len(_cache) > 16:
+        # A finished 70,000-point t-SNE keeps its affinities (~100 MB): bound the points kept, not just the runs.
+        while len(_cache) > 16 or (len(_cache) > 1 and sum(p.n for p in _cache.values()) > CACHED_POINTS):
             _cache.popitem(last=False)
-    runner = _run_tsne if method == "tsne" else _run_umap
-    threading.Thread(target=runner, args=(projection, features), daemon=True, name="dlp-projection").start()
+    from .projection_runs import run_tsne, run_umap
+
+    runner = run_tsne if method == "tsne" else run_umap
+    projection.thread = threading.Thread(target=runner, args=(projection, features), daemon=True,
+                                         name="dlp-projection")
+    projection.thread.start()
     return projection
-
-
-def _run_tsne(projection: Projection, features: np.ndarray) -> None:
-    """openTSNE's two phases (early exaggeration, then the main run), publishing layouts."""
-    from openTSNE import TSNEEmbedding, affinity, initialization
-
-    p = projection.params
-    try:
-        perplexity, projection.note = clamp_perplexity(
-            float(p.get("perplexity") or default_perplexity(len(features))), len(features))
-        iterations = int(p.get("iterations", 500))
-        exaggeration_iterations = min(250, max(50, iterations // 3))
-        projection.total = exaggeration_iterations + iterations
-        seed = int(p.get("seed", 0))
-        learning_rate = p.get("learning_rate", "auto")
-        phase_start = {"at": 0}
-
-        def callback(iteration, error, embedding):
-            projection._publish(phase_start["at"] + iteration, embedding)
-            return projection._cancel.is_set()  # True stops openTSNE
-
-        layout = initialization.pca(features, n_components=projection.dims, random_state=seed)
-        projection._publish(0, layout)  # the starting layout, on screen while the neighbours are found
-        # Exact neighbours (one brute-force pass of matrix products) take 1.3 s for 10,000 points in
-        # 50 dimensions where openTSNE's default Annoy index takes 4 s, and they are exact.
-        affinities = affinity.PerplexityBasedNN(features, perplexity=perplexity, n_jobs=2, random_state=seed,
-                                                method="exact" if len(features) <= 20_000 else "auto",
-                                                verbose=False)
-        # Barnes-Hut with theta 0.8 instead of 0.5 runs 1.6x faster at the same KL divergence and
-        # neighbour preservation within 2 % (measured on MNIST, 5,000 points in 3-D and 10,000 in 2-D);
-        # in 2-D the compact early-exaggeration phase is faster still with FFT interpolation.
-        embedding = TSNEEmbedding(layout, affinities, n_jobs=2, random_state=seed, theta=0.8,
-                                  negative_gradient_method="fft" if projection.dims == 2 and len(features) >= 1000
-                                  else "bh",
-                                  callbacks=callback, callbacks_every_iters=10 if len(features) <= 5000 else 25)
-        embedding = embedding.optimize(n_iter=exaggeration_iterations,
-                                       exaggeration=float(p.get("early_exaggeration", 12.0)),
-                                       momentum=0.5, learning_rate=learning_rate)
-        phase_start["at"] = exaggeration_iterations
-        if not projection._cancel.is_set():
-            embedding = embedding.optimize(n_iter=iterations, momentum=0.8, learning_rate=learning_rate,
-                                           negative_gradient_method="bh", theta=0.8)
-        projection.model = embedding
-        projection._publish(projection.total, np.asarray(embedding))
-    except Exception as error:  # shown on the page in words
-        projection.error = f"t-SNE failed: {type(error).__name__}: {error}"
-    finally:
-        projection.done, projection.finished = True, time.time()
-
-
-class _Cancelled(Exception):
-    pass
-
-
-class _FrameSink:
-    """A file for tqdm: each progress line UMAP's optimiser writes publishes the current layout.
-
-    UMAP has no callback, but its epoch loop reports through tqdm, and the layout
-    array it updates in place is ours, so every report is a moment to copy it.
-    """
-
-    def __init__(self, projection: Projection, layout: np.ndarray) -> None:
-        self.projection, self.layout = projection, layout
-
-    def write(self, text: str) -> None:
-        if self.projection._cancel.is_set():
-            raise _Cancelled()
-        done = text.strip().split("/")[0]
-        if done.isdigit() and 0 < int(done) < self.projection.total:
-            self.projection._publish(int(done), self.layout)
-
-    def flush(self) -> None:
-        pass
-
-
-def _run_umap(projection: Projection, features: np.ndarray) -> None:
-    """UMAP's own graph and spectral start, then its own optimiser, publishing layouts as it goes."""
-    p = projection.params
-    try:
-        import umap
-        from umap.layouts import optimize_layout_euclidean
-        from umap.umap_ import find_ab_params, make_epochs_per_sample
-
-        neighbours = int(min(max(2, int(p.get("neighbors", 15))), len(features) - 1))
-        epochs = int(p.get("epochs", 200))
-        min_dist = float(p.get("min_dist", 0.1))
-        seed = int(p.get("seed", 0))
-        projection.total = epochs
-        # n_epochs=0: UMAP builds the fuzzy neighbour graph and the (scaled) spectral layout, no more.
-        reducer = umap.UMAP(n_components=projection.dims, n_neighbors=neighbours, min_dist=min_dist,
-                            n_epochs=0, random_state=seed, n_jobs=1)
-        reducer.fit(features)
-        layout = np.ascontiguousarray(reducer.embedding_, dtype=np.float32)
-        projection._publish(0, layout)
-        # What umap.umap_.simplicial_set_embedding does before optimising, for `epochs` epochs.
-        graph = reducer.graph_.tocoo(copy=True)
-        graph.sum_duplicates()
-        graph.data[graph.data < graph.data.max() / float(epochs)] = 0.0
-        graph.eliminate_zeros()
-        a, b = find_ab_params(1.0, min_dist)
-        rng_state = np.random.RandomState(seed).randint(np.iinfo(np.int32).min, np.iinfo(np.int32).max,
-                                                        3).astype(np.int64)
-        optimize_layout_euclidean(
-            layout, layout, graph.row, graph.col, epochs, graph.shape[1],
-            make_epochs_per_sample(graph.data, epochs), a, b, rng_state, 1.0, 1.0, 5,
-            parallel=False, verbose=False, move_other=True,
-            tqdm_kwds={"disable": False, "file": _FrameSink(projection, layout), "mininterval": 0.2,
-                       "bar_format": "{n_fmt}/{total_fmt}", "ascii": True})
-        reducer.embedding_, reducer.n_epochs = layout, epochs  # what transform() reads to place new points
-        projection.model = reducer
-        projection._publish(epochs, layout)
-    except _Cancelled:
-        projection.error = "UMAP was stopped."
-    except Exception as error:
-        projection.error = f"UMAP failed: {type(error).__name__}: {error}"
-    finally:
-        projection.done, projection.finished = True, time.time()
 
 
 def place_new_point(projection: Projection, features: np.ndarray) -> np.ndarray | None:

@@ -1,4 +1,5 @@
-"""Projections: PCA's variance, neighbours against brute force, t-SNE frames, the projector bundle."""
+"""Projections: PCA's variance, neighbours against brute force, t-SNE/UMAP frames and cancelling, the
+large-data path (on few points, by lowering its threshold), the projector bundle."""
 from __future__ import annotations
 
 import time
@@ -7,15 +8,39 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import core.projection_runs
 from core.data import load_mnist
 from core.errors import BadInput
 from core.projection import (
-    check_features, clamp_perplexity, default_perplexity, nearest_neighbours, pca, place_new_point, spherize,
-    start,
+    MAX_POINTS_3D, check_features, clamp_perplexity, default_perplexity, max_points, nearest_neighbours, pca,
+    place_new_point, spherize, start,
 )
+from core.projection_runs import starting_layout
 from core.projector_bundle import write_projector_bundle
 
 RAW = load_mnist().x_test[:600].reshape(600, -1).astype(np.float64) / 255
+LABELS = load_mnist().y_test[:600]
+
+
+def finished(projection, seconds: float = 600):
+    """The projection once its thread has ended (a generous bound so a hung run fails, not a speed test)."""
+    projection.thread.join(seconds)
+    assert projection.done, "the projection's thread should have ended"
+    return projection
+
+
+def iterations_while_running(projection, poll: float = 0.005) -> set[int]:
+    seen = set()
+    while not projection.done:
+        seen.add(projection.iteration)
+        time.sleep(poll)
+    return seen
+
+
+def nearest_shares_label(x):
+    distances = np.linalg.norm(x[:, None] - x[None], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    return (LABELS[distances.argmin(1)] == LABELS).mean()
 
 
 def test_pca_explained_variance_adds_up():
@@ -46,6 +71,7 @@ def test_nearest_neighbours_agree_with_brute_force(metric):
 
 def test_perplexity_defaults_and_clamping():
     assert default_perplexity(100) == 5 and default_perplexity(10_000) == 25
+    assert default_perplexity(14_400) == 30 and default_perplexity(70_000) == 30  # capped: the formula gives 67
     assert clamp_perplexity(30, 1000) == (30, None)
     value, note = clamp_perplexity(50, 60)
     assert value < 59 / 3 and "too large" in note
@@ -68,10 +94,7 @@ def test_spherize_puts_points_on_the_unit_sphere():
 def test_tsne_shows_intermediate_layouts_before_it_ends():
     features = pca(RAW, 20).coordinates
     projection = start("test-raw", features, "tsne", 2, {"iterations": 150, "perplexity": 10})
-    iterations_seen = set()
-    while not projection.done:
-        iterations_seen.add(projection.iteration)
-        time.sleep(0.02)
+    iterations_seen = iterations_while_running(projection, 0.02)
     assert projection.error is None
     assert projection.frames_seen >= 5 and len(iterations_seen) >= 3
     assert projection.frame.shape == (600, 2) and np.isfinite(projection.frame).all()
@@ -95,7 +118,6 @@ def test_projector_bundle_rows_and_sprite(tmp_path):
 
 def test_umap_shows_intermediate_layouts_and_places_new_points():
     features = pca(RAW, 20).coordinates
-    labels = load_mnist().y_test[:600]
     projection = start("test-raw", features, "umap", 2, {"neighbors": 10, "min_dist": 0.1, "epochs": 200})
     layouts = []
     while not projection.done:
@@ -108,11 +130,63 @@ def test_umap_shows_intermediate_layouts_and_places_new_points():
     assert projection.iteration == 200 and projection.frame.shape == (600, 2)
     # The map keeps digits of a kind together about as well as the original space does
     # (there 86 % of nearest neighbours share the label; umap.UMAP's own fit gives 80 % on the map).
-    def nearest_shares_label(x):
-        distances = np.linalg.norm(x[:, None] - x[None], axis=2)
-        np.fill_diagonal(distances, np.inf)
-        return (labels[distances.argmin(1)] == labels).mean()
+    assert nearest_shares_label(projection.frame) > 0.85 * nearest_shares_label(features)
+    placed = place_new_point(projection, features[:1])
+    assert placed.shape == (2,) and np.linalg.norm(placed - projection.frame[0]) < np.ptp(projection.frame) / 4
 
+
+def test_limits_and_the_starting_layout():
+    assert max_points(2) == 70_000 and max_points(3) == MAX_POINTS_3D < 70_000
+    too_many = np.random.default_rng(0).normal(size=(MAX_POINTS_3D + 1, 3))
+    with pytest.raises(BadInput, match="at most"):
+        start("test-too-many", too_many, "umap", 3, {})
+    layout = starting_layout(RAW, 2)
+    assert layout.shape == (600, 2) and layout[:, 0].std() == pytest.approx(1e-4)
+    # The first two principal components, up to each axis's sign and one common scale.
+    components = pca(RAW, 2).coordinates
+    scale = components[:, 0].std() / layout[:, 0].std()
+    np.testing.assert_allclose(np.abs(layout * scale), np.abs(components), rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("method", ["tsne", "umap"])
+def test_a_seeded_run_is_reproducible(method):
+    features = pca(RAW[:300], 20).coordinates
+    params = {"iterations": 100, "perplexity": 10, "seed": 3} if method == "tsne" else {"epochs": 60, "seed": 3}
+    first = finished(start("test-seed-a", features, method, 2, params))
+    again = finished(start("test-seed-b", features, method, 2, params))  # another key: not the cached run
+    assert first.error is None and again.error is None and first is not again
+    np.testing.assert_allclose(first.frame, again.frame, rtol=1e-4, atol=1e-4 * np.ptp(first.frame))
+
+
+@pytest.mark.parametrize("method", ["tsne", "umap"])
+def test_cancelling_stops_the_run(method):
+    features = pca(RAW, 20).coordinates
+    params = {"iterations": 5000, "perplexity": 10} if method == "tsne" else {"epochs": 20_000}
+    projection = start("test-cancel", features, method, 2, params)
+    while projection.iteration == 0 and not projection.done:  # until the optimiser has moved the layout
+        time.sleep(0.01)
+    projection.cancel()
+    finished(projection)
+    assert projection.iteration < projection.total and "stopped" in projection.error
+    again = start("test-cancel", features, method, 2, params)
+    again.cancel()  # not left running behind the other tests
+    assert again is not projection  # a cancelled run is not reused
+    finished(again)
+
+
+@pytest.mark.parametrize("method", ["tsne", "umap"])
+def test_the_large_data_path(method, monkeypatch):
+    """Annoy neighbours, FFT in both t-SNE phases, UMAP from the principal components on both cores:
+    what 70,000 points get, here on 600 by lowering the threshold."""
+    monkeypatch.setattr(core.projection_runs, "LARGE", 200)
+    features = pca(RAW, 20).coordinates
+    params = {"iterations": 300, "perplexity": 15} if method == "tsne" else {"epochs": 200}
+    projection = start("test-large", features, method, 2, params)
+    seen = iterations_while_running(projection)
+    assert projection.error is None
+    assert projection.frames_seen >= 4 and len(seen) >= 3
+    assert 0 <= projection.first_frame_seconds <= projection.first_optimised_seconds
+    assert projection.frame.shape == (600, 2) and np.isfinite(projection.frame).all()
     assert nearest_shares_label(projection.frame) > 0.85 * nearest_shares_label(features)
     placed = place_new_point(projection, features[:1])
     assert placed.shape == (2,) and np.linalg.norm(placed - projection.frame[0]) < np.ptp(projection.frame) / 4
