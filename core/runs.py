@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+GRADIENT_PREFIX = "gradients/"  # histogram tags of gradients: "gradients/<weight path>"
+
 
 @dataclass(frozen=True)
 class LogSchedule:
@@ -55,6 +57,20 @@ def _crosses_a_mark(step: int, marks: int, total: int) -> bool:
     return 1 <= step <= total and step * marks // total > (step - 1) * marks // total
 
 
+def histogram_buckets(values: np.ndarray, bins: int = 30) -> np.ndarray:
+    """``(bins, 3)`` rows of left edge, right edge, count over ``bins`` equal buckets from the
+    minimum to the maximum (the maximum counts in the last bucket): TensorBoard's layout."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    low, high = float(values.min()), float(values.max())
+    if low == high:  # TensorBoard's convention: zero-width buckets, everything in the last one
+        counts = np.zeros(bins)
+        counts[-1] = values.size
+        return np.stack([np.full(bins, low), np.full(bins, low), counts], axis=1)
+    index = np.minimum(((values - low) / ((high - low) / bins)).astype(np.int64), bins - 1)
+    edges = np.linspace(low, high, bins + 1)
+    return np.stack([edges[:-1], edges[1:], np.bincount(index, minlength=bins).astype(np.float64)], axis=1)
+
+
 class RunLogger:
     """Scalars, histograms, text and hyperparameters for one run (lazy TF import)."""
 
@@ -86,13 +102,23 @@ class RunLogger:
                     tf.summary.scalar(name, float(value), step=int(step))
 
     def histograms(self, step: int, arrays: dict[str, np.ndarray], split: str = "train") -> None:
+        """TensorBoard histograms (30 equal buckets from min to max, as ``tf.summary.histogram``),
+        counted in NumPy and written as one record: a TensorFlow histogram op per tensor costs
+        ~15 ms of eager overhead each, which a 20-tensor model pays at every logged step."""
         import tensorflow as tf
+        from tensorboard.compat.proto import summary_pb2
+        from tensorboard.plugins.histogram import metadata
+        from tensorboard.util import tensor_util
 
-        with self._writer(split).as_default():
-            for name, array in arrays.items():
-                values = np.asarray(array, dtype=np.float32)
-                if values.size and np.isfinite(values).all():
-                    tf.summary.histogram(name, values, step=int(step))
+        summary = summary_pb2.Summary()
+        for name, array in arrays.items():
+            values = np.asarray(array, dtype=np.float64).ravel()
+            if values.size and np.isfinite(values).all():
+                summary.value.add(tag=name, metadata=metadata.create_summary_metadata(None, None),
+                                  tensor=tensor_util.make_tensor_proto(histogram_buckets(values)))
+        if summary.value:
+            with self._writer(split).as_default():
+                tf.summary.experimental.write_raw_pb(summary.SerializeToString(), step=int(step))
 
     def text(self, step: int, name: str, value: str, split: str = "train") -> None:
         import tensorflow as tf

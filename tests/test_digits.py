@@ -203,4 +203,5 @@ def test_the_run_log_puts_epochs_on_the_step_axis_and_follows_the_learning_rate_
 
 def test_titles_count_epochs_in_words():
     assert KIND.title(KIND.normalize({"arch": "fast_cnn"})) == "Fast CNN (1 epoch)"
-    assert KIND.title(KIND.normalize({"arch": "dense2019", "train_limit": 500})) == "2019 dense net (5 epochs, 500 images)"
+    five = KIND.normalize({"arch": "dense2019", "train_limit": 500})
+    assert KIND.title(five) == "2019 dense net (5 epochs, 500 images)"

@@ -1,19 +1,22 @@
-"""Runs: every training run as TensorBoard shows it — curves, weight distributions, model summary."""
+"""Runs: every training run as TensorBoard shows it — curves, weight and gradient distributions,
+model summary."""
 from __future__ import annotations
 
 import datetime as dt
 import json
 
-import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
-
 
 from core.errors import AppError
 from core.paths import runs_dir
-from core.runs import delete_run, list_runs, read_histograms, read_scalars, smooth
+from core.runs import GRADIENT_PREFIX, delete_run, list_runs, read_histograms, read_scalars
 from views.common import manager
+from views.run_pictures import (
+    AXES, GRADIENTS_TEXT, PALETTE, WEIGHTS_TEXT, config_text, curves_caption, curves_figure, histogram_figure,
+    settings_table, spread,
+)
 
+# ---- the page ------------------------------------------------------------------------------------
 st.title("Runs")
 st.caption(f"Every training writes TensorBoard event files to `{runs_dir()}`. This page reads them back; "
            "the button below opens TensorBoard itself on the same folder.")
@@ -51,7 +54,7 @@ def row(run: dict) -> dict:
         "run": run["name"],
         "kind": run.get("kind", ""),
         "network": run.get("title", ""),
-        "config": ", ".join(f"{k}={v}" for k, v in config.items() if not isinstance(v, (list, dict)))[:120],
+        "config": config_text(config),
         "data": config.get("dataset", config.get("corpus", "")),
         "test accuracy": metrics.get("test_accuracy"),
         "final loss": (record.get("history") or [{}])[-1].get("loss"),
@@ -62,9 +65,14 @@ def row(run: dict) -> dict:
 
 table = [row(r) for r in runs]
 event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="multi-row", key="runs-table",
-                     column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+                     column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
+                                    "config": st.column_config.TextColumn(
+                                        help="Every setting of the run; all of them, side by side for the "
+                                             "selected runs, under “All settings” below the table.")})
 picked = [runs[i] for i in (event.selection.rows if event and event.selection else [])] or runs[:1]
 st.caption("Select rows to overlay their curves (the newest run is shown when none is selected).")
+with st.expander("All settings of the shown runs"):
+    st.dataframe(settings_table(picked), hide_index=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -79,65 +87,64 @@ def histograms_of(path: str, modified: float):
 
 
 # ---- curves ------------------------------------------------------------------------------------
-c1, c2, c3 = st.columns([2, 1, 1])
+c1, c2, c3 = st.columns([2, 2, 1])
 smoothing = c1.slider("Smoothing", 0.0, 0.99, 0.6, step=0.01,
                       help="TensorBoard's exponential moving average (debiased at the start); the faint "
                            "line is the raw value.")
-x_axis = c2.radio("Horizontal axis", ["step", "relative", "wall"], horizontal=True,
-                  format_func={"step": "Step", "relative": "Relative time", "wall": "Wall time"}.get)
+x_axis = c2.radio("Horizontal axis", list(AXES), horizontal=True, format_func=AXES.get,
+                  help="Step: one optimiser update (one batch), with epochs marked along the top. "
+                       "Epoch: steps divided by the steps in one pass over the data, so runs with "
+                       "different batch sizes or data sizes line up.")
 all_tags = sorted({tag for run in picked for tag in scalars_of(str(run["path"]), run["modified"])})
 metrics = sorted({tag.split("/", 1)[1] for tag in all_tags})
 metric = c3.selectbox("Metric", metrics, index=metrics.index("loss") if "loss" in metrics else 0) if metrics else None
 
 if metric:
-    figure = go.Figure()
-    palette = ["#f26b1d", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+    lines, without_epochs = [], []
     for index, run in enumerate(picked):
+        steps_per_epoch = run.get("steps_per_epoch")
+        if x_axis == "epoch" and not steps_per_epoch:
+            without_epochs.append(run.get("title") or run["name"])
+            continue
         scalars = scalars_of(str(run["path"]), run["modified"])
-        for split, dash in (("train", "solid"), ("validation", "dash")):
+        for split in ("train", "validation"):
             points = scalars.get(f"{split}/{metric}")
-            if not points:
-                continue
-            steps, walls, values = zip(*points)
-            xs = {"step": steps, "relative": [w - walls[0] for w in walls],
-                  "wall": [dt.datetime.fromtimestamp(w) for w in walls]}[x_axis]
-            colour = palette[index % len(palette)]
-            label = f"{run.get('title') or run['name']} · {split}"
-            figure.add_trace(go.Scatter(x=xs, y=values, mode="lines", line=dict(color=colour, width=1, dash=dash),
-                                        opacity=0.3, showlegend=False, hoverinfo="skip"))
-            figure.add_trace(go.Scatter(x=xs, y=smooth(list(values), smoothing), mode="lines+markers",
-                                        name=label, line=dict(color=colour, width=2.5, dash=dash)))
-    figure.update_layout(title=f"{metric} (solid: training, dashed: validation)", height=380,
-                         xaxis_title={"step": "epoch / step", "relative": "seconds since start",
-                                      "wall": "time"}[x_axis], margin=dict(l=10, r=10, t=40, b=10))
-    st.plotly_chart(figure, key="runs-curves")
+            if points:
+                steps, walls, values = zip(*points)
+                lines.append({"label": run.get("title") or run["name"], "colour": PALETTE[index % len(PALETTE)],
+                              "split": split, "steps": steps, "walls": walls, "values": values,
+                              "steps_per_epoch": steps_per_epoch})
+    if without_epochs:
+        st.caption("Left out on the epoch axis (they have no epochs, or were logged before runs kept their "
+                   "epoch length): " + "; ".join(without_epochs) + ". Choose the step axis to see them.")
+    if lines:
+        st.plotly_chart(curves_figure(lines, metric, smoothing, x_axis), key="runs-curves")
+        st.caption(curves_caption(metric, {run.get("kind") for run in picked}))
 
 # ---- one run in depth -------------------------------------------------------------------------
 run = picked[0]
 st.subheader(run.get("title") or run["name"])
 histograms = histograms_of(str(run["path"]), run["modified"])
-weight_tags = [t for t in histograms if not t.startswith("gradients/")]
+weight_tags = [t for t in histograms if not t.startswith(GRADIENT_PREFIX)]
+gradient_tags = [t[len(GRADIENT_PREFIX):] for t in histograms if t.startswith(GRADIENT_PREFIX)]
 if weight_tags:
-    st.markdown("**How the weights moved during training.** Each row is one epoch, each column a range "
-                "of weight values, and the colour says how many weights fall in that range. A band that "
-                "stays put means the layer barely changed; one that widens means its weights grew.")
-    show = st.selectbox("Layer weights", weight_tags + [t for t in histograms if t.startswith("gradients/")],
-                        key=f"runs-hist-{run['name']}")
-    values = histograms[show]
-    low = min(np.asarray(b)[:, 0].min() for _, b in values)
-    high = max(np.asarray(b)[:, 1].max() for _, b in values)
-    edges = np.linspace(low, high, 41)
-    grid = []
-    for _, buckets in values:
-        buckets = np.asarray(buckets)
-        centres = (buckets[:, 0] + buckets[:, 1]) / 2
-        counts, _ = np.histogram(centres, bins=edges, weights=buckets[:, 2])
-        grid.append(counts)
-    heat = go.Figure(go.Heatmap(z=grid, x=(edges[:-1] + edges[1:]) / 2, y=[s for s, _ in values],
-                                colorscale="Oranges", colorbar=dict(title="weights"),
-                                hovertemplate="epoch %{y}, value ≈ %{x:.3f}: %{z:.0f}<extra></extra>"))
-    heat.update_layout(height=300, xaxis_title="value", yaxis_title="epoch", margin=dict(l=10, r=10, t=10, b=10))
-    st.plotly_chart(heat, key="runs-hist")
+    what = "weights"
+    if gradient_tags:
+        what = st.radio("Distributions of", ["weights", "gradients"], horizontal=True, key=f"runs-what-{run['name']}",
+                        format_func={"weights": "Layer weights", "gradients": "Gradients"}.get)
+    st.markdown(WEIGHTS_TEXT if what == "weights" else GRADIENTS_TEXT)
+    tags = weight_tags if what == "weights" else gradient_tags
+    show = st.selectbox("Layer weights" if what == "weights" else "Gradients of the layer's weights", tags,
+                        key=f"runs-hist-{run['name']}-{what}")
+    rows = histograms[show if what == "weights" else GRADIENT_PREFIX + show]
+    if len(rows) > 2 and rows[0][0] == 0 and st.toggle(
+            "Leave out step 0", value=what == "gradients", key=f"runs-skip0-{run['name']}-{what}",
+            help="The first gradients, at the random start, are often far larger than all later ones; "
+                 "leaving that row out lets the value axis fit the rows after it."):
+        rows = rows[1:]
+    st.plotly_chart(histogram_figure(rows, what, run.get("steps_per_epoch")), key="runs-hist")
+    st.caption(f"Spread (standard deviation) of the {what}: {spread(rows[0][1]):.3g} at step {rows[0][0]}, "
+               f"{spread(rows[-1][1]):.3g} at step {rows[-1][0]}.")
 
 summary_path = run["path"] / "model.json"
 if summary_path.exists():
@@ -147,7 +154,8 @@ if summary_path.exists():
                  hide_index=True)
     st.caption(f"{sum(l['params'] for l in summary['layers']):,} parameters in all.")
     edges_dot = "\n".join(f'"{src}" -> "{layer["name"]}";' for layer in summary["layers"] for src in layer["inbound"])
-    st.graphviz_chart(f'digraph {{ rankdir=LR; node [shape=box, style=rounded, fontsize=10]; {edges_dot} }}')
+    with st.expander("The layers as a graph"):  # top to bottom: a long chain stays legible on a phone too
+        st.graphviz_chart(f'digraph {{ rankdir=TB; node [shape=box, style=rounded, fontsize=11]; {edges_dot} }}')
 
 entry = records.get(str(run["path"]))
 b1, b2 = st.columns(2)
