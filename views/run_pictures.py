@@ -45,8 +45,9 @@ def curves_caption(metric: str, kinds: set) -> str:
     text = "Solid: training; dashed: validation."
     if "digits" in kinds:
         text += (" For the digit networks, each training point is the mean over the batches since the "
-                 "previous point, measured with dropout and augmentation on while the weights were still "
-                 "changing; validation is measured at each epoch's end with the weights of that moment.")
+                 "previous point, measured in training mode (dropout, augmentation and batch norm's "
+                 "batch statistics, where the network has them) while the weights were still changing; "
+                 "validation is measured at each epoch's end with the weights of that moment.")
     return text
 
 
@@ -144,6 +145,6 @@ WEIGHTS_TEXT = (
 GRADIENTS_TEXT = (
     "**The gradients the optimiser saw.** Each row is the gradient of the training loss with respect to "
     "this layer's weights at that step, always on the same fixed batch of training images, in training "
-    "mode (dropout and augmentation on, batch norm on the batch's statistics). A band narrowing towards 0 "
-    "means the loss on those images is flattening out for this layer. Adam divides each gradient by a "
+    "mode (dropout, augmentation and batch norm's batch statistics, where the network has them). A band "
+    "narrowing towards 0 means the loss on those images is flattening out for this layer. Adam divides each gradient by a "
     "running average of its own size, so how far a weight moves is not proportional to its gradient.")
