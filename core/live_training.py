@@ -132,9 +132,11 @@ class LiveTrainer:
             return self._publish()
 
     def close(self) -> None:
+        """Stop for good, without waiting for the chunk under way (it trains this trainer's own network:
+        a page replacing the network need not wait for it)."""
         with self._changed:
-            self._closed = True
-        self.pause()
+            self._closed, self._playing = True, False
+            self._changed.notify_all()
 
     # ---- frames -----------------------------------------------------------------------------
     def frame(self, newer_than: int = -1, timeout: float = 0.0) -> Frame:

@@ -25,7 +25,7 @@ if "pg_state" not in ss:
     ss.pg_state, ss.pg_link_problems = state, problems
     ss.pg_custom = (np.zeros((0, 2)), np.zeros(0))
 state: PlaygroundState = ss.pg_state
-FRAME_WAIT_SECONDS = 0.05  # a run of live() waits this long at most for a new frame (a click waits as long)
+FRAME_WAIT_SECONDS = 0.02  # a run of live() waits this long at most for a new frame (a click waits as long)
 LIVE = live_pictures.available()  # pictures drawn by the browser; server-drawn ones where it cannot (AppTest)
 
 
