@@ -6,10 +6,9 @@ import math
 import time
 
 from .jobs import Reporter
-from .runs import LogSchedule, RunLogger
+from .runs import GRADIENT_PREFIX, LogSchedule, RunLogger
 
 CURVE_POINTS = 20  # per epoch, at most: enough for a smooth line, few enough to send every second
-GRADIENT_PREFIX = "gradients/"  # histogram tags of gradients: "gradients/<weight path>"
 
 
 class WindowMeans:
