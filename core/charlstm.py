@@ -192,7 +192,9 @@ class CharLSTMKind:
 
     def train(self, config: dict, reporter: Reporter, resume: CharLSTM | None = None) -> tuple[CharLSTM, dict]:
         """Train a new model, or go on training ``resume`` (the job manager loads it from the store)."""
-        from .runs import RunLogger
+        import tensorflow as tf
+
+        from .runs import LogSchedule, LoopLog, RunLogger, tape_gradients
 
         if config.get("resume") and resume is None:
             raise BadConfig("A continued training needs the model it continues from (the job manager loads it).")
@@ -215,6 +217,10 @@ class CharLSTMKind:
         steps = config["steps"]
         eval_every = max(1, steps // config["evaluations"])
         logger = RunLogger(reporter.run_dir, kind=self.name, title=self.title(config), config=config)
+        # Gradients on a fixed batch of training windows, the same at every logged step.
+        fixed_x, fixed_y = (tf.constant(a, tf.int32) for a in windows(train_ids, starts[:32], window))
+        loop_log = LoopLog(logger, LogSchedule(steps), model.arrays,
+                           lambda: tape_gradients(lambda: model._mean_loss(fixed_x, fixed_y), model.weights))
         reporter.set_total(steps)
         reporter.message("Compiling the unrolled cell")
         losses: list[float] = []
@@ -230,13 +236,13 @@ class CharLSTMKind:
                 if step == 1:
                     reporter.message("Training")
                 reporter.step(step, loss=loss)
+                loop_log.step(step, loss)
                 if step % eval_every == 0 or step == steps:
                     train_loss = float(np.mean(losses))
                     losses = []
                     val_loss = float(np.mean([model.loss(val_x[i:i + 128], val_y[i:i + 128])
                                               for i in range(0, len(val_x), 128)]))
                     reporter.epoch_end((step + eval_every - 1) // eval_every, loss=train_loss, val_loss=val_loss)
-                    logger.scalars(step, split="train", loss=train_loss)
                     logger.scalars(step, split="validation", loss=val_loss)
                     snippet = generate(model, "", 160, temperature=0.8, rng_seed=step)
                     entry = f"step {step} · validation loss {val_loss:.3f}\n{snippet}"

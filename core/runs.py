@@ -164,6 +164,45 @@ class RunLogger:
         self._writers.clear()
 
 
+class LoopLog:
+    """Run logging for a hand-written training loop (the LSTMs): call :meth:`step` after every
+    optimiser step with that batch's loss. At the schedule's points it writes the mean loss over
+    the steps since the previous point; at its histogram steps (and at step 0, on creation) the
+    weights from ``arrays()`` and, given ``gradients()``, the gradients under
+    :data:`GRADIENT_PREFIX`."""
+
+    def __init__(self, logger: RunLogger, schedule: LogSchedule, arrays, gradients=None):
+        self.logger, self.schedule, self.arrays, self.gradients = logger, schedule, arrays, gradients
+        self.losses: list[float] = []
+        self._histograms(0)
+
+    def _histograms(self, step: int) -> None:
+        self.logger.histograms(step, self.arrays())
+        if self.gradients is not None:
+            self.logger.histograms(step, {GRADIENT_PREFIX + name: g for name, g in self.gradients().items()})
+        self.logger.flush()
+
+    def step(self, step: int, loss: float) -> None:
+        self.losses.append(float(loss))
+        if self.schedule.scalar_due(step):
+            self.logger.scalars(step, split="train", loss=float(np.mean(self.losses)))
+            self.losses = []
+        if self.schedule.histogram_due(step):
+            self._histograms(step)
+
+
+def tape_gradients(loss_of, variables: dict[str, Any]) -> dict[str, np.ndarray]:
+    """``{name: gradient}`` of the scalar ``loss_of()`` with respect to named tf.Variables."""
+    import tensorflow as tf
+
+    names = list(variables)
+    with tf.GradientTape() as tape:
+        loss = loss_of()
+    grads = tape.gradient(loss, [variables[name] for name in names])
+    # A looked-up embedding's gradient comes as IndexedSlices (rows touched); make it dense.
+    return {name: np.asarray(tf.convert_to_tensor(g)) for name, g in zip(names, grads) if g is not None}
+
+
 # ---- reading runs back ----------------------------------------------------------------------
 
 def list_runs(root: Path | None = None) -> list[dict]:

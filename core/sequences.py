@@ -145,7 +145,9 @@ class SequenceKind:
                 f"{config['noise']:g} ({config['steps']} steps)")
 
     def train(self, config: dict, reporter: Reporter) -> tuple[SeriesLSTM, dict]:
-        from .runs import RunLogger
+        import tensorflow as tf
+
+        from .runs import LogSchedule, LoopLog, RunLogger, tape_gradients
 
         logger = RunLogger(reporter.run_dir, kind=self.name, title=self.title(config), config=config)
         series = make_series(config["series"], config["length"], config["noise"], config["seed"])
@@ -155,6 +157,10 @@ class SequenceKind:
         rng = np.random.default_rng(config["seed"])
         model = SeriesLSTM(config["units"], seed=config["seed"])
         steps = config["steps"]
+        # Gradients on a fixed batch of training windows, the same at every logged step.
+        fixed_x, fixed_y = (tf.constant(a, tf.float32) for a in windows(train_part, starts[:32], window))
+        loop_log = LoopLog(logger, LogSchedule(steps), model.arrays,
+                           lambda: tape_gradients(lambda: model._mean_loss(fixed_x, fixed_y), model.weights))
         reporter.set_total(steps)
         every = max(1, steps // 20)
         losses: list[float] = []
@@ -164,9 +170,9 @@ class SequenceKind:
             x, y = windows(train_part, rng.choice(starts, size=config["batch_size"]), window)
             losses.append(model.train_step(x, y, config["learning_rate"]))
             reporter.step(step, loss=losses[-1])
+            loop_log.step(step, losses[-1])
             if step % every == 0 or step == steps:
                 reporter.epoch_end(step // every, loss=float(np.mean(losses[-every:])))
-                logger.scalars(step, split="train", loss=float(np.mean(losses[-every:])))
         logger.close()
         forecast = model.forecast(train_part[-window:], horizon)
         truth = series[-horizon:]

@@ -235,3 +235,49 @@ def test_tensorboard_starts_on_the_runs_folder_with_the_projector_and_serves_the
         assert [step for _, step, _ in rows] == LogSchedule(63).histogram_steps()
     finally:
         tensorboard.stop()
+
+
+@pytest.mark.parametrize("kind,config", [
+    ("sequence", {"series": "sine", "steps": 150, "units": 32, "horizon": 40}),
+    ("charlstm", {"text": "the cat sat on the mat. the dog ate the hat. " * 40, "window": 16, "stride": 4,
+                  "steps": 30, "evaluations": 2, "batch_size": 16, "units": 32}),
+])
+def test_the_lstms_log_on_the_same_schedule(tmp_path, kind, config):
+    """The hand-written loops log like the Keras callback: a training point at each of the
+    schedule's steps (the mean of the batch losses since the previous one), weights and
+    gradients at step 0 and ten times after."""
+    from core.corpus import register_text
+    from core.store import ModelStore
+
+    if "text" in config:
+        config = {**config, "corpus": register_text(config.pop("text"))}
+    job = JobManager(ModelStore(tmp_path / "store")).request(kind, config)
+    assert job.wait(300) and job.status == "done", job.error
+    steps = job.config["steps"]
+    scalars, histograms = read_scalars(job.run_dir), read_histograms(job.run_dir)
+    assert [step for step, _, _ in scalars["train/loss"]] == LogSchedule(steps).scalar_steps()
+    for tag in ("recurrent_0", "gradients/recurrent_0", "output_kernel", "gradients/output_kernel"):
+        assert [step for step, _ in histograms[tag]] == LogSchedule(steps).histogram_steps(), tag
+    first, last = histograms["recurrent_0"][0][1], histograms["recurrent_0"][-1][1]
+    assert first[:, 2].sum() == last[:, 2].sum() == 32 * 4 * 32 and not np.array_equal(first, last)
+
+
+def test_a_saved_playground_run_keeps_about_100_points_and_its_first_and_last_weights():
+    from core.paths import runs_dir
+    from core.playground import PlaygroundNet, PlaygroundState, featurize, make_dataset, save_run
+
+    state = PlaygroundState(dataset="xor", hidden=[4], weight_seed=5)
+    data = make_dataset(state)
+    net = PlaygroundNet(state)
+    net.train(featurize(data.x_train, state.features), data.y_train, 30)
+    history = [(epoch, 1.0 / epoch, 1.1 / epoch) for epoch in range(1, 301)]  # as a session keeps it
+    run_dir = save_run(state, net, history)
+    assert run_dir.parent == runs_dir()
+    scalars = read_scalars(run_dir)
+    assert [step for step, _, _ in scalars["train/loss"]] == list(range(3, 301, 3))
+    assert scalars["validation/loss"][-1][2] == pytest.approx(1.1 / 300)
+    rows = read_histograms(run_dir)["layer1/kernel"]
+    assert [step for step, _ in rows] == [0, 30]
+    initial = PlaygroundNet(PlaygroundState(dataset="xor", hidden=[4], weight_seed=5)).weight_arrays()[0][0]
+    np.testing.assert_allclose(rows[0][1][:, 0].min(), initial.min(), rtol=1e-6)  # step 0: the start
+    assert not np.array_equal(rows[0][1], rows[1][1])

@@ -11,7 +11,7 @@ from core.runs import smooth
 
 PALETTE = ["#f26b1d", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 AXES = {"step": "Step", "epoch": "Epoch (fractional)", "relative": "Relative time", "wall": "Wall time"}
-AXIS_TITLES = {"step": "optimiser step", "epoch": "epoch", "relative": "seconds since start", "wall": "time"}
+AXIS_TITLES = {"step": "step", "epoch": "epoch", "relative": "seconds since start", "wall": "time"}
 MARKERS_UP_TO = 30  # points on a line; more and the markers hide the line
 
 
@@ -74,7 +74,7 @@ def curves_figure(lines: list[dict], metric: str, smoothing: float, x_axis: str)
     layout = dict(height=420, xaxis=xaxis, margin=dict(l=10, r=10, t=70, b=10),
                   title=dict(text=metric, y=0.97), legend=dict(orientation="h", y=-0.2, x=0))
     spe = {line["steps_per_epoch"] for line in lines} - {None}
-    if x_axis == "step" and len(spe) == 1 and lines:
+    if x_axis == "step" and len(spe) == 1 and spe != {1} and lines:
         # One epoch length among the runs: the epoch scale runs along the top of the step axis.
         steps_per_epoch = spe.pop()
         ticks, labels = epoch_ticks(steps_per_epoch, max(max(line["steps"]) for line in lines))
@@ -82,7 +82,8 @@ def curves_figure(lines: list[dict], metric: str, smoothing: float, x_axis: str)
                                     hoverinfo="skip"))
         layout["xaxis2"] = dict(overlaying="x", side="top", matches="x", tickvals=ticks, ticktext=labels,
                                 title=dict(text="epoch", standoff=2), showgrid=False)
-        for epoch_end in range(steps_per_epoch, int(ticks[-1]) + 1, steps_per_epoch):
+        epoch_ends = range(steps_per_epoch, int(ticks[-1]) + 1, steps_per_epoch)
+        for epoch_end in epoch_ends if len(epoch_ends) <= 20 else []:
             figure.add_vline(x=epoch_end, line=dict(color="#bbb", width=1, dash="dot"))
     figure.update_layout(**layout)
     return figure
@@ -132,7 +133,7 @@ def histogram_figure(rows: list[tuple[int, list]], what: str, steps_per_epoch: i
         colorbar=dict(title=dict(text=f"number of {what}", side="right"), thickness=10),
         hovertemplate=row_label + ", value ≈ %{x:.3g}: %{z:.0f} " + what + "<extra></extra>"))
     heat.update_layout(height=320, xaxis_title="gradient value" if what == "gradients" else "weight value",
-                       yaxis_title="optimiser step", margin=dict(l=10, r=10, t=10, b=10))
+                       yaxis_title="step", margin=dict(l=10, r=10, t=10, b=10))
     return heat
 
 
@@ -144,7 +145,7 @@ WEIGHTS_TEXT = (
     "out to larger magnitudes.")
 GRADIENTS_TEXT = (
     "**The gradients the optimiser saw.** Each row is the gradient of the training loss with respect to "
-    "this layer's weights at that step, always on the same fixed batch of training images, in training "
+    "this layer's weights at that step, always on the same fixed batch of training examples, in training "
     "mode (dropout, augmentation and batch norm's batch statistics, where the network has them). A band "
     "narrowing towards 0 means the loss on those images is getting flat along this layer's weights. Adam "
     "divides each gradient by a running average of its own size, so how far a weight moves is not "

@@ -45,6 +45,12 @@ if not runs:
     st.stop()
 
 
+def epoch_length(run: dict) -> int | None:
+    """Logged steps per epoch: the Playground logs epochs themselves (as the TensorFlow Playground
+    counts); runs without epochs (the LSTMs draw random windows) have none."""
+    return run.get("steps_per_epoch") or (1 if run.get("kind") == "playground" else None)
+
+
 def row(run: dict) -> dict:
     entry = records.get(str(run["path"]))
     record = entry.record if entry else {}
@@ -92,7 +98,8 @@ smoothing = c1.slider("Smoothing", 0.0, 0.99, 0.6, step=0.01,
                       help="TensorBoard's exponential moving average (debiased at the start); the faint "
                            "line is the raw value.")
 x_axis = c2.radio("Horizontal axis", list(AXES), horizontal=True, format_func=AXES.get,
-                  help="Step: one optimiser update (one batch), with epochs marked along the top. "
+                  help="Step: one optimiser update (one batch), with epochs marked along the top; "
+                       "Playground runs count epochs here, as the TensorFlow Playground does. "
                        "Epoch: steps divided by the steps in one pass over the data, so runs with "
                        "different batch sizes or data sizes line up.")
 all_tags = sorted({tag for run in picked for tag in scalars_of(str(run["path"]), run["modified"])})
@@ -102,7 +109,7 @@ metric = c3.selectbox("Metric", metrics, index=metrics.index("loss") if "loss" i
 if metric:
     lines, without_epochs = [], []
     for index, run in enumerate(picked):
-        steps_per_epoch = run.get("steps_per_epoch")
+        steps_per_epoch = epoch_length(run)
         if x_axis == "epoch" and not steps_per_epoch:
             without_epochs.append(run.get("title") or run["name"])
             continue
@@ -142,7 +149,7 @@ if weight_tags:
             help="The first gradients, at the random start, are often far larger than all later ones; "
                  "leaving that row out lets the value axis fit the rows after it."):
         rows = rows[1:]
-    st.plotly_chart(histogram_figure(rows, what, run.get("steps_per_epoch")), key="runs-hist")
+    st.plotly_chart(histogram_figure(rows, what, epoch_length(run)), key="runs-hist")
     st.caption(f"Spread (standard deviation) of the {what}: {spread(rows[0][1]):.3g} at step {rows[0][0]}, "
                f"{spread(rows[-1][1]):.3g} at step {rows[-1][0]}.")
 

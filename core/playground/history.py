@@ -26,19 +26,25 @@ def thin_history(history: list, limit: int = HISTORY_POINTS) -> list:
 def save_run(state: PlaygroundState, net: PlaygroundNet, history: list[tuple[int, float, float]]):
     """Log this network's training to the runs folder, for the Runs page and TensorBoard."""
     from ..paths import runs_dir
-    from ..runs import RunLogger
+    from ..runs import LogSchedule, RunLogger
 
     digest = hashlib.sha256(json.dumps(asdict(state), sort_keys=True).encode()).hexdigest()[:8]
     run_dir = runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-playground-{digest}"
     title = f"Playground: {DATASETS[state.dataset]}, {'-'.join(map(str, state.hidden)) or 'no hidden layers'}"
     logger = RunLogger(run_dir, kind="playground", title=title, config=asdict(state))
-    for epoch, train_loss, test_loss in history:
-        logger.scalars(epoch, split="train", loss=train_loss)
-        logger.scalars(epoch, split="validation", loss=test_loss)
-    arrays = {}
-    for index, (w, b) in enumerate(net.weight_arrays()):
-        arrays[f"layer{index + 1}/kernel"] = w
-        arrays[f"layer{index + 1}/bias"] = b
-    logger.histograms(net.epoch, arrays)
+    # The step axis counts epochs here, as the TensorFlow Playground does. About 100 of the
+    # history's points, evenly spread over it (each a loss measured at that epoch, not a mean).
+    schedule = LogSchedule(max(1, len(history)))
+    for index, (epoch, train_loss, test_loss) in enumerate(history):
+        if schedule.scalar_due(index + 1):
+            logger.scalars(epoch, split="train", loss=train_loss)
+            logger.scalars(epoch, split="validation", loss=test_loss)
+    # The initial weights follow from the state's weight_seed alone: a new net has them.
+    for epoch, layers in ((0, PlaygroundNet(net.state).weight_arrays()), (net.epoch, net.weight_arrays())):
+        arrays = {}
+        for index, (w, b) in enumerate(layers):
+            arrays[f"layer{index + 1}/kernel"] = w
+            arrays[f"layer{index + 1}/bias"] = b
+        logger.histograms(epoch, arrays)
     logger.close()
     return run_dir
