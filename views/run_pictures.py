@@ -147,6 +147,6 @@ GRADIENTS_TEXT = (
     "**The gradients the optimiser saw.** Each row is the gradient of the training loss with respect to "
     "this layer's weights at that step, always on the same fixed batch of training examples, in training "
     "mode (dropout, augmentation and batch norm's batch statistics, where the network has them). A band "
-    "narrowing towards 0 means the loss on those images is getting flat along this layer's weights. Adam "
+    "narrowing towards 0 means the loss on those examples is getting flat along this layer's weights. Adam "
     "divides each gradient by a running average of its own size, so how far a weight moves is not "
     "proportional to its gradient.")
