@@ -35,6 +35,11 @@ if "emb_next_source" in ss:  # a training started here has just finished: show i
     ss["emb-source"] = ss.pop("emb_next_source")
 if ss.get("emb-source") not in by_id:
     ss.pop("emb-source", None)
+if "emb-source" not in ss:  # open on the default network's map when it is stored (e.g. the bundled one)
+    _, default_key = manager().key_for("digits", {"arch": "fast_cnn"})
+    for candidate in by_id.values():
+        if candidate.kind == DIGITS and candidate.key == default_key:
+            ss["emb-source"] = candidate.id
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
@@ -144,7 +149,7 @@ else:  # a network retrained under the same key has new vectors: its record's ti
     vectors_id = f"{source.id}/{layer}/{source.updated}"
 vectors_id += "/sphere" if sphere else "/plain"
 settings = (vectors_id, int(n), method, dims, tuple(sorted(params.items())), tuple(axes))
-if run:
+if run or (method == "PCA" and ss.get("emb_settings") != settings):  # PCA takes a second: no Run needed
     ss.emb_settings = settings
     ss.emb_lasso, ss.emb_last_pick = None, set()
 if ss.get("emb_settings") != settings:

@@ -8,14 +8,13 @@ import shutil
 
 import pytest
 
+from benchmarks.bench_first_visit import MAP_POINTS_JS
 from benchmarks.browser import start_app, stop_app
 from core.bundled import DEFAULTS_DIR
 from tests.e2e.conftest import open_page, screenshot, wait_until_idle
 from tests.e2e.test_draw_e2e import canvas_box, clear, one, prediction, stroke, zero
 
 SEED = "ROMEO:"
-TRACES_JS = ("() => { const p = document.querySelector('.js-plotly-plot'); return p && p.data ? "
-             "p.data.reduce((n, t) => n + (t.x ? t.x.length : 0), 0) : 0; }")
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +68,11 @@ def test_text_writes_from_a_typed_seed_with_no_training(page):
 
 def test_embeddings_opens_on_a_map_of_the_default_network(page):
     open_page(page, "embeddings", wait_for_text="Vectors from")
-    page.wait_for_function(f"() => ({TRACES_JS})() >= 2000", timeout=60_000)
+    page.wait_for_function(f"() => ({MAP_POINTS_JS})() > 0", timeout=60_000)
     wait_until_idle(page)
-    assert page.get_by_text("Fast CNN").first.is_visible()
-    assert page.get_by_text("press **Run**").count() == 0
+    assert page.evaluate(MAP_POINTS_JS) == 2000  # the page's default: 2,000 test digits, no Run click
+    assert page.get_by_role("combobox", name="Vectors from").input_value().startswith("Fast CNN")
+    assert page.get_by_text("The components shown explain").count() == 1
     screenshot(page, "first-visit-embeddings")
 
 

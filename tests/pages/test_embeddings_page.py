@@ -73,10 +73,11 @@ def test_raw_pixels_pca_filter_and_isolate(fresh_manager, monkeypatch):
     computed = []
     real_pca = core.projection.pca
     monkeypatch.setattr(core.projection, "pca", lambda *a, **k: computed.append(a[1:]) or real_pca(*a, **k))
-    at = open_embeddings()
-    at.number_input(key="emb-n").set_value(600).run()
+    at = open_embeddings()  # PCA needs no Run: the page opens on a map (2,000 raw digits)...
+    assert len(computed) == 1 and sum(plotted(at).values()) == 2000
+    at.number_input(key="emb-n").set_value(600).run()  # ...and follows a change at once
     run(at)
-    assert len(computed) == 1
+    assert len(computed) == 2
     traces = plotted(at)
     assert sorted(traces) == [str(d) for d in range(10)] and sum(traces.values()) == 600
     at.multiselect(key="emb-filter-raw-10").set_value(["1", "7"]).run()
@@ -86,7 +87,7 @@ def test_raw_pixels_pca_filter_and_isolate(fresh_manager, monkeypatch):
     at.slider(key="emb-k").set_value(5).run()
     at.toggle(key="emb-isolate").set_value(True).run()
     assert sum(plotted(at).values()) == 6  # the chosen point and its five neighbours
-    assert len(computed) == 1, "filtering, neighbours and isolating reuse the session's PCA"
+    assert len(computed) == 2, "filtering, neighbours and isolating reuse the session's PCA"
     assert not at.exception
 
 
