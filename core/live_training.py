@@ -100,7 +100,7 @@ class LiveTrainer:
         self._frame: Frame | None = None
         self._recent: deque[Frame] = deque(maxlen=RECENT_FRAMES)
         with self._lock:
-            self._publish()
+            self._publish(traced=False)  # (the first picture of a new network: no time to trace for it)
 
     # ---- controls ----------------------------------------------------------------------
     @property
@@ -177,15 +177,15 @@ class LiveTrainer:
                 self._publish()  # the paused picture shows exactly the weights it stopped at
             self._changed.notify_all()
 
-    def _publish(self) -> Frame:
+    def _publish(self, traced: bool = True) -> Frame:
         """Compute and publish a frame of the current weights. Hold ``self._lock``."""
         net = self.net
-        train_loss = net.loss(self._x_train, self._y_train)
-        test_loss = net.loss(self._x_test, self._y_test)
+        train_loss = net.loss(self._x_train, self._y_train, traced)
+        test_loss = net.loss(self._x_test, self._y_test, traced)
         diverged = net.diverged(train_loss, test_loss)
         if not self.history or self.history[-1][0] != net.epoch:
             self.history = thin_history([*self.history, (net.epoch, train_loss, test_loss)])
-        outputs = net.layer_outputs(self._grid) if not diverged else []
+        outputs = net.layer_outputs(self._grid, traced) if not diverged else []
         frame = Frame(serial=self._frame.serial + 1 if self._frame else 0, epoch=net.epoch,
                       train_loss=train_loss, test_loss=test_loss, weights=net.weight_arrays(),
                       outputs=outputs, history=self.history, playing=self._playing and not diverged,

@@ -244,3 +244,18 @@ def test_the_network_picture_shows_every_neuron_and_no_link_an_l1_clamp_removed(
     assert html.count('class="pg-neuron"') == 2 + 2 + 1 and 'data-layers="3"' in html
     links = base64.b64decode(re.search(r"data:image/svg\+xml;base64,([^\"]+)", html).group(1)).decode()
     assert links.count("<line") == 4, "six weights, two of them exactly 0"
+
+
+def test_untraced_outputs_and_loss_match_the_traced_ones():
+    """A new network's first picture is computed op by op (no trace to wait for): the same numbers."""
+    from core.playground import PlaygroundNet, PlaygroundState, featurize, grid, make_dataset
+
+    state = PlaygroundState(hidden=[3, 2], dropout=0.2)
+    data = make_dataset(state)
+    net = PlaygroundNet(state)
+    net.train(featurize(data.x_train, state.features), data.y_train, 3)
+    points = featurize(grid(20), state.features)
+    for traced, eager in zip(net.layer_outputs(points), net.layer_outputs(points, traced=False)):
+        np.testing.assert_allclose(eager, traced, rtol=1e-5, atol=1e-6)
+    x, y = featurize(data.x_test, state.features), data.y_test
+    assert net.loss(x, y, traced=False) == pytest.approx(net.loss(x, y), rel=1e-5)

@@ -137,14 +137,22 @@ class PlaygroundNet:
         self._train(tf.constant(x), tf.constant(y, tf.float32), tf.constant(int(epochs)), batch)
         self.epoch += int(epochs)
 
-    def loss(self, x: np.ndarray, y: np.ndarray) -> float:
-        """The data loss only (no regularization), as the playground reports it."""
+    def loss(self, x: np.ndarray, y: np.ndarray, traced: bool = True) -> float:
+        """The data loss only (no regularization), as the playground reports it. ``traced=False``
+        computes it op by op: slower per call, but without the first call's trace (~0.1 s), which a
+        new network's first picture need not wait for."""
         import tensorflow as tf
 
-        return float(self._data_loss(tf.constant(x, tf.float32), tf.constant(y, tf.float32)))
+        x, y = tf.constant(x, tf.float32), tf.constant(y, tf.float32)
+        if not traced:
+            return float(self._loss(self._forward(x, training=False), y, regularize=False))
+        return float(self._data_loss(x, y))
 
-    def layer_outputs(self, x: np.ndarray) -> list[np.ndarray]:
-        """Every layer's outputs (hidden activations, then the shown output) for inputs x."""
+    def layer_outputs(self, x: np.ndarray, traced: bool = True) -> list[np.ndarray]:
+        """Every layer's outputs (hidden activations, then the shown output) for inputs x
+        (``traced``: as for :meth:`loss`)."""
+        if not traced:
+            return [h.numpy() for h in self._forward(x, training=False, every_layer=True)]
         return [h.numpy() for h in self._forward_all(x)]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
