@@ -129,11 +129,13 @@ def run(quick: bool = False) -> list[Result]:
                 page.context.close()
                 stop_app(server)
         browser.close()
+    notes = {"draw": "reference: the same page without the bundled models, Train clicked at once",
+             "text": "reference: the same page without the bundled models, Train clicked at once",
+             "embeddings": "reference: the Draw reference's Fast CNN training plus this page's map once trained"}
     results = [
         Result(f"{page_name}: first {what} on a fresh store", ours[page_name], reference[page_name], "s",
                f"≤ {TARGET_S:.0f} s", ours[page_name] <= TARGET_S,
-               note="reference: the same page without the bundled models, Train clicked at once"
-               + (" (skipped in --quick)" if reference[page_name] is None else ""))
+               note=notes[page_name] + (" (skipped in --quick)" if reference[page_name] is None else ""))
         for page_name, what in (("draw", "prediction"), ("text", "sample"), ("embeddings", "map"))]
     install = install_seconds()
     results.append(Result("install the defaults into a fresh store", install, None, "s", "≤ 3 s", install <= 3.0,
