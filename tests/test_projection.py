@@ -136,8 +136,9 @@ def test_umap_shows_intermediate_layouts_and_places_new_points():
 
 
 def test_limits_and_the_starting_layout():
-    assert max_points(2) == 70_000 and max_points(3) == MAX_POINTS_3D < 70_000
-    too_many = np.random.default_rng(0).normal(size=(MAX_POINTS_3D + 1, 3))
+    assert max_points(2, "tsne") == max_points(2, "umap") == 70_000
+    assert max_points(3, "tsne") == MAX_POINTS_3D["tsne"] < max_points(3, "umap") == MAX_POINTS_3D["umap"] < 70_000
+    too_many = np.random.default_rng(0).normal(size=(MAX_POINTS_3D["umap"] + 1, 3))
     with pytest.raises(BadInput, match="at most"):
         start("test-too-many", too_many, "umap", 3, {})
     layout = starting_layout(RAW, 2)
@@ -172,21 +173,26 @@ def test_cancelling_stops_the_run(method):
     again.cancel()  # not left running behind the other tests
     assert again is not projection  # a cancelled run is not reused
     finished(again)
+    short = {"iterations": 50, "perplexity": 10} if method == "tsne" else {"epochs": 30}
+    after = finished(start("test-after-cancel", features, method, 2, short))
+    assert after.error is None  # a cancelled UMAP once left tqdm's lock held, and every later one hung
 
 
 @pytest.mark.parametrize("method", ["tsne", "umap"])
 def test_the_large_data_path(method, monkeypatch):
-    """Annoy neighbours, FFT in both t-SNE phases, UMAP from the principal components on both cores:
-    what 70,000 points get, here on 600 by lowering the threshold."""
+    """Annoy neighbours, FFT in both t-SNE phases, UMAP from the principal components: what 70,000
+    points get, here on 600 by lowering the thresholds."""
     monkeypatch.setattr(core.projection_runs, "LARGE", 200)
+    monkeypatch.setattr(core.projection_runs, "SPECTRAL_UP_TO", 200)
     features = pca(RAW, 20).coordinates
-    params = {"iterations": 300, "perplexity": 15} if method == "tsne" else {"epochs": 200}
-    projection = start("test-large", features, method, 2, params)
-    seen = iterations_while_running(projection)
+    params = {"iterations": 300, "perplexity": 15} if method == "tsne" else {"epochs": 600}
+    projection = finished(start("test-large", features, method, 2, params))
     assert projection.error is None
-    assert projection.frames_seen >= 4 and len(seen) >= 3
+    assert projection.frames_seen >= 4  # the start, the optimiser's first layout, intermediate ones, the end
     assert 0 <= projection.first_frame_seconds <= projection.first_optimised_seconds
     assert projection.frame.shape == (600, 2) and np.isfinite(projection.frame).all()
     assert nearest_shares_label(projection.frame) > 0.85 * nearest_shares_label(features)
     placed = place_new_point(projection, features[:1])
     assert placed.shape == (2,) and np.linalg.norm(placed - projection.frame[0]) < np.ptp(projection.frame) / 4
+    monkeypatch.setattr(projection.model, "transform", lambda *_: pytest.fail("placed again: not remembered"))
+    assert place_new_point(projection, features[:1]) is placed
