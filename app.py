@@ -72,10 +72,12 @@ navigation = st.navigation(
     [st.Page(home, title="Home", icon=":material/home:", default=True)]
     + [st.Page(path, title=title, icon=icon) for path, title, icon, _, _ in PAGES]
 )
-store_notice()
 if navigation.url_path:  # any page but Home: the home page stays free of TensorFlow so it opens fast
     from core.imports import import_heavy
 
     with st.spinner("Loading TensorFlow (only the first page of a fresh server waits for this)…"):
         import_heavy()
+# After the import: a bundled model that fails to load is found once TensorFlow is there, and
+# must be reported on this very page.
+store_notice()
 navigation.run()

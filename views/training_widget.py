@@ -107,7 +107,7 @@ def bundled_line(kind: str, entry: Entry, key: str) -> None:
         return
     accuracy = bundled.get("test_accuracy")
     score = f" (test accuracy {accuracy * 100:.1f} %)" if isinstance(accuracy, (int, float)) else ""
-    text, button = st.columns([4, 1], vertical_alignment="center")
+    text, button = st.columns([3, 2], vertical_alignment="center")
     text.caption(f"Bundled model{score} — train it yourself", help=bundled.get("note") or None)
     if button.button("Train it yourself", key=f"{key}-yourself", icon=":material/model_training:"):
         start_training(kind, entry.config, retrain=True)
