@@ -36,7 +36,7 @@ from benchmarks.browser import CHROMIUM_ARGS, REPO, chromium_path, start_app, st
 from benchmarks.course import course_results, running_course, shared_training, worker_trainings
 from benchmarks.harness import Result
 from benchmarks.streamlit_client import (
-    EARLY_FOR_RERUN, FRAGMENT_FINISHED, Page, ProtocolError, canvas_id, canvas_state,
+    EARLY_FOR_RERUN, FRAGMENT_FINISHED, Page, ProtocolError, canvas_id, canvas_state, component_data,
 )
 
 SESSIONS = 10
@@ -103,43 +103,55 @@ async def drawing_session(url, clock, latencies, errors):
                     break
 
 
-async def playground_session(url, clock, frame_rates, runs, errors):
-    """Press Play and keep sending the fragment reruns the browser's timer sends (every
-    ``run_every`` seconds, answered or not); count the frames: new output pictures received.
+LIVE_COMPONENT = "dlp_playground_live"  # views/live_pictures.py's component
 
-    A tick that arrives while the fragment is still running stops that run and starts it again
-    (Streamlit 1.67 does this for browsers too), so frames are counted as pictures received, and
-    the fragment runs that finished and that were cut short are reported beside them."""
+
+async def playground_session(url, clock, frame_rates, runs, errors):
+    """Press Play and ask for frames as the browser does: views/components/playground_live's
+    "frames" element carries a batch of frames and a ``tick``; on each new tick the browser sends
+    the ``drawn`` trigger (the batch's last serial), which reruns the Playground's fragment, whose
+    answer is the next batch. Counted: the frames new to this session (serials it had not had),
+    as the browser's ``__pgLiveStats.fresh``, and the epochs they advanced, over the measured time.
+
+    The trigger goes out as soon as the element arrives, while its fragment run may still be
+    finishing, so the fragment runs that finished and that were cut short are reported beside."""
     async with session_page(url, "playground", "", errors) as page:
         await page.wait_for(lambda: bool(page.find(kind="button", key="pg-play")) and not page.running,
                             READY_TIMEOUT, "the Play button")
         await clock.ready()
-        pictures = []
+        batches = []  # (the frames element, its data), as they arrive
+        fresh = []  # (when it arrived, serial, epoch) of every frame new to this session
 
-        def count_pictures(node) -> None:
-            if node.kind == "html" and "data-output-map" in node.proto.body:
-                pictures.append(time.perf_counter())
+        def receive(node) -> None:
+            if node.kind == "bidi_component" and LIVE_COMPONENT in node.proto.component_name:
+                data = component_data(node)
+                if data and data.get("view") == "frames":
+                    newest = fresh[-1][1] if fresh else -1
+                    now = time.perf_counter()
+                    fresh.extend((now, f["serial"], f["epoch"]) for f in data["frames"] if f["serial"] > newest)
+                    batches.append((node, data))
 
-        page.on_element = count_pictures
+        page.on_element = receive
         mark = await page.click("Play")
         await page.wait_run(mark)
-        playing, counted_from = time.perf_counter(), len(pictures)
-        if not page.auto_reruns:
-            raise ProtocolError("Play started no auto-rerun fragment")
-        # The page may rerun in full to change its frame interval; the frontend then stops its
-        # timer and starts a new one when the full run declares the fragment again. Only a page
-        # idle with no timer for 2 s has stopped playing.
-        idle_since = None
-        while time.time() < clock.deadline and not page.errors:
-            await asyncio.sleep(0.2)
-            if page.auto_reruns or page.running:
-                idle_since = None
-            elif idle_since is None:
-                idle_since = time.perf_counter()
-            elif time.perf_counter() - idle_since > 2:
-                errors.append("playground: the fragment stopped rerunning while playing")
-                break
-        frame_rates.append((len(pictures) - counted_from) / (time.perf_counter() - playing))
+        await page.wait_for(lambda: bool(batches) and batches[-1][1]["playing"], what="a playing batch of frames")
+        playing, asked = time.perf_counter(), None
+        try:
+            while time.time() < clock.deadline and not page.errors:
+                component, data = batches[-1]
+                if not data["playing"]:
+                    raise ProtocolError("the Playground stopped playing")
+                if data["tick"] != asked:  # playground_live.js asks once per tick
+                    asked = data["tick"]
+                    await page.trigger(component, "drawn", data["frames"][-1]["serial"])
+                await page.wait_for(lambda: batches[-1][1]["tick"] != asked, what="the next batch of frames")
+        except ProtocolError as error:
+            errors.append(f"playground: {error}")
+        measured_from = max(playing, clock.measure_from)
+        counted = [(serial, epoch) for at, serial, epoch in fresh if at >= measured_from]
+        seconds = max(time.perf_counter() - measured_from, 1e-9)
+        epochs = counted[-1][1] - counted[0][1] if len(counted) > 1 else 0
+        frame_rates.append((len(counted) / seconds, epochs / seconds))
         ends = [e.status for e in page.events[mark:] if e.kind == "finish" and e.fragment_ids]
         runs.append((ends.count(FRAGMENT_FINISHED), ends.count(EARLY_FOR_RERUN)))
 
@@ -301,6 +313,13 @@ def minute_means(samples: list[tuple[float, float]]) -> list[float]:
             for minute in range(int(max((t for t, _ in samples), default=0) // 60))]
 
 
+def player_rates(rates: list[tuple[float, float]]) -> tuple[float, float]:
+    """The mean frames/s and epochs/s of the playing sessions (nan without any)."""
+    if not rates:
+        return float("nan"), float("nan")
+    return statistics.mean(r[0] for r in rates), statistics.mean(r[1] for r in rates)
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else float("nan")
 
@@ -354,7 +373,7 @@ def single_results(figures, served, trainings, seconds, warm_up) -> list[Result]
     per_request_kb = growth * 1024 / 60 / max(1e-9, len(latencies) / elapsed)
     sizes = [mb for _, mb in warm]
     means = ", ".join(f"{mb:.0f}" for mb in minute_means(warm))
-    frame_rate = statistics.mean(frame_rates) if frame_rates else float("nan")
+    frame_rate, epoch_rate = player_rates(frame_rates)
     finished, cut_short = (sum(r[i] for r in fragment_runs) for i in (0, 1))
     exactly_once = [] if served is None else [
         Result("sessions served by one shared training (of 10)", served, SESSIONS, "sessions", "10 of 10, 1 training",
@@ -365,8 +384,9 @@ def single_results(figures, served, trainings, seconds, warm_up) -> list[Result]
                note="; ".join(sorted(set(errors)))[:400]),
         Result("prediction p95, mouse-up to updated Prediction", p95(latencies) * 1000, None, "ms", "≤ 1000 ms",
                p95(latencies) <= 1.0, note=f"{len(latencies)} predictions in {elapsed:.0f} s by 6 drawing sessions, "
-                    f"with 2 playing ({frame_rate:.1f} frames/s each; of their fragment runs {finished} finished and "
-                    f"{cut_short} were cut short by the next tick) and 2 on Text; the 10 sessions are "
+                    f"with 2 playing ({frame_rate:.1f} frames/s, {epoch_rate:.0f} epochs/s each, asked for by the "
+                    f"component's trigger; of their fragment runs {finished} finished and {cut_short} were cut "
+                    f"short by the next ask) and 2 on Text; the 10 sessions are "
                     "websocket-protocol clients, timed from sending the stroke (the canvas's state, which the "
                     "browser sends 200 ms after mouse-up) to the message with the new Prediction, so without that "
                     f"200 ms and without rendering; CPU: server {cpu['server']:.0%}, all 10 clients "

@@ -139,14 +139,14 @@ def running_course(cache: Path, web: int = 3, workers: int = 1):
 def course_results(single, many, shared, trained, stored) -> list[Result]:
     """The course layout's figures, each beside the single process's of the same run (``single`` and
     ``many`` are what ``bench_load.load_run`` returns)."""
-    from benchmarks.bench_load import SESSIONS, growth_per_minute, p95
+    from benchmarks.bench_load import SESSIONS, growth_per_minute, p95, player_rates
 
     latencies, samples, frame_rates, _, errors, memory, cpu, elapsed = many
     mean_size = [statistics.mean(mb for t, mb in m if t >= 0) if m else float("nan") for m in memory]
     single_size = statistics.mean(mb for t, mb in single[5][0] if t >= 0)
     web, worker = mean_size[:-1], mean_size[-1]
     growth = ", ".join(f"{growth_per_minute([s for s in m if s[0] >= 0]):+.1f}" for m in memory[:-1])
-    frame_rate = statistics.mean(frame_rates) if frame_rates else float("nan")
+    frame_rate, epoch_rate = player_rates(frame_rates)
     return [
         Result("course: sessions served by one shared training (10 over 3 web processes)", shared, SESSIONS,
                "sessions", "10 of 10, 1 training", shared == SESSIONS and len(trained) == 1 and stored == 1,
@@ -157,7 +157,7 @@ def course_results(single, many, shared, trained, stored) -> list[Result]:
         Result("course: prediction p95 (reference: 1 process, 10 sessions)", p95(latencies) * 1000,
                p95(single[0]) * 1000, "ms", "≤ 1000 ms", p95(latencies) <= 1.0,
                note=f"{len(latencies)} predictions in {elapsed:.0f} s by 18 drawing sessions, with 6 playing "
-                    f"({frame_rate:.1f} frames/s each) and 6 on Text (p95 of a sample {p95(samples) * 1000:.0f} ms, "
+                    f"({frame_rate:.1f} frames/s, {epoch_rate:.0f} epochs/s each) and 6 on Text (p95 of a sample {p95(samples) * 1000:.0f} ms, "
                     f"one process: {p95(single[1]) * 1000:.0f} ms); 3x the single process's load on the same 2 "
                     f"cores; CPU: the 4 processes {cpu['server']:.0%}, the 30 clients {cpu['client']:.0%} of a core"),
         Result("course: memory per web process (reference: the single process)", statistics.mean(web), single_size,

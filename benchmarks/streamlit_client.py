@@ -17,7 +17,9 @@ benchmark can run many sessions on the server's machine at almost no CPU cost of
   ``max_cached_message_age`` runs) and resolves ``ref_hash`` messages from it;
 - runs the frontend's auto-rerun timers: on ``auto_rerun`` it sends a fragment rerun
   (``fragment_id``, ``is_auto_rerun``) every ``interval`` seconds until a full run starts or
-  ``stop_auto_rerun`` names the fragment, whether or not the previous run has finished.
+  ``stop_auto_rerun`` names the fragment, whether or not the previous run has finished;
+- sends a components-v2 component's ``setTriggerValue(event, value)`` as the frontend does
+  (:meth:`Page.trigger`; what the component's JavaScript would decide to send is the caller's).
 
 It also downloads the media files (``/media/…``) of the ``st.image`` elements it receives, as a
 browser does (in the background, untimed). What a browser does and this client does not: load the
@@ -39,6 +41,7 @@ from websockets.asyncio.client import connect
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
 
 SUBPROTOCOLS = ["streamlit", "PLACEHOLDER_AUTH_TOKEN"]  # what the frontend sends without an XSRF cookie
 FINISHED = ForwardMsg.FINISHED_SUCCESSFULLY
@@ -377,6 +380,18 @@ class Page:
         await self.rerun(fragment_id=self.widget_fragments.get(widget_id, ""))
         return mark
 
+    async def trigger(self, component: Node, event: str, value=None) -> int:
+        """Send what a components-v2 component's ``setTriggerValue(event, value)`` sends: the
+        payload joins the JSON list of the component's one trigger widget (``<prefix>_<id>__events``)
+        and the rerun goes to the fragment the component is in. Returns the mark for ``wait_run``."""
+        widget_id = f"{STREAMLIT_INTERNAL_KEY_PREFIX}_{component.widget_id}__events"
+        held = self.widget_states.get(widget_id)  # (triggers not yet sent ride along, as in the frontend)
+        payloads = json.loads(held.json_trigger_value) if held is not None else []
+        self.set_state(widget_id, json_trigger_value=json.dumps([*payloads, {"event": event, "value": value}]))
+        mark = len(self.events)
+        await self.rerun(fragment_id=component.fragment_id)
+        return mark
+
     async def click(self, label: str, kind: str = "button") -> int:
         """Press a button by its label; returns the mark for ``wait_run``."""
         return await self.set_value(self.widget(label, kind).widget_id, trigger_value=True)
@@ -473,6 +488,14 @@ def canvas_state(strokes, size: int = 280, width: int = 22, background: str = "#
     data = "data:image/png;base64," + base64.b64encode(draw_png(strokes, size, width)).decode("ascii")
     return json.dumps({"drawing": {"raw": {"version": "6.0.0", "objects": objects, "background": background},
                                    "data": data}})
+
+
+def component_data(node: Node):
+    """The JSON data a components-v2 element (``bidi_component``) was mounted with, or None."""
+    proto = node.proto
+    kind = proto.WhichOneof("data")
+    text = proto.json if kind == "json" else proto.mixed.json if kind == "mixed" else ""
+    return json.loads(text) if text else None
 
 
 def canvas_id(page: Page) -> str:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from benchmarks.browser import REPO, start_app, stop_app
-from benchmarks.streamlit_client import Page, canvas_id, canvas_state
+from benchmarks.streamlit_client import Page, canvas_id, canvas_state, component_data
 
 ONE = [[(0.52, 0.2), (0.5, 0.5), (0.48, 0.8)]]
 
@@ -49,6 +49,47 @@ def test_the_protocol_client_draws_a_one_and_reads_a_prediction(tmp_path):
     assert empty == "–"
     assert prediction is not None and prediction.isdigit(), prediction
     assert not page.errors, page.errors
+
+
+def live_frames(page: Page):
+    """The Playground's frames element (views/live_pictures.frames) and its data, or None."""
+    for node in reversed(page.elements("bidi_component")):
+        data = component_data(node)
+        if data and data.get("view") == "frames":
+            return node, data
+    return None
+
+
+async def play_and_ask(url: str, frames: int) -> tuple[list[int], list[int], Page]:
+    """Press Play, then send the component's "drawn" trigger, each time after the batch before it
+    arrived (as playground_live.js does), until ``frames`` frames past the first batch's came (the
+    first epochs trace TensorFlow's graph: asks answer with the same frame until then); the ticks
+    and newest serials of the batches."""
+    async with Page(url, "playground", timeout=120, fetch_media=False) as page:
+        await page.wait_for(lambda: bool(page.find(kind="button", key="pg-play")) and not page.running,
+                            what="the Play button")
+        await page.wait_run(await page.click("Play"))
+        ticks, serials = [], []
+        while not serials or serials[-1] < serials[0] + frames:
+            await page.wait_for(lambda: live_frames(page) is not None and live_frames(page)[1]["tick"] not in ticks,
+                                what="a new batch of frames")
+            component, data = live_frames(page)
+            assert data["playing"]
+            ticks.append(data["tick"])
+            serials.append(data["frames"][-1]["serial"])
+            await page.trigger(component, "drawn", serials[-1])
+        return ticks, serials, page
+
+
+def test_the_protocol_client_asks_the_playground_for_frames_as_its_component_does(tmp_path):
+    server = start_app(tmp_path / "cache")
+    try:
+        ticks, serials, page = run_async(asyncio.wait_for(play_and_ask(server.url, frames=20), 180))
+    finally:
+        stop_app(server)
+    assert not page.errors, page.errors
+    assert len(set(ticks)) == len(ticks)  # every ask was answered by a fragment run with a batch of its own
+    assert serials == sorted(serials), serials
 
 
 async def open_at_once(url: str, pages: list[str]) -> list[Page]:
