@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .playground.history import thin_history
+from .playground.history import thin_history, thin_snapshots
 
 GRID = 50  # grid points per side of each neuron's picture
 CHUNK_SECONDS = 0.012  # training per turn: short, so a waiting frame or player is served soon
@@ -97,6 +97,7 @@ class LiveTrainer:
         self._epochs_per_second = 200.0  # a first guess; measured from the first chunks on
         self._thread: threading.Thread | None = None
         self.history: list[tuple[int, float, float]] = list(history or [])
+        self.snapshots: list[tuple[int, list]] = []  # (epoch, weights) over the run, for a saved run
         self._frame: Frame | None = None
         self._recent: deque[Frame] = deque(maxlen=RECENT_FRAMES)
         with self._lock:
@@ -183,11 +184,13 @@ class LiveTrainer:
         train_loss = net.loss(self._x_train, self._y_train, traced)
         test_loss = net.loss(self._x_test, self._y_test, traced)
         diverged = net.diverged(train_loss, test_loss)
+        weights = net.weight_arrays()
         if not self.history or self.history[-1][0] != net.epoch:
             self.history = thin_history([*self.history, (net.epoch, train_loss, test_loss)])
+            self.snapshots = thin_snapshots([*self.snapshots, (net.epoch, weights)])
         outputs = net.layer_outputs(self._grid, traced) if not diverged else []
         frame = Frame(serial=self._frame.serial + 1 if self._frame else 0, epoch=net.epoch,
-                      train_loss=train_loss, test_loss=test_loss, weights=net.weight_arrays(),
+                      train_loss=train_loss, test_loss=test_loss, weights=weights,
                       outputs=outputs, history=self.history, playing=self._playing and not diverged,
                       diverged=diverged)
         with self._changed:

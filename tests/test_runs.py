@@ -262,22 +262,29 @@ def test_the_lstms_log_on_the_same_schedule(tmp_path, kind, config):
     assert first[:, 2].sum() == last[:, 2].sum() == 32 * 4 * 32 and not np.array_equal(first, last)
 
 
-def test_a_saved_playground_run_keeps_about_100_points_and_its_first_and_last_weights():
+def test_a_saved_playground_run_keeps_about_100_points_and_its_weights_over_time():
     from core.paths import runs_dir
     from core.playground import PlaygroundNet, PlaygroundState, featurize, make_dataset, save_run
+    from core.playground.history import thin_snapshots
 
     state = PlaygroundState(dataset="xor", hidden=[4], weight_seed=5)
     data = make_dataset(state)
     net = PlaygroundNet(state)
-    net.train(featurize(data.x_train, state.features), data.y_train, 30)
     history = [(epoch, 1.0 / epoch, 1.1 / epoch) for epoch in range(1, 301)]  # as a session keeps it
-    run_dir = save_run(state, net, history)
+    snapshots = []
+    for _ in range(30):  # a frame per epoch, kept as the live trainer keeps them
+        net.train(featurize(data.x_train, state.features), data.y_train, 1)
+        snapshots = thin_snapshots([*snapshots, (net.epoch, net.weight_arrays())])
+    assert len(snapshots) <= 20 and snapshots[0][0] == 1
+    run_dir = save_run(state, net, history, snapshots)
     assert run_dir.parent == runs_dir()
     scalars = read_scalars(run_dir)
     assert [step for step, _, _ in scalars["train/loss"]] == list(range(3, 301, 3))
     assert scalars["validation/loss"][-1][2] == pytest.approx(1.1 / 300)
     rows = read_histograms(run_dir)["layer1/kernel"]
-    assert [step for step, _ in rows] == [0, 30]
+    steps = [step for step, _ in rows]
+    assert steps[0] == 0 and steps[-1] == 30 and len(steps) == 12, steps  # the start, 10 between, the end
+    assert steps == sorted(set(steps))
     initial = PlaygroundNet(PlaygroundState(dataset="xor", hidden=[4], weight_seed=5)).weight_arrays()[0][0]
     np.testing.assert_allclose(rows[0][1][:, 0].min(), initial.min(), rtol=1e-6)  # step 0: the start
     assert not np.array_equal(rows[0][1], rows[1][1])

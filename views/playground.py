@@ -355,5 +355,5 @@ with st.expander("Export as Keras code", icon=":material/code:"):
 
 if st.button("Save run to the Runs page", icon=":material/save:",
              disabled=ss.pg_trainer is None or ss.pg_trainer.net.epoch == 0):
-    path = save_run(state, ss[PLAYGROUND_NET], ss.pg_trainer.history)
+    path = save_run(state, ss[PLAYGROUND_NET], ss.pg_trainer.history, ss.pg_trainer.snapshots)
     st.success(f"Saved as run {path.name}.", icon=":material/check:")

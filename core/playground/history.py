@@ -6,11 +6,15 @@ import json
 import time
 from dataclasses import asdict
 
+import numpy as np
+
 from .datasets import DATASETS
 from .network import PlaygroundNet
 from .state import PlaygroundState
 
 HISTORY_POINTS = 4000  # loss-curve points a playing session keeps
+SNAPSHOTS = 20  # weight snapshots a playing session keeps, for the saved run's histograms
+HISTOGRAM_ROWS = 10  # snapshots a saved run logs between its first and last weights
 
 
 def thin_history(history: list, limit: int = HISTORY_POINTS) -> list:
@@ -23,8 +27,18 @@ def thin_history(history: list, limit: int = HISTORY_POINTS) -> list:
     return history[:-recent][::2] + history[-recent:]
 
 
-def save_run(state: PlaygroundState, net: PlaygroundNet, history: list[tuple[int, float, float]]):
-    """Log this network's training to the runs folder, for the Runs page and TensorBoard."""
+def thin_snapshots(snapshots: list, limit: int = SNAPSHOTS) -> list:
+    """Keep a session's (epoch, weights) snapshots bounded and spread over the whole run: past
+    ``limit``, every second one is dropped, so however long it plays they stay about evenly spaced."""
+    return snapshots[::2] if len(snapshots) > limit else snapshots
+
+
+def save_run(state: PlaygroundState, net: PlaygroundNet, history: list[tuple[int, float, float]],
+             snapshots: list[tuple[int, list]] = ()):
+    """Log this network's training to the runs folder, for the Runs page and TensorBoard.
+
+    ``snapshots`` are (epoch, weight arrays) taken while it trained (see :func:`thin_snapshots`);
+    about ``HISTOGRAM_ROWS`` of them become histogram rows between the first and the last."""
     from ..paths import runs_dir
     from ..runs import LogSchedule, RunLogger
 
@@ -40,7 +54,11 @@ def save_run(state: PlaygroundState, net: PlaygroundNet, history: list[tuple[int
             logger.scalars(epoch, split="train", loss=train_loss)
             logger.scalars(epoch, split="validation", loss=test_loss)
     # The initial weights follow from the state's weight_seed alone: a new net has them.
-    for epoch, layers in ((0, PlaygroundNet(net.state).weight_arrays()), (net.epoch, net.weight_arrays())):
+    between = [(epoch, layers) for epoch, layers in snapshots if 0 < epoch < net.epoch]
+    if len(between) > HISTOGRAM_ROWS:
+        between = [between[int(i)] for i in np.linspace(0, len(between) - 1, HISTOGRAM_ROWS)]
+    rows = [(0, PlaygroundNet(net.state).weight_arrays()), *between, (net.epoch, net.weight_arrays())]
+    for epoch, layers in rows:
         arrays = {}
         for index, (w, b) in enumerate(layers):
             arrays[f"layer{index + 1}/kernel"] = w
