@@ -31,6 +31,11 @@ class MapView:
     lasso: bool = False  # a drag on a 2-D map selects points (Isolate is on) instead of zooming
 
 
+# A little right margin: plotly's invisible corner drag handles stick out of a zero one, past a
+# phone's screen.
+MARGIN = dict(l=0, r=8, t=40, b=0)
+
+
 def map_view(points: PointSet, colour_by: str, shown_labels: list[str], chosen: int,
              isolated: set[int] | None = None) -> MapView:
     """Colour groups for ``colour_by``; only ``shown_labels`` are visible, and only ``isolated`` if given."""
@@ -79,7 +84,7 @@ def scatter(layout: np.ndarray, title: str, view: MapView, drawing: np.ndarray |
     if drawing is not None:
         figure.add_trace(markers(drawing, mode="markers", name="your drawing", hoverinfo="name",
                                  marker=dict(size=14 if flat else 8, color="black", symbol="diamond")))
-    figure.update_layout(title=title, height=620, margin=dict(l=0, r=0, t=40, b=0), uirevision="keep",
+    figure.update_layout(title=title, height=620, margin=MARGIN, uirevision="keep",
                          legend=dict(itemsizing="constant", title="click to hide"))
     if flat:
         figure.update_layout(dragmode="lasso" if view.lasso else "zoom", clickmode="event+select")
@@ -91,7 +96,7 @@ def scree_figure(variance: np.ndarray) -> go.Figure:
     figure = go.Figure(go.Bar(x=[f"PC{i + 1}" for i in range(len(variance))], y=variance,
                               hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     figure.update_layout(title="Scree plot: variance explained by each component", height=220,
-                         yaxis_tickformat=".0%", margin=dict(l=0, r=0, t=40, b=0))
+                         yaxis_tickformat=".0%", margin=MARGIN)
     return figure
 
 

@@ -32,10 +32,12 @@ with st.expander("How the cell works", icon=":material/memory:"):
         r"""
 Each step takes the current character $x$ (one-hot) and the previous state $(h, c)$:
 
-$i = \sigma(W_i x + U_i h + b_i)$ (input gate), $f = \sigma(W_f x + U_f h + b_f)$ (forget gate),
-$o = \sigma(W_o x + U_o h + b_o)$ (output gate), $g = \tanh(W_g x + U_g h + b_g)$ (candidate),
-
-$c' = f \odot c + i \odot g, \qquad h' = o \odot \tanh(c')$.
+- input gate: $i = \sigma(W_i x + U_i h + b_i)$
+- forget gate: $f = \sigma(W_f x + U_f h + b_f)$
+- output gate: $o = \sigma(W_o x + U_o h + b_o)$
+- candidate: $g = \tanh(W_g x + U_g h + b_g)$
+- new memory: $c' = f \odot c + i \odot g$
+- new output: $h' = o \odot \tanh(c')$
 
 The 2017 stream used a *sigmoid* candidate $g$; this page uses the standard $\tanh$ (as Keras does),
 so the cell can add *and* subtract from its memory. The weights are plain `tf.Variable`s; the

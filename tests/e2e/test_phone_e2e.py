@@ -95,14 +95,9 @@ def test_a_digit_drawn_with_a_finger_is_read(phone):
         screenshot(phone, f"phone-draw-touch-{digit}")
 
 
-# Known, not yet fixed: something on Text sticks out by ~124 px and on Embeddings by ~4 px at 390 px.
-NOT_YET_FITTING = pytest.mark.xfail(reason="sticks out past a 390-px screen; to be fixed", strict=False)
-
-
 @pytest.mark.parametrize("path,heading", [
     ("", "Deep Learning Playground"), ("draw", "Draw"), ("playground", "Playground"),
-    pytest.param("text", "Text", marks=NOT_YET_FITTING),
-    pytest.param("embeddings", "Embeddings", marks=NOT_YET_FITTING), ("runs", "Runs"),
+    ("text", "Text"), ("embeddings", "Embeddings"), ("runs", "Runs"),
 ])
 def test_every_page_fits_a_phone(phone, path, heading):
     open_page(phone, path)
