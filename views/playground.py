@@ -57,6 +57,18 @@ def change(**values) -> None:
     reset_network()
 
 
+# The buttons act in on_click callbacks, which run before the page does: one page run per click
+# rather than a run up to the button and an st.rerun() (a click reaches the pictures sooner).
+def play_or_pause() -> None:
+    ss.pg_playing = not ss.get("pg_playing", False)
+    ss.pg_trainer.play() if ss.pg_playing else ss.pg_trainer.pause()
+
+
+def reset() -> None:
+    state.reseed()
+    reset_network()
+
+
 if PLAYGROUND_NET not in ss:
     reset_network()
 
@@ -72,21 +84,15 @@ for problem in ss.pop("pg_link_problems", []):
 run_bar = st.columns([1, 1, 1, 1, 4], vertical_alignment="center")
 bar = [None] * 4 + list(st.columns(5))
 playing = ss.get("pg_playing", False)
-if run_bar[0].button("Pause" if playing else "Play", type="primary", icon=":material/pause:" if playing else
-                 ":material/play_arrow:", disabled=ss[PLAYGROUND_NET] is None, key="pg-play"):
-    ss.pg_playing = not playing
-    ss.pg_trainer.play() if ss.pg_playing else ss.pg_trainer.pause()
-    st.rerun()
+run_bar[0].button("Pause" if playing else "Play", type="primary", icon=":material/pause:" if playing else
+                  ":material/play_arrow:", disabled=ss[PLAYGROUND_NET] is None, key="pg-play", on_click=play_or_pause)
 step_clicked = run_bar[1].button("Step", icon=":material/skip_next:", disabled=ss[PLAYGROUND_NET] is None or playing,
                              help="Train one epoch: the training points are shuffled and cut into ⌈n / batch size⌉ "
                                   "batches. The last batch is filled up from the start of the shuffle, so "
                                   "when the batch size does not divide n, a few points are seen twice.")
-if run_bar[2].button("Reset", icon=":material/restart_alt:",
-                     help="New random weights, epoch 0; the data stay. The new weights' seed goes into the URL, "
-                          "so a copied link starts from these same weights."):
-    state.reseed()
-    reset_network()
-    st.rerun()
+run_bar[2].button("Reset", icon=":material/restart_alt:", on_click=reset,
+                  help="New random weights, epoch 0; the data stay. The new weights' seed goes into the URL, "
+                       "so a copied link starts from these same weights.")
 epoch_slot = run_bar[3].empty()
 
 learning_rate = bar[4].selectbox("Learning rate", LEARNING_RATES, index=LEARNING_RATES.index(state.learning_rate)
@@ -143,9 +149,8 @@ with data_col:
                                                    state.batch_size):
         change(dataset=dataset, classes=classes, train_ratio=ratio, noise=noise, batch_size=batch)
         st.rerun()
-    if st.button("Regenerate", icon=":material/refresh:", help="New random points from the same distribution."):
-        change(seed=state.seed + 1)
-        st.rerun()
+    st.button("Regenerate", icon=":material/refresh:", help="New random points from the same distribution.",
+              on_click=change, kwargs={"seed": state.seed + 1})
     if state.dataset == "custom":
         st.markdown("**Your own points**")
         ss.pg_paint = st.radio("Click the output map to add a point of class",
@@ -180,27 +185,23 @@ with net_col:
         st.rerun()
     # Horizontal containers, not columns: on a phone columns stack, and a lone + or − says nothing.
     layer_bar = st.container(horizontal=True, vertical_alignment="center")
-    if layer_bar.button("", icon=":material/add:", key="pg-add-layer", help="Add a hidden layer",
-                        disabled=len(state.hidden) >= state.max_layers):
-        change(hidden=state.hidden + [min(4, state.max_neurons)], layer_activations=[])
-        st.rerun()
-    if layer_bar.button("", icon=":material/remove:", key="pg-remove-layer", help="Remove the last hidden layer",
-                        disabled=not state.hidden):
-        change(hidden=state.hidden[:-1], layer_activations=[])
-        st.rerun()
+    layer_bar.button("", icon=":material/add:", key="pg-add-layer", help="Add a hidden layer",
+                     disabled=len(state.hidden) >= state.max_layers, on_click=change,
+                     kwargs={"hidden": state.hidden + [min(4, state.max_neurons)], "layer_activations": []})
+    layer_bar.button("", icon=":material/remove:", key="pg-remove-layer", help="Remove the last hidden layer",
+                     disabled=not state.hidden, on_click=change,
+                     kwargs={"hidden": state.hidden[:-1], "layer_activations": []})
     layer_bar.markdown(f"**{len(state.hidden)} hidden layer{'s' if len(state.hidden) != 1 else ''}**")
     if state.hidden:
         neuron_columns = st.columns(len(state.hidden))
         for index, (column, size) in enumerate(zip(neuron_columns, state.hidden)):
             buttons = column.container(horizontal=True, gap="small")
-            if buttons.button("", icon=":material/add:", key=f"pg-add-{index}", disabled=size >= state.max_neurons,
-                              help=f"One more neuron in layer {index + 1}"):
-                change(hidden=[n + (i == index) for i, n in enumerate(state.hidden)])
-                st.rerun()
-            if buttons.button("", icon=":material/remove:", key=f"pg-remove-{index}", disabled=size <= 1,
-                              help=f"One neuron fewer in layer {index + 1}"):
-                change(hidden=[n - (i == index) for i, n in enumerate(state.hidden)])
-                st.rerun()
+            buttons.button("", icon=":material/add:", key=f"pg-add-{index}", disabled=size >= state.max_neurons,
+                           help=f"One more neuron in layer {index + 1}", on_click=change,
+                           kwargs={"hidden": [n + (i == index) for i, n in enumerate(state.hidden)]})
+            buttons.button("", icon=":material/remove:", key=f"pg-remove-{index}", disabled=size <= 1,
+                           help=f"One neuron fewer in layer {index + 1}", on_click=change,
+                           kwargs={"hidden": [n - (i == index) for i, n in enumerate(state.hidden)]})
             column.caption(f"Layer {index + 1}: {size} neuron{'s' if size != 1 else ''}")
     network_slot = st.empty()
 
