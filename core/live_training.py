@@ -167,8 +167,8 @@ class LiveTrainer:
                 spent = time.perf_counter() - started
                 if self.net.epoch > epochs:  # the first call traces the graph: not a measure
                     self._epochs_per_second = 0.7 * self._epochs_per_second + 0.3 * epochs / max(spent, 1e-4)
-                # Due when waiting one more chunk would overshoot by more than waiting less: a plain
-                # ">= FRAME_SECONDS" lands on the chunk after, ~13 ms late on every frame.
+                # Due once less than half a chunk remains: checked only between chunks, a plain
+                # ">= FRAME_SECONDS" lands on the chunk after, up to a chunk (~13 ms) late every frame.
                 if time.monotonic() - self._frame.made_at + spent / 2 >= FRAME_SECONDS:
                     frame = self._publish()
                     if frame.diverged:

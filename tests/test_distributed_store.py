@@ -3,13 +3,13 @@ and concurrent readers never see a half entry, a missing one, or a record with a
 files. (No Redis needed: this is the shared folder alone.)"""
 from __future__ import annotations
 
-import pytest
-
 import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from core.store import ModelStore
 
