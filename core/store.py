@@ -53,22 +53,31 @@ def config_key(config: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-_checked: dict[tuple, str] = {}  # (path, size, mtime) -> digest: every page rerun looks models up
+_checked: dict[tuple, str] = {}  # file identity -> digest: every page rerun looks models up
+SETTLED_SECONDS = 2.0  # younger files are always hashed again
 
 
 def _sha256(path: Path) -> str:
+    """The file's sha256, remembered for files that have settled.
+
+    File times come from the kernel's coarse clock (a few ms per tick), so two writers of one key
+    can leave files of equal size and mtime: a digest remembered by (path, size, mtime) was then
+    the other version's. A file's inode tells apart files that coexisted; one written after an
+    older one was deleted (which may reuse its inode) is at least ``SETTLED_SECONDS`` younger,
+    so only files older than that are remembered."""
     stat = path.stat()
-    identity = (str(path), stat.st_size, stat.st_mtime_ns)
+    identity = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     if identity in _checked:
         return _checked[identity]
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    if len(_checked) > 1000:
-        _checked.clear()
-    _checked[identity] = digest.hexdigest()
-    return _checked[identity]
+    if time.time() - stat.st_mtime > SETTLED_SECONDS:
+        if len(_checked) > 1000:
+            _checked.clear()
+        _checked[identity] = digest.hexdigest()
+    return digest.hexdigest()
 
 
 @dataclass

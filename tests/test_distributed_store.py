@@ -9,7 +9,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 
 from core.store import ModelStore
 
@@ -64,9 +63,6 @@ def python(script: str) -> subprocess.Popen:
                             text=True, cwd=REPO)
 
 
-@pytest.mark.xfail(strict=False, reason="known race, seen once in 3 full runs on 2026-12-02: a reader saw a.json of "
-                   "one write with the checksums of another ('Store entry shared is corrupt'); to be fixed in "
-                   "core's ModelStore (replace of a key's folder is not atomic for readers)")
 def test_concurrent_writers_and_readers_of_one_key_in_several_processes(tmp_path):
     root = tmp_path / "models"
     store = ModelStore(root)
