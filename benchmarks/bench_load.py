@@ -74,9 +74,9 @@ async def session_page(url: str, path: str, query: str, errors: list):
 async def drawing_session(url, clock, latencies, errors):
     """Clear, draw a digit, time the stroke to the updated Prediction; again and again.
 
-    The stroke is what streamlit-drawable-canvas sends on mouse-up (after its own 200 ms delay): the
-    canvas's state with a PNG of the drawing. Timed from sending it to the message with the new
-    Prediction metric, so the browser's 200 ms and its rendering are not in the time."""
+    The stroke is what Draw's canvas sends when the pen lifts: its state with a PNG of the drawing.
+    Timed from sending it to the message with the new Prediction metric, so the browser's own
+    drawing and rendering are not in the time."""
     async with session_page(url, "draw", "limit=3000", errors) as page:
         await page.wait_for(lambda: page.metric("Prediction") is not None and not page.running,
                             READY_TIMEOUT, "the Prediction metric")
@@ -388,8 +388,8 @@ def single_results(figures, served, trainings, seconds, warm_up) -> list[Result]
                     f"component's trigger; of their fragment runs {finished} finished and {cut_short} were cut "
                     f"short by the next ask) and 2 on Text; the 10 sessions are "
                     "websocket-protocol clients, timed from sending the stroke (the canvas's state, which the "
-                    "browser sends 200 ms after mouse-up) to the message with the new Prediction, so without that "
-                    f"200 ms and without rendering; CPU: server {cpu['server']:.0%}, all 10 clients "
+                    "browser sends when the pen lifts) to the message with the new Prediction, so without the "
+                    f"browser's drawing and rendering; CPU: server {cpu['server']:.0%}, all 10 clients "
                     f"{cpu['client']:.0%} of a core"),
         Result("text sample p95, Generate to a finished 300-character sample", p95(samples) * 1000, None, "ms",
                "no goal; reported", None, note=f"{len(samples)} samples by 2 text sessions"),

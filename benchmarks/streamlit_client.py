@@ -470,24 +470,18 @@ def draw_png(strokes, size: int = 280, width: int = 22) -> bytes:
     for points in strokes:
         xy = [(x * size, y * size) for x, y in points]
         pen.line(xy, fill=(255, 255, 255, 255), width=width, joint="curve")
-        for x, y in (xy[0], xy[-1]):  # round caps, as fabric.js's pencil draws them
+        for x, y in (xy[0], xy[-1]):  # round caps, as the canvas's pen draws them
             pen.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=(255, 255, 255, 255))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
-def canvas_state(strokes, size: int = 280, width: int = 22, background: str = "#000000") -> str:
-    """The JSON state streamlit-drawable-canvas 0.13 sends after a stroke: its bidi component's
-    ``setStateValue("drawing", {raw: <fabric.js JSON>, data: <PNG data URL>})``."""
-    objects = [{
-        "type": "Path", "originX": "left", "originY": "top", "fill": None, "stroke": "#FFFFFF",
-        "strokeWidth": width, "strokeLineCap": "round", "strokeLineJoin": "round",
-        "path": [["M" if i == 0 else "L", round(x * size, 1), round(y * size, 1)] for i, (x, y) in enumerate(points)],
-    } for points in strokes]
+def canvas_state(strokes, size: int = 280, width: int = 22) -> str:
+    """The JSON state Draw's canvas (views/components/digit_canvas) sends when the pen lifts:
+    ``setStateValue("drawing", {png: <PNG data URL>, strokes: <strokes so far>})``."""
     data = "data:image/png;base64," + base64.b64encode(draw_png(strokes, size, width)).decode("ascii")
-    return json.dumps({"drawing": {"raw": {"version": "6.0.0", "objects": objects, "background": background},
-                                   "data": data}})
+    return json.dumps({"drawing": {"png": data, "strokes": len(strokes)}})
 
 
 def component_data(node: Node):
@@ -499,8 +493,8 @@ def component_data(node: Node):
 
 
 def canvas_id(page: Page) -> str:
-    """The widget id of the page's (last) drawable canvas."""
-    found = [n for n in page.elements("bidi_component") if "drawable_canvas" in n.proto.component_name]
+    """The widget id of the page's (last) digit canvas."""
+    found = [n for n in page.elements("bidi_component") if "digit_canvas" in n.proto.component_name]
     if not found:
-        raise ProtocolError("no drawable canvas on the page")
+        raise ProtocolError("no digit canvas on the page")
     return found[-1].widget_id

@@ -6,7 +6,6 @@ from contextlib import contextmanager
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from core.data import load_mnist
 from core.digits import ARCHITECTURES, KIND
@@ -15,6 +14,7 @@ from core.look_inside import is_unsure, mosaic, reader_for
 from core.jobs import DONE, FAILED, CANCELLED
 from core.preprocess import load_image_bytes, preprocess
 from views.common import image_dataset_picker, manager
+from views.digit_canvas import digit_canvas
 from views.keys import CURRENT_DIGIT
 from views.training_widget import history_figure, training_widget
 
@@ -102,20 +102,20 @@ with left:
                        "MNIST's 20×20 box: that fixes the digit's size, not the stroke's thickness "
                        "relative to it, so a thick pen on a small digit becomes a blob. Draw big, or "
                        "use a thinner pen for small digits.")
-    canvas = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
-                       return_image_data=True, update_streamlit=True,
-                       key=f"draw_canvas_{state['draw_canvas_id'] % 2}")
+    drawing = digit_canvas(stroke_width=stroke, size=CANVAS_SIZE, instance=state["draw_canvas_id"],
+                           key=f"draw_canvas_{state['draw_canvas_id'] % 2}")
     if st.button("Clear", icon=":material/ink_eraser:"):
-        # A new key mounts a fresh, empty canvas. Two keys in turn, not a new one each time:
-        # Streamlit keeps every widget's metadata for the session's life, and under a class's
-        # load a key per Clear kept ~2 records (with their closures) per prediction.
+        # A new key forgets the drawing sent, a new instance empties the canvas. Two keys in turn,
+        # not a new one each time: Streamlit keeps every widget's metadata for the session's life,
+        # and under a class's load a key per Clear kept ~2 records (with their closures) per prediction.
         state["draw_canvas_id"] += 1
         state[CURRENT_DIGIT] = None
         st.rerun()
-    upload = st.file_uploader("…or upload a picture of a digit", type=None,
-                              help="PNG or JPEG, any size and colours: dark ink on paper works "
-                                   "as well as light on dark.")
+    # Folded, so that on a phone, where the columns stack, the Prediction follows the canvas closely.
+    with st.expander("…or upload a picture of a digit", icon=":material/upload:"):
+        upload = st.file_uploader("A picture of one digit", type=None,
+                                  help="PNG or JPEG, any size and colours: dark ink on paper works "
+                                       "as well as light on dark.")
 
 source, problem = None, None
 if upload is not None:
@@ -124,8 +124,8 @@ if upload is not None:
         st.caption("Reading the uploaded picture — remove it to use the canvas again.")
     except AppError as error:
         problem = str(error)
-elif canvas is not None and canvas.image_data is not None:
-    source = canvas.image_data
+elif drawing is not None:
+    source = drawing
 
 result = None
 if source is not None:

@@ -6,8 +6,6 @@ canvas result holding a real MNIST digit (the e2e test draws with a real mouse).
 from __future__ import annotations
 
 import io
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -23,31 +21,25 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SETTINGS = {"dense2019": {"epochs": 2, "train_limit": 6000}}
 
 
-class FakeCanvasResult:
-    def __init__(self, image):
-        self.image_data = image
-        self.json_data = None
-
-
 @pytest.fixture
 def canvas(monkeypatch):
     """What the next run's canvas returns: set ``canvas.image`` to an RGBA array (or None).
 
-    The real package cannot even be imported outside a running app, so a stand-in module
-    takes its place.
+    AppTest runs no JavaScript, so a stand-in takes the component's place; the component's own
+    decoding is tested in tests/test_digit_canvas.py and its drawing in the e2e tests.
     """
     class Canvas:
         image = None
         keys: list[str] = []
+        instances: list[int] = []
 
-        def __call__(self, **kwargs):
-            self.keys.append(kwargs["key"])
-            return FakeCanvasResult(self.image)
+        def __call__(self, *, stroke_width, key, instance, size=280):
+            self.keys.append(key)
+            self.instances.append(instance)
+            return self.image
 
     fake = Canvas()
-    module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = fake
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    monkeypatch.setattr("views.digit_canvas.digit_canvas", fake)
     return fake
 
 
@@ -117,10 +109,10 @@ def test_clear_mounts_a_fresh_canvas_and_forgets_the_digit(canvas, fresh_manager
     canvas.image = drawn(load_mnist().x_test[1])
     at.run()
     assert at.session_state["current_digit"] is not None
-    before = canvas.keys[-1]
+    before, instance = canvas.keys[-1], canvas.instances[-1]
     canvas.image = None  # what the new, empty canvas sends
     next(b for b in at.button if b.label == "Clear").click().run()
-    assert canvas.keys[-1] != before
+    assert canvas.keys[-1] != before and canvas.instances[-1] == instance + 1
     assert at.session_state["current_digit"] is None
     assert not at.exception
 
