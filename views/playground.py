@@ -8,13 +8,14 @@ from core.errors import AppError
 from core.live_training import LiveTrainer, encode_frame, encode_setup
 from core.playground import (
     ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES, MULTICLASS_SETS, REGRESSION_SETS,
-    REGULARIZATION_RATES, PlaygroundNet, PlaygroundState, featurize, grid, keras_code, make_dataset,
+    REGULARIZATION_RATES, Dataset, PlaygroundNet, PlaygroundState, featurize, grid, keras_code, make_dataset,
     parse_points_csv, save_run,
 )
 from views import live_pictures
 from views.keys import PLAYGROUND_DATA, PLAYGROUND_NET
+from views.point_picker import point_picker
 from views.playground_pictures import (
-    GRID, loss_curve_html, network_svg, output_caption, output_map, output_picture, output_picture_html,
+    GRID, loss_curve_html, network_svg, output_caption, output_picture, output_picture_html,
 )
 
 ss = st.session_state
@@ -153,7 +154,7 @@ with data_col:
               on_click=change, kwargs={"seed": state.seed + 1})
     if state.dataset == "custom":
         st.markdown("**Your own points**")
-        ss.pg_paint = st.radio("Click the output map to add a point of class",
+        ss.pg_paint = st.radio("Click or tap the output map to add a point of class",
                                list(range(max(2, state.custom_classes + 1)))[:8],
                                horizontal=True, key="pg-paint-class",
                                format_func=lambda c: {0: "orange", 1: "blue"}.get(c, f"class {c}"))
@@ -278,17 +279,15 @@ def server_pictures(frame) -> None:
     curve_slot.html(loss_curve_html(np.array(frame.history[-400:])))
 
 
-def clickable_map(frame) -> None:
-    """Your own points, paused: the output map as a chart to click on, adding a point per click."""
+def clickable_map(final: np.ndarray, data: Dataset) -> None:
+    """Your own points, paused: the output map to click or tap on, adding a point each time."""
     discrete = state.discretize and state.problem == "classification"
-    figure = output_map(frame.outputs[-1], ss[PLAYGROUND_DATA], state.multiclass, discrete, state.show_test,
-                        clickable=True)
-    event = map_slot.plotly_chart(figure, on_select="rerun", selection_mode="points", key="pg-map",
-                                  config={"displayModeBar": False})
-    picked = event.selection.points if event and event.selection else []
-    if picked and ss.get("pg_last_pick") != picked:
-        ss.pg_last_pick = picked
-        add_points(picked)
+    with map_slot.container():
+        picked = point_picker(output_picture(final, data, state.multiclass, discrete, state.show_test),
+                              domain=DOMAIN, key="pg-map")
+        st.caption(output_caption(state.show_test) + ". Click or tap the map to add a point.")
+    if picked:
+        add_points([{"x": picked[0], "y": picked[1]}])
         st.rerun()
 
 
@@ -305,6 +304,11 @@ def add_points(picked: list[dict]) -> None:
 if ss.pg_error:
     epoch_slot.metric("Epoch", "0")
     network_slot.error(ss.pg_error, icon=":material/error:")
+    if state.dataset == "custom":  # too few points of your own yet: a blank map to click them on
+        xy, labels = ss.pg_custom
+        blank = np.full((GRID * GRID, state.num_classes if state.multiclass else 1),
+                        1 / state.num_classes if state.multiclass else 0.0)
+        clickable_map(blank, Dataset(xy, labels, np.zeros((0, 2)), np.zeros(0)))
 else:
     if step_clicked:
         ss.pg_trainer.step()
@@ -314,7 +318,7 @@ else:
     elif LIVE:
         live_pictures_mounted()
     if state.dataset == "custom" and not playing and not shown.diverged:
-        clickable_map(shown)
+        clickable_map(shown.outputs[-1], ss[PLAYGROUND_DATA])
     live()
 
 # ---- beyond the playground --------------------------------------------------------------------

@@ -9,7 +9,6 @@ import base64
 import io
 
 import numpy as np
-import plotly.graph_objects as go
 from PIL import Image, ImageDraw
 
 from core.playground import DOMAIN, FEATURES, Dataset
@@ -123,35 +122,6 @@ def network_svg(weights: list[tuple[np.ndarray, np.ndarray]], features: list[str
             f'.pg-neuron:hover{{transform:scale(3.5);z-index:5;box-shadow:0 2px 8px rgba(0,0,0,.4)}}</style>'
             f'<div class="pg-net" data-layers="{len(layers)}" style="position:relative;width:100%;'
             f'aspect-ratio:{width}/{height};margin:8px 0 8px 30px">{"".join(parts)}</div>')
-
-
-def output_map(final: np.ndarray, data: Dataset, multiclass: bool, discrete: bool, show_test: bool,
-               clickable: bool) -> go.Figure:
-    """The output map as a Plotly figure (for your own points: ``clickable`` adds an invisible grid
-    of points to click on). ``final``: the network's outputs on the grid."""
-    axis = np.linspace(-DOMAIN, DOMAIN, GRID)
-    picture = output_colours(final, multiclass, discrete)
-    figure = go.Figure(go.Image(z=picture, x0=-DOMAIN, dx=axis[1] - axis[0], y0=DOMAIN, dy=-(axis[1] - axis[0]),
-                                hoverinfo="skip", name="output"))
-
-    def points(xy, labels, outline, name):
-        figure.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name,
-                                    marker=dict(color=point_colours(labels, multiclass), size=6,
-                                                line=dict(color=outline, width=1)),
-                                    hovertemplate="(%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>"))
-
-    points(data.x_train, data.y_train, "white", "training points")
-    if show_test:
-        points(data.x_test, data.y_test, "black", "test points")
-    if clickable:
-        gx, gy = np.meshgrid(np.linspace(-5.8, 5.8, 30), np.linspace(-5.8, 5.8, 30))
-        figure.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", name="add a point here",
-                                    marker=dict(size=11, opacity=0.01), hoverinfo="none"))
-    figure.update_layout(height=330, width=330, margin=dict(l=0, r=0, t=0, b=0), showlegend=False,
-                         xaxis=dict(range=[-DOMAIN, DOMAIN], showgrid=False, zeroline=False),
-                         yaxis=dict(range=[-DOMAIN, DOMAIN], showgrid=False, zeroline=False, scaleanchor="x"),
-                         dragmode=False, clickmode="event+select")
-    return figure
 
 
 def output_colours(final: np.ndarray, multiclass: bool, discrete: bool) -> np.ndarray:

@@ -137,7 +137,7 @@ def make_dataset(state: PlaygroundState, custom: tuple[np.ndarray, np.ndarray] |
     """The state's data, split into training and test points (``custom``: your own points)."""
     if state.dataset == "custom":
         if custom is None or len(custom[0]) < 2:
-            raise BadInput("Add at least two points of your own (click the map or upload a CSV).")
+            raise BadInput("Add at least two points of your own (click or tap the map, or upload a CSV).")
         xy, labels = custom
     else:
         xy, labels = generate(state.dataset, state.points, state.noise / 100, state.seed, state.classes)

@@ -84,6 +84,43 @@ def test_a_digit_drawn_with_a_finger_is_read(phone):
         screenshot(phone, f"phone-draw-touch-{digit}")
 
 
+def finger_tap(page, x: float, y: float) -> None:
+    """One tap of a finger at a point of the screen, as real touch events."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def tap_the_map(phone, x: float, y: float) -> None:
+    """Tap the clickable output map at map-relative (x, y) in 0..1."""
+    plot = phone.locator("img.dlp-point-picker")
+    plot.wait_for(timeout=60_000)
+    plot.evaluate("el => el.scrollIntoView({block: 'center'})")
+    phone.wait_for_timeout(300)
+    box = plot.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"the map does not fit: {box}"
+    finger_tap(phone, box["x"] + box["width"] * x, box["y"] + box["height"] * y)
+
+
+def test_taps_on_the_playground_map_add_points_of_your_own(phone):
+    """From no points at all: the map is there to tap on, and two taps make a data set."""
+    open_page(phone, "playground?dataset=custom", wait_for_text="Your own points")
+    too_few = phone.get_by_text("Add at least two points of your own")
+    assert too_few.count() == 1 and phone.get_by_role("button", name="Remove all points").count() == 0
+    tap_the_map(phone, 0.3, 0.3)
+    phone.get_by_role("button", name="Remove all points").wait_for(timeout=30_000)
+    wait_until_idle(phone)
+    assert too_few.count() == 1  # one point is not yet enough
+    phone.get_by_text("blue", exact=True).first.tap()  # the second point's class
+    wait_until_idle(phone)
+    tap_the_map(phone, 0.7, 0.7)
+    too_few.wait_for(state="detached", timeout=30_000)
+    wait_until_idle(phone)
+    assert phone.locator('[data-testid="stException"]').count() == 0
+    screenshot(phone, "phone-playground-own-points")
+
+
 @pytest.mark.parametrize("path,heading", [
     ("", "Deep Learning Playground"), ("draw", "Draw"), ("playground", "Playground"),
     ("text", "Text"), ("embeddings", "Embeddings"), ("runs", "Runs"),
