@@ -30,8 +30,14 @@ FRAME_WAIT_SECONDS = 0.02  # a run of live() waits this long at most for a new f
 LIVE = live_pictures.available()  # pictures drawn by the browser; server-drawn ones where it cannot (AppTest)
 
 
+def controls_changed() -> None:
+    """Note that a control changed what the whole page shows (see ``live``)."""
+    ss.pg_controls_version = ss.get("pg_controls_version", 0) + 1
+
+
 def reset_network() -> None:
     """A fresh network and data for the current state (Reset, or any structural change)."""
+    controls_changed()
     if ss.get("pg_trainer") is not None:
         ss.pg_trainer.close()
     ss.pg_playing = False  # Play was pressed and not Pause: the trainer plays (and resumes after a hidden tab)
@@ -61,6 +67,7 @@ def change(**values) -> None:
 # The buttons act in on_click callbacks, which run before the page does: one page run per click
 # rather than a run up to the button and an st.rerun() (a click reaches the pictures sooner).
 def play_or_pause() -> None:
+    controls_changed()
     ss.pg_playing = not ss.get("pg_playing", False)
     ss.pg_trainer.play() if ss.pg_playing else ss.pg_trainer.pause()
 
@@ -246,6 +253,11 @@ def live_pictures_mounted() -> None:
 @st.fragment
 def live() -> None:
     """The frames made since the last run (while playing, waiting for one if there is none yet)."""
+    if ss.get("pg_controls_version", 0) != ss.get("pg_page_version", 0):
+        # A click that Streamlit's browser side sent together with the pictures' ask for frames
+        # comes as a run of this fragment alone (about one click in 20-40 while playing): its
+        # callback has run, but only a run of the whole page shows what it changed.
+        st.rerun(scope="app")
     trainer: LiveTrainer = ss.pg_trainer
     if ss.pg_playing and not trainer.playing and not trainer.frame().diverged:
         trainer.play()  # it stopped while the tab was hidden (no frames asked for): carry on
@@ -319,6 +331,7 @@ else:
         live_pictures_mounted()
     if state.dataset == "custom" and not playing and not shown.diverged:
         clickable_map(shown.outputs[-1], ss[PLAYGROUND_DATA])
+    ss.pg_page_version = ss.get("pg_controls_version", 0)  # the page as drawn in this run is up to date
     live()
 
 # ---- beyond the playground --------------------------------------------------------------------
