@@ -39,7 +39,7 @@ def decode_drawing(drawing) -> np.ndarray | None:
         raw = base64.b64decode(drawing["png"][len(PNG_DATA_URL):], validate=True)
         with Image.open(io.BytesIO(raw)) as image:
             return np.asarray(image.convert("L"))
-    except (ValueError, OSError):
+    except (ValueError, OSError, Image.DecompressionBombError):
         return None
 
 

@@ -299,17 +299,16 @@ def clickable_map(final: np.ndarray, data: Dataset) -> None:
                               domain=DOMAIN, key="pg-map")
         st.caption(output_caption(state.show_test) + ". Click or tap the map to add a point.")
     if picked:
-        add_points([{"x": picked[0], "y": picked[1]}])
+        add_point(*picked)
         st.rerun()
 
 
-def add_points(picked: list[dict]) -> None:
-    """Points clicked on the map join your own, in the class chosen above it."""
+def add_point(x: float, y: float) -> None:
+    """A point clicked or tapped on the map joins your own, in the class chosen above it."""
     xy, labels = ss.pg_custom
-    new = np.array([[p["x"], p["y"]] for p in picked])
     label = ss.get("pg_paint", 0)
     value = (1.0 if label == 1 else -1.0) if label < 2 and state.custom_classes <= 2 else float(label)
-    ss.pg_custom = (np.concatenate([xy, new]), np.concatenate([labels, np.full(len(new), value)]))
+    ss.pg_custom = (np.concatenate([xy, [[x, y]]]), np.concatenate([labels, [value]]))
     change(custom_classes=max(state.custom_classes, label + 1))
 
 

@@ -84,14 +84,6 @@ def test_a_digit_drawn_with_a_finger_is_read(phone):
         screenshot(phone, f"phone-draw-touch-{digit}")
 
 
-def finger_tap(page, x: float, y: float) -> None:
-    """One tap of a finger at a point of the screen, as real touch events."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    cdp.detach()
-
-
 def tap_the_map(phone, x: float, y: float) -> None:
     """Tap the clickable output map at map-relative (x, y) in 0..1."""
     plot = phone.locator("img.dlp-point-picker")
@@ -100,7 +92,7 @@ def tap_the_map(phone, x: float, y: float) -> None:
     phone.wait_for_timeout(300)
     box = plot.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"the map does not fit: {box}"
-    finger_tap(phone, box["x"] + box["width"] * x, box["y"] + box["height"] * y)
+    finger_stroke(phone, box, [(x, y)])  # a stroke of one point: a tap
 
 
 def test_taps_on_the_playground_map_add_points_of_your_own(phone):

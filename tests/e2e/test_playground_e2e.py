@@ -32,6 +32,7 @@ def click_while_playing(page, button, done_js: str) -> None:
         screenshot(page, "playground-lost-click")
         raise AssertionError(f"a click while playing was not acted on within {LOST_CLICK_SECONDS} s") from None
 
+
 def layers(page) -> int:
     return int(page.locator("[data-layers]").first.get_attribute("data-layers"))
 
