@@ -20,19 +20,19 @@ st.set_page_config(page_title="Deep Learning Playground", page_icon="🧠", layo
 
 # (file, title, icon, picture, one-sentence introduction)
 PAGES = [
-    ("views/draw.py", "Draw", ":material/draw:", "draw.png",
+    ("views/draw/page.py", "Draw", ":material/draw:", "draw.png",
      "Draw a digit and watch several networks from the talks classify it while you draw, "
      "then look inside them: feature maps, activations, filters and saliency."),
-    ("views/playground.py", "Playground", ":material/hub:", "playground.png",
+    ("views/playground/page.py", "Playground", ":material/hub:", "playground.png",
      "The TensorFlow Playground: add layers and neurons, change activation, noise and "
      "learning rate, and watch a small network bend its decision boundary around 2-D data."),
-    ("views/text.py", "Text", ":material/notes:", "text.png",
+    ("views/text/page.py", "Text", ":material/notes:", "text.png",
      "A character LSTM written from scratch in TensorFlow: train it on Shakespeare or your "
      "own text, watch it learn to spell, and sample from your seed."),
-    ("views/embeddings.py", "Embeddings", ":material/scatter_plot:", "embeddings.png",
+    ("views/embeddings/page.py", "Embeddings", ":material/scatter_plot:", "embeddings.png",
      "What the networks learned, projected with PCA, t-SNE or UMAP into interactive 3-D "
      "plots, with thumbnails, nearest neighbours and export to TensorBoard."),
-    ("views/runs.py", "Runs", ":material/monitoring:", "runs.png",
+    ("views/runs/page.py", "Runs", ":material/monitoring:", "runs.png",
      "Every training run as TensorBoard shows it: curves with smoothing, weight "
      "histograms over time, model summaries, and a button that opens TensorBoard itself."),
 ]
@@ -59,7 +59,7 @@ def home() -> None:
 
 def store_notice() -> None:
     """Say plainly, on every page, when the model store is degraded."""
-    from core.jobs import get_manager  # no TensorFlow behind this import
+    from core.training.jobs import get_manager  # no TensorFlow behind this import
 
     store = get_manager().store
     if store.warning:
@@ -70,7 +70,7 @@ def store_notice() -> None:
 
 navigation = st.navigation(
     [st.Page(home, title="Home", icon=":material/home:", default=True)]
-    + [st.Page(path, title=title, icon=icon) for path, title, icon, _, _ in PAGES]
+    + [st.Page(path, title=title, icon=icon, url_path=Path(path).parent.name) for path, title, icon, _, _ in PAGES]
 )
 if navigation.url_path:  # any page but Home: the home page stays free of TensorFlow so it opens fast
     from core.imports import import_heavy

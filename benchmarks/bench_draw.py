@@ -68,9 +68,9 @@ def run(quick: bool = False) -> list[Result]:
     import keras
 
     from core.data import load_mnist
-    from core.digits import KIND, VALIDATION_SIZE, build, compile_model
-    from core.look_inside import reader_for
-    from core.preprocess import preprocess
+    from core.digits.models import KIND, VALIDATION_SIZE, build, compile_model
+    from core.digits.look_inside import reader_for
+    from core.digits.preprocess import preprocess
 
     mnist = load_mnist()
     x = mnist.x_train[:-VALIDATION_SIZE, ..., None].astype("float32") / 255

@@ -25,7 +25,7 @@ LIMIT_SECONDS = 120
 
 def ours(features, method, dims, params=None):
     """Seconds, the projection (with its first-layout times) and the layout, with the page's defaults."""
-    from core.projection import start
+    from core.embeddings.projection import start
 
     started = time.perf_counter()
     projection = start(f"bench-{time.time()}", features, method, dims, dict(params or {}))
@@ -131,7 +131,7 @@ def run(quick: bool = False) -> list[Result]:
     from sklearn.decomposition import PCA
 
     from core.data import load_mnist
-    from core.projection import MAX_POINTS_3D, pca
+    from core.embeddings.projection import MAX_POINTS_3D, pca
 
     mnist = load_mnist()
     raw = np.concatenate([mnist.x_test, mnist.x_train]).reshape(70_000, -1).astype(np.float32) / 255

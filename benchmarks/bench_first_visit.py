@@ -61,7 +61,7 @@ def draw_first_prediction(page, url: str, train: bool) -> tuple[float, float]:
 
 
 def text_first_sample(page, url: str, train: bool) -> float:
-    from core.charlstm import DEFAULT_SEED_TEXT
+    from core.text.charlstm import DEFAULT_SEED_TEXT
 
     started = time.perf_counter()
     page.goto(f"{url}/text")
@@ -85,10 +85,10 @@ def embeddings_map(page, url: str) -> float:
 
 def install_seconds() -> float:
     """Installing the defaults into a fresh store, TensorFlow already imported (as on a page)."""
-    from core.bundled import install_defaults
+    from core.training.bundled import install_defaults
     from core.imports import import_heavy
-    from core.jobs import JobManager
-    from core.store import ModelStore
+    from core.training.jobs import JobManager
+    from core.training.store import ModelStore
 
     import_heavy()
     with tempfile.TemporaryDirectory() as folder:

@@ -103,7 +103,7 @@ async def drawing_session(url, clock, latencies, errors):
                     break
 
 
-LIVE_COMPONENT = "dlp_playground_live"  # views/live_pictures.py's component
+LIVE_COMPONENT = "dlp_playground_live"  # views/playground/live_pictures.py's component
 
 
 async def playground_session(url, clock, frame_rates, runs, errors):

@@ -4,7 +4,7 @@ per-character ``model.predict`` loop, and training throughput of the from-scratc
 
 Sampling: a 256-unit, 1-layer model on Tiny Shakespeare's 65-character vocabulary. Ours primes on
 the seed, then runs one step per character carrying (h, c): the cell in NumPy on a snapshot of the
-weights (``core.lstm.numpy_step``), as the page samples. The reference is the loop of
+weights (``core.text.lstm.numpy_step``), as the page samples. The reference is the loop of
 keras-io/examples/generative/lstm_character_level_text_generation.py: for every character, one-hot
 the last 40 characters and call ``model.predict`` on an LSTM(256) + Dense softmax model.
 
@@ -28,7 +28,7 @@ KERAS_EXAMPLE_MAXLEN = 40
 
 
 def _vocab_and_ids():
-    from core.charlstm import text_to_ids
+    from core.text.charlstm import text_to_ids
     from core.data import load_corpus
 
     return text_to_ids(load_corpus("tinyshakespeare")[:200_000])
@@ -37,8 +37,8 @@ def _vocab_and_ids():
 def sampling(quick: bool) -> list[Result]:
     import keras
 
-    from core.charlstm import CharLSTM
-    from core.sampling import Sampler
+    from core.text.charlstm import CharLSTM
+    from core.text.sampling import Sampler
 
     vocab, _ = _vocab_and_ids()
     model = CharLSTM(vocab, UNITS, 1, seed=0)
@@ -85,7 +85,7 @@ def sampling(quick: bool) -> list[Result]:
 def training(quick: bool) -> list[Result]:
     import keras
 
-    from core.charlstm import CharLSTM, windows
+    from core.text.charlstm import CharLSTM, windows
 
     vocab, ids = _vocab_and_ids()
     starts = np.arange(0, len(ids) - WINDOW - 1, 3)

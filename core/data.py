@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DatasetUnavailable, UnknownDataset
-from .paths import ASSETS, cache_dir
+from core.errors import DatasetUnavailable, UnknownDataset
+from core.paths import ASSETS, cache_dir
 
 MNIST_PATH = ASSETS / "mnist.npz"
 SHAKESPEARE_PATH = ASSETS / "tinyshakespeare.txt.gz"

@@ -10,8 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .errors import AppError
-from .paths import runs_dir
+from core.errors import AppError
+from core.paths import runs_dir
 
 _process: subprocess.Popen | None = None
 _url: str | None = None
@@ -71,10 +71,10 @@ def write_latest_projector(manager, points: int = 2000) -> Path | None:
     ``<runs>/projector``, where TensorBoard's Projector tab finds it. None if nothing is trained."""
     import numpy as np
 
-    from .data import load_mnist
-    from .digits import penultimate_layer
-    from .projection import layer_activations
-    from .projector_bundle import write_projector_bundle
+    from core.data import load_mnist
+    from core.digits.models import penultimate_layer
+    from core.embeddings.projection import layer_activations
+    from core.embeddings.projector_bundle import write_projector_bundle
 
     entries = manager.store.entries(kind="digits")
     if not entries:

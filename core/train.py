@@ -11,8 +11,8 @@ import json
 import sys
 import time
 
-from .errors import AppError
-from .jobs import CANCELLED, DONE, KINDS, get_manager
+from core.errors import AppError
+from core.training.jobs import CANCELLED, DONE, KINDS, get_manager
 
 
 def _parse_value(text: str):

@@ -2,7 +2,7 @@
 
     DLP_QUEUE=redis://127.0.0.1:6379/0 DLP_CACHE_DIR=/shared/dlp python -m core.worker --trainings 1
 
-A Huey consumer on the queue the web processes fill (see ``core.queue``). It trains in threads of
+A Huey consumer on the queue the web processes fill (see ``core.training.queue``). It trains in threads of
 its own process, so TensorFlow is imported once and its kernels stay warm from one training to the
 next; ``--trainings`` (default ``DLP_MAX_TRAININGS``, else 1) says how many at once. Start as many
 workers as there are machines (or GPUs) to train on; they must all see the same ``DLP_CACHE_DIR``
@@ -17,8 +17,8 @@ import logging
 import os
 import sys
 
-from .jobs import JobManager
-from .queue import QUEUE_ENV, queue_url
+from core.training.jobs import JobManager
+from core.training.queue import QUEUE_ENV, queue_url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {manager.store.warning}", file=sys.stderr)
         return 2
     if not args.no_preload:  # before any training thread, which would import it concurrently
-        from .imports import import_heavy
+        from core.imports import import_heavy
 
         import_heavy(("tensorflow", "keras"))
     queue = manager.queue

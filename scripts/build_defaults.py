@@ -26,7 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from core.bundled import DEFAULTS_DIR, MANIFEST, RECORD_FIELDS_NOT_SHIPPED, SPECS, file_sha256  # noqa: E402
+from core.training.bundled import DEFAULTS_DIR, MANIFEST, RECORD_FIELDS_NOT_SHIPPED, SPECS, file_sha256  # noqa: E402
 
 
 def library_versions() -> dict:
@@ -38,8 +38,8 @@ def library_versions() -> dict:
 
 def train(name: str, spec: dict, cache: Path) -> dict:
     """Train one default through the CLI into ``cache`` and return its store record."""
-    from core.jobs import JobManager
-    from core.store import ModelStore
+    from core.training.jobs import JobManager
+    from core.training.store import ModelStore
 
     command = [sys.executable, "-m", "core.train", spec["kind"], *spec["cli"]]
     env = {**os.environ, "DLP_CACHE_DIR": str(cache), "DLP_BUNDLED": "0", "TF_DETERMINISTIC_OPS": "1",

@@ -20,7 +20,7 @@ os.environ["DLP_BUNDLED"] = "0"
 def isolated_cache(tmp_path_factory, monkeypatch):
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("DLP_CACHE_DIR", str(cache))
-    import core.jobs
+    import core.training.jobs
 
-    monkeypatch.setattr(core.jobs, "_manager", None)  # a fresh manager per test
+    monkeypatch.setattr(core.training.jobs, "_manager", None)  # a fresh manager per test
     return cache

@@ -18,7 +18,7 @@ from tests.distributed_kind import register
 
 def main() -> None:
     register()
-    from core.jobs import get_manager
+    from core.training.jobs import get_manager
 
     manager = get_manager()
     asked: dict[str, object] = {}  # config key -> the job this process got

@@ -42,6 +42,6 @@ KIND = GatedKind()
 
 def register() -> None:
     """Make the kind known in this process (workers and app processes call it at start)."""
-    import core.jobs
+    import core.training.jobs
 
-    core.jobs.KINDS["gated"] = "tests.distributed_kind:KIND"
+    core.training.jobs.KINDS["gated"] = "tests.distributed_kind:KIND"

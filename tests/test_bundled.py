@@ -8,10 +8,10 @@ import shutil
 import numpy as np
 import pytest
 
-from core import bundled
-from core.bundled import DEFAULTS_DIR, MANIFEST, install_defaults, install_once, read_manifest
-from core.jobs import DONE, JobManager
-from core.store import ModelStore
+from core.training import bundled
+from core.training.bundled import DEFAULTS_DIR, MANIFEST, install_defaults, install_once, read_manifest
+from core.training.jobs import DONE, JobManager
+from core.training.store import ModelStore
 
 BUDGET_BYTES = 15 * 10**6
 
@@ -31,8 +31,8 @@ def copied_defaults(tmp_path):
 
 def page_default_configs() -> dict[str, tuple[str, dict]]:
     """What each page asks for before the user changes anything, built as the pages build it."""
-    from core.charlstm import DEFAULTS, KIND as CHAR_KIND, PRESETS
-    from core.digits import KIND as DIGIT_KIND
+    from core.text.charlstm import DEFAULTS, KIND as CHAR_KIND, PRESETS
+    from core.digits.models import KIND as DIGIT_KIND
 
     first_preset = next(iter(PRESETS))  # the Text page's preset radio starts on the first one
     text = {**DEFAULTS, **PRESETS[first_preset], "corpus": "tinyshakespeare", "seed": 0}
@@ -79,7 +79,7 @@ def test_a_fresh_store_gets_the_defaults_and_the_pages_find_them(manager):
     text_job = manager.find(*page_default_configs()["charlstm_shakespeare"])
     assert text_job is not None and text_job.status == DONE
     assert text_job.entry.record["bundled"]["test_accuracy"] is None
-    from core.charlstm import generate
+    from core.text.charlstm import generate
 
     written = generate(text_job.model(), "ROMEO:", 200, temperature=0.5, rng_seed=0)
     assert written.startswith("ROMEO:") and len(written) == len("ROMEO:") + 200
@@ -171,7 +171,6 @@ def test_a_model_the_user_trained_is_never_replaced(manager):
 
 def test_install_once_waits_for_tensorflow_and_respects_the_switch(manager, monkeypatch):
     from core import imports
-
     monkeypatch.setenv("DLP_BUNDLED", "1")
     monkeypatch.setattr(imports, "_imported", set())  # as on the home page: no TensorFlow yet
     assert install_once(manager) is manager and manager.store.entries() == []
@@ -185,8 +184,8 @@ def test_install_once_waits_for_tensorflow_and_respects_the_switch(manager, monk
 
 
 def test_get_manager_installs_the_defaults_once_a_page_has_loaded_tensorflow(monkeypatch):
-    from core import imports, jobs
-
+    from core import imports
+    from core.training import jobs
     monkeypatch.setenv("DLP_BUNDLED", "1")
     imports.import_heavy(("tensorflow", "keras"))
     manager = jobs.get_manager()
@@ -198,7 +197,6 @@ def test_get_manager_installs_the_defaults_once_a_page_has_loaded_tensorflow(mon
 def test_a_damaged_file_is_reported_before_tensorflow_is_loaded(manager, copied_defaults, monkeypatch):
     """The home page imports no TensorFlow: the checksum is checked anyway, so it can say so."""
     from core import imports
-
     model_file = copied_defaults / "fast_cnn" / "model.keras"
     data = bytearray(model_file.read_bytes())
     data[100:108] = b"\x00" * 8

@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import charlstm
-from core.charlstm import KIND, CharLSTM, character_embeddings, text_to_ids
+from core.text import charlstm
+from core.text.charlstm import KIND, CharLSTM, character_embeddings, text_to_ids
 from core.errors import BadConfig, BadInput
-from core.jobs import DONE, JobManager
-from core.sampling import Sampler, char_step, generate
-from core.store import ModelStore
+from core.training.jobs import DONE, JobManager
+from core.text.sampling import Sampler, char_step, generate
+from core.training.store import ModelStore
 
 VOCAB = list("abcdefgh ")
 
@@ -56,7 +56,7 @@ def test_same_outputs_as_keras_lstm_with_the_same_weights(layers):
 
 def trained(manager: JobManager, text: str, **settings):
     """A finished training of a tiny model on ``text`` (seconds)."""
-    from core.corpus import register_text
+    from core.text.corpus import register_text
 
     config = KIND.normalize({"corpus": register_text(text), "batch_size": 16, "units": 32, "learning_rate": 0.02,
                              **settings})
@@ -153,7 +153,7 @@ def test_continue_training_starts_from_the_saved_weights(tmp_path):
 
 
 def test_continuing_a_model_that_is_gone_fails_with_a_clear_message(tmp_path):
-    from core.corpus import register_text
+    from core.text.corpus import register_text
 
     config = KIND.normalize({"corpus": register_text("abc abd. " * 40), "window": 8, "units": 32, "steps": 2,
                              "resume": "0" * 64})

@@ -23,8 +23,8 @@ def test_cli_trains_once_then_finds_it_in_the_store(tmp_path):
     second = run_cli("digits", "--arch", "dense2019", "--epochs", "1", "--set", "train_limit=600", cache=tmp_path)
     assert second.returncode == 0 and "already in the store" in second.stdout
 
-    from core.jobs import JobManager
-    from core.store import ModelStore
+    from core.training.jobs import JobManager
+    from core.training.store import ModelStore
 
     manager = JobManager(ModelStore(tmp_path / "models"))
     model = manager.load("digits", {"arch": "dense2019", "epochs": 1, "train_limit": 600})

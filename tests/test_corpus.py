@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import corpus
+from core.text import corpus
 from core.errors import BadInput, UnknownDataset
 
 
@@ -51,7 +51,7 @@ def test_bad_texts_say_why(monkeypatch):
 
 
 def test_tensorflow_datasets_text_offline_says_so_and_loses_nothing(tmp_path, monkeypatch):
-    import core.corpus as corpus
+    import core.text.corpus as corpus
     from core.errors import DatasetUnavailable
 
     monkeypatch.setenv("DLP_CACHE_DIR", str(tmp_path))

@@ -8,8 +8,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from core.preprocess import preprocess
-from views.digit_canvas import decode_drawing
+from core.digits.preprocess import preprocess
+from views.draw.canvas import decode_drawing
 
 
 def png_url(image: Image.Image) -> str:

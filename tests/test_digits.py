@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.data import load_mnist
-from core.digits import ARCHITECTURES, KIND, build, penultimate_layer
+from core.digits.models import ARCHITECTURES, KIND, build, penultimate_layer
 from core.errors import BadConfig
 
 TINY = {"epochs": 1, "train_limit": 3000}
@@ -18,8 +18,8 @@ def train_tiny(tmp_path_factory, config: dict):
     Module-scoped fixtures run before the per-test cache isolation, so the cache
     folder is pointed at a temporary one here, not at the user's real cache.
     """
-    from core.jobs import JobManager
-    from core.store import ModelStore
+    from core.training.jobs import JobManager
+    from core.training.store import ModelStore
 
     cache = tmp_path_factory.mktemp("digits-cache")
     with pytest.MonkeyPatch.context() as patch:
@@ -118,7 +118,7 @@ def test_augmentation_only_acts_while_training(cnn_job):
 
 
 def test_reader_matches_the_model_and_looks_inside_a_cnn(cnn_job):
-    from core.look_inside import reader_for
+    from core.digits.look_inside import reader_for
 
     model = cnn_job.model()
     reader = reader_for(model)
@@ -141,7 +141,7 @@ def test_reader_matches_the_model_and_looks_inside_a_cnn(cnn_job):
 def test_saliency_is_the_gradient_of_the_top_class(mlp_job):
     """Compare with finite differences: nudging the pixels the map calls important moves the
     top-class probability more than nudging the ones it calls unimportant."""
-    from core.look_inside import reader_for
+    from core.digits.look_inside import reader_for
 
     reader = reader_for(mlp_job.model())
     digit = load_mnist().x_test[0].astype("float32") / 255
@@ -159,7 +159,7 @@ def test_saliency_is_the_gradient_of_the_top_class(mlp_job):
 
 
 def test_mlp_first_layer_weights_are_28x28_tiles_and_activations_cover_every_dense_layer(mlp_job):
-    from core.look_inside import reader_for
+    from core.digits.look_inside import reader_for
 
     reader = reader_for(mlp_job.model())
     kind, tiles = reader.first_layer_tiles(limit=32)
@@ -173,7 +173,7 @@ def test_mlp_first_layer_weights_are_28x28_tiles_and_activations_cover_every_den
 
 
 def test_unsure_and_mosaic_helpers():
-    from core.look_inside import is_unsure, mosaic
+    from core.digits.look_inside import is_unsure, mosaic
 
     assert is_unsure(np.array([0.45, 0.4] + [0.0125] * 8))
     assert not is_unsure(np.array([0.97, 0.01] + [0.0025] * 8))
@@ -184,7 +184,7 @@ def test_unsure_and_mosaic_helpers():
 def test_the_run_log_puts_epochs_on_the_step_axis_and_follows_the_learning_rate_schedule(cnn_job):
     """4000 images in batches of 128: 32 optimiser steps an epoch, 64 in all (fewer than the
     schedule's 100 points, so every step is a point); validation sits at each epoch's end."""
-    from core.runs import read_histograms, read_scalars
+    from core.training.runs import read_histograms, read_scalars
 
     scalars = read_scalars(cnn_job.run_dir)
     assert [step for step, _, _ in scalars["train/loss"]] == list(range(1, 65))

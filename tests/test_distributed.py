@@ -22,8 +22,8 @@ import pytest
 
 from benchmarks.browser import free_port
 from core.errors import AppError
-from core.jobs import JobManager
-from core.store import ModelStore
+from core.training.jobs import JobManager
+from core.training.store import ModelStore
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = {"size": 3}
@@ -273,9 +273,9 @@ def test_without_configuration_jobs_stay_in_process(monkeypatch):
 
 
 def test_an_unreachable_queue_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch):
-    import core.jobs
+    import core.training.jobs
 
-    monkeypatch.setitem(core.jobs.KINDS, "gated", "tests.distributed_kind:KIND")
+    monkeypatch.setitem(core.training.jobs.KINDS, "gated", "tests.distributed_kind:KIND")
     manager = JobManager(ModelStore(tmp_path / "models"), queue_url=f"redis://127.0.0.1:{free_port()}/0")
     with pytest.raises(AppError, match=r"training queue \(Redis\) cannot be reached"):
         manager.request("gated", CONFIG)

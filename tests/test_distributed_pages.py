@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import core.jobs
+import core.training.jobs
 from tests.test_distributed import Cluster, wait_until
 
 
@@ -26,7 +26,7 @@ def queue_mode(tmp_path, monkeypatch):
     cluster = Cluster(tmp_path, lease=1.0)
     for name in ("DLP_QUEUE", "DLP_CACHE_DIR", "DLP_TEST_DIR", "DLP_LEASE_SECONDS"):
         monkeypatch.setenv(name, cluster.env[name])
-    monkeypatch.setitem(core.jobs.KINDS, "gated", "tests.distributed_kind:KIND")
+    monkeypatch.setitem(core.training.jobs.KINDS, "gated", "tests.distributed_kind:KIND")
     yield cluster
     cluster.close()
 
@@ -50,7 +50,7 @@ def test_train_progress_cancel_and_train_again_through_a_worker_process(queue_mo
     assert status(at) == "status: none"
     assert at.button(key="gated").label == "Train"
     at.button(key="gated").click().run()
-    assert core.jobs.get_manager().queue is not None  # the page's manager is in queue mode
+    assert core.training.jobs.get_manager().queue is not None  # the page's manager is in queue mode
 
     # The worker's heartbeat publishes the progress; the panel reads it from Redis.
     rerun_until(at, lambda: any("step 0/3" in p.proto.text for p in at.get("progress")), "the worker's progress")

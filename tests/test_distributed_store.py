@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 
-from core.store import ModelStore
+from core.training.store import ModelStore
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 WRITER = textwrap.dedent("""
     import json, sys
     sys.path.insert(0, {repo!r})
-    from core.store import ModelStore
+    from core.training.store import ModelStore
 
     def save(obj, folder):
         (folder / "a.json").write_text(json.dumps(obj))
@@ -35,7 +35,7 @@ WRITER = textwrap.dedent("""
 READER = textwrap.dedent("""
     import json, sys, time
     sys.path.insert(0, {repo!r})
-    from core.store import ModelStore
+    from core.training.store import ModelStore
 
     def load(folder):
         a = json.loads((folder / "a.json").read_text())

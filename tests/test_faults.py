@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import core.jobs
-from core.jobs import DONE, JobManager
-from core.store import ModelStore, load_keras
+import core.training.jobs
+from core.training.jobs import DONE, JobManager
+from core.training.store import ModelStore, load_keras
 from tests import fake_kind
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ RESAVE_FOREVER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {repo!r})
     import keras
-    from core.store import ModelStore, save_keras
+    from core.training.store import ModelStore, save_keras
     model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(512), keras.layers.Dense(10)])
     store = ModelStore({root!r})
     n = 0
@@ -96,7 +96,7 @@ def test_disk_full_while_saving_keeps_the_model_in_memory_and_says_so(tmp_path, 
 
     monkeypatch.setattr(kind, "save", no_space)
     monkeypatch.setattr(fake_kind, "KIND", kind)
-    monkeypatch.setitem(core.jobs.KINDS, "fake", "tests.fake_kind:KIND")
+    monkeypatch.setitem(core.training.jobs.KINDS, "fake", "tests.fake_kind:KIND")
     manager = JobManager(ModelStore(tmp_path))
     job = manager.request("fake", {"size": 2})
     assert job.wait(10) and job.status == DONE

@@ -5,10 +5,10 @@ import threading
 
 import pytest
 
-import core.jobs
+import core.training.jobs
 from core.errors import BadConfig, UnknownModel
-from core.jobs import CANCELLED, DONE, FAILED, QUEUED, JobManager
-from core.store import ModelStore
+from core.training.jobs import CANCELLED, DONE, FAILED, QUEUED, JobManager
+from core.training.store import ModelStore
 from tests import fake_kind
 
 
@@ -16,7 +16,7 @@ from tests import fake_kind
 def fake(monkeypatch):
     kind = fake_kind.FakeKind()
     monkeypatch.setattr(fake_kind, "KIND", kind)
-    monkeypatch.setitem(core.jobs.KINDS, "fake", "tests.fake_kind:KIND")
+    monkeypatch.setitem(core.training.jobs.KINDS, "fake", "tests.fake_kind:KIND")
     return kind
 
 

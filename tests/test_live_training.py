@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from core.live_training import GRID, LiveTrainer, Turns, encode_frame, encode_setup
+from core.playground.live_training import GRID, LiveTrainer, Turns, encode_frame, encode_setup
 from core.playground import DOMAIN, PlaygroundNet, PlaygroundState, featurize, grid, make_dataset
 
 

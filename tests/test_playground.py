@@ -235,7 +235,7 @@ def test_the_network_picture_shows_every_neuron_and_no_link_an_l1_clamp_removed(
     import base64
     import re
 
-    from views.playground_pictures import network_svg
+    from views.playground.pictures import network_svg
 
     weights = [(np.array([[0.3, 0.0], [-0.2, 0.4]]), np.zeros(2)), (np.array([[0.5], [0.0]]), np.zeros(1))]
     grid_features = np.random.default_rng(0).uniform(-1, 1, (2500, 2))

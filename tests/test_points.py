@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.charlstm import CharLSTM
+from core.text.charlstm import CharLSTM
 from core.errors import BadInput
 from core.playground import PlaygroundNet, PlaygroundState, make_dataset
-from core.points import CHARACTER_CLASSES, character_points, digit_points, playground_points
+from core.embeddings.points import CHARACTER_CLASSES, character_points, digit_points, playground_points
 
 
 def test_digit_points_cover_test_images_first_then_training_images():

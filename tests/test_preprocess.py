@@ -12,7 +12,7 @@ from PIL import Image
 
 from core.data import load_mnist
 from core.errors import BadInput
-from core.preprocess import load_image_bytes, preprocess
+from core.digits.preprocess import load_image_bytes, preprocess
 from tests.test_digits import train_tiny
 
 DIGITS = load_mnist().x_test[:200]
@@ -26,7 +26,7 @@ def centre_of_mass(image):
 @pytest.fixture(scope="module")
 def reader(tmp_path_factory):
     """A small dense net trained for a few seconds on MNIST, read through the app's reader."""
-    from core.look_inside import reader_for
+    from core.digits.look_inside import reader_for
 
     job = train_tiny(tmp_path_factory, {"arch": "keras2020_mlp", "epochs": 2, "train_limit": 6000})
     return reader_for(job.model())

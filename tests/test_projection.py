@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import core.projection_runs
+import core.embeddings.projection_runs
 from core.data import load_mnist
 from core.errors import BadInput
-from core.projection import (
+from core.embeddings.projection import (
     MAX_POINTS_3D, check_features, clamp_perplexity, default_perplexity, max_points, nearest_neighbours, pca,
     place_new_point, spherize, start,
 )
-from core.projection_runs import starting_layout
-from core.projector_bundle import write_projector_bundle
+from core.embeddings.projection_runs import starting_layout
+from core.embeddings.projector_bundle import write_projector_bundle
 
 RAW = load_mnist().x_test[:600].reshape(600, -1).astype(np.float64) / 255
 LABELS = load_mnist().y_test[:600]
@@ -182,8 +182,8 @@ def test_cancelling_stops_the_run(method):
 def test_the_large_data_path(method, monkeypatch):
     """Annoy neighbours, FFT in both t-SNE phases, UMAP from the principal components: what 70,000
     points get, here on 600 by lowering the thresholds."""
-    monkeypatch.setattr(core.projection_runs, "LARGE", 200)
-    monkeypatch.setattr(core.projection_runs, "SPECTRAL_UP_TO", 200)
+    monkeypatch.setattr(core.embeddings.projection_runs, "LARGE", 200)
+    monkeypatch.setattr(core.embeddings.projection_runs, "SPECTRAL_UP_TO", 200)
     features = pca(RAW, 20).coordinates
     params = {"iterations": 300, "perplexity": 15} if method == "tsne" else {"epochs": 600}
     projection = finished(start("test-large", features, method, 2, params))

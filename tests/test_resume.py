@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from core.errors import AppError
-from core.resume import resume_arguments
-from core.store import ModelStore
+from core.training.resume import resume_arguments
+from core.training.store import ModelStore
 from tests.fake_kind import FakeKind
 
 

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from core.jobs import JobManager
-from core.runs import LogSchedule, list_runs, read_histograms, read_scalars, smooth
+from core.training.jobs import JobManager
+from core.training.runs import LogSchedule, list_runs, read_histograms, read_scalars, smooth
 
 TINY_RUN = {"arch": "dense2019", "epochs": 1, "train_limit": 2000}  # batch 32: 63 optimiser steps
 
@@ -39,7 +39,7 @@ def test_the_schedule_spreads_a_fixed_number_of_points_over_any_run_length(total
 
 
 class RecordingReporter:
-    """The part of core.jobs.Reporter the Keras callback uses, for a model trained outside a job."""
+    """The part of core.training.jobs.Reporter the Keras callback uses, for a model trained outside a job."""
 
     def __init__(self, run_dir):
         self.run_dir = run_dir
@@ -86,7 +86,7 @@ def test_training_points_are_the_mean_over_the_batches_since_the_previous_point(
     directly: the per-sample loss and accuracy over its window of batches (the last batch is short)."""
     import keras
 
-    from core.keras_progress import keras_progress
+    from core.training.keras_progress import keras_progress
 
     x, y = digits(95)
     model = tiny_classifier()
@@ -113,7 +113,7 @@ def test_logging_gradients_does_not_change_the_training(tmp_path):
     puts batch norm's averages and the random generators' states back."""
     import keras
 
-    from core.keras_progress import keras_progress
+    from core.training.keras_progress import keras_progress
 
     x, y = digits(200)
     weights = []
@@ -212,7 +212,7 @@ def test_tensorboard_starts_on_the_runs_folder_with_the_projector_and_serves_the
     import urllib.parse
 
     from core import tensorboard
-    from core.store import ModelStore
+    from core.training.store import ModelStore
 
     job, cache = tiny_run
     monkeypatch.setenv("DLP_CACHE_DIR", str(cache))
@@ -246,8 +246,8 @@ def test_the_lstms_log_on_the_same_schedule(tmp_path, kind, config):
     """The hand-written loops log like the Keras callback: a training point at each of the
     schedule's steps (the mean of the batch losses since the previous one), weights and
     gradients at step 0 and ten times after."""
-    from core.corpus import register_text
-    from core.store import ModelStore
+    from core.text.corpus import register_text
+    from core.training.store import ModelStore
 
     if "text" in config:
         config = {**config, "corpus": register_text(config.pop("text"))}

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from core.errors import BadConfig
-from core.jobs import DONE, JobManager
-from core.sequences import KIND, SeriesLSTM, make_series, windows
-from core.store import ModelStore
+from core.training.jobs import DONE, JobManager
+from core.text.sequences import KIND, SeriesLSTM, make_series, windows
+from core.training.store import ModelStore
 
 
 def test_series_are_the_named_waves_with_the_asked_noise():

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.sources import CHARS, DIGITS, PLAYGROUND, RAW, Source, drawing_features, sources
-from core.store import ModelStore
+from core.embeddings.sources import CHARS, DIGITS, PLAYGROUND, RAW, Source, drawing_features, sources
+from core.training.store import ModelStore
 
 
 def put(store: ModelStore, key: str, kind: str, title: str, **config) -> None:

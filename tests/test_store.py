@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import core.jobs
-from core.jobs import DONE, JobManager
-from core.store import ModelStore, config_key
+import core.training.jobs
+from core.training.jobs import DONE, JobManager
+from core.training.store import ModelStore, config_key
 from tests import fake_kind
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,7 +49,7 @@ def test_config_key_is_stable_and_order_independent():
 def test_corrupt_entry_is_reported_and_rebuilt(tmp_path, monkeypatch, damage):
     kind = fake_kind.FakeKind()
     monkeypatch.setattr(fake_kind, "KIND", kind)
-    monkeypatch.setitem(core.jobs.KINDS, "fake", "tests.fake_kind:KIND")
+    monkeypatch.setitem(core.training.jobs.KINDS, "fake", "tests.fake_kind:KIND")
     manager = JobManager(ModelStore(tmp_path))
     job = manager.request("fake", {"size": 2})
     job.wait(10)
@@ -77,7 +77,7 @@ SLOW_SAVER = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
     sys.path.insert(0, {repo!r})
-    from core.store import ModelStore
+    from core.training.store import ModelStore
 
     def slow_save(obj, folder):
         with open(folder / "weights.json", "w") as handle:
@@ -129,7 +129,7 @@ def test_real_keras_model_round_trip_in_safe_mode(tmp_path):
     import numpy as np
     import keras
 
-    from core.store import load_keras, save_keras
+    from core.training.store import load_keras, save_keras
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="d")])
     store = ModelStore(tmp_path)
@@ -144,7 +144,7 @@ def test_real_keras_model_round_trip_in_safe_mode(tmp_path):
 def test_lambda_layers_are_refused_by_safe_mode(tmp_path):
     import keras
 
-    from core.store import load_keras, save_keras
+    from core.training.store import load_keras, save_keras
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda x: x * 2)])
     store = ModelStore(tmp_path)

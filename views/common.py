@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.data import IMAGE_DATASETS, image_dataset_problem
-from core.jobs import get_manager
+from core.training.jobs import get_manager
 
 
 @st.cache_resource(show_spinner=False)

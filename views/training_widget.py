@@ -12,8 +12,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import AppError
-from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job
-from core.store import Entry
+from core.training.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job
+from core.training.store import Entry
 from views.common import manager
 
 

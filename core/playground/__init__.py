@@ -17,17 +17,17 @@ One topic per module; everything a page or a test needs is importable from here.
 - :mod:`.export` — :func:`keras_code`, a script that trains the same objective in Keras.
 - :mod:`.history` — :func:`thin_history` (a bounded loss curve) and :func:`save_run`.
 
-Training while the page plays runs in the background: see :mod:`core.live_training`.
+Training while the page plays runs in the background: see :mod:`core.playground.live_training`.
 """
-from .custom_points import MAX_CSV_ROWS, parse_points_csv
-from .datasets import (
+from core.playground.custom_points import MAX_CSV_ROWS, parse_points_csv
+from core.playground.datasets import (
     CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, GENERATORS, MULTICLASS_SETS, REGRESSION_SETS, Dataset,
     featurize, generate, grid, make_dataset, split,
 )
-from .export import keras_code
-from .history import HISTORY_POINTS, save_run, thin_history
-from .network import PlaygroundNet
-from .state import ACTIVATIONS, LEARNING_RATES, REGULARIZATION_RATES, PlaygroundState
+from core.playground.export import keras_code
+from core.playground.history import HISTORY_POINTS, save_run, thin_history
+from core.playground.network import PlaygroundNet
+from core.playground.state import ACTIVATIONS, LEARNING_RATES, REGULARIZATION_RATES, PlaygroundState
 
 __all__ = [
     "ACTIVATIONS", "CLASSIFICATION_SETS", "DATASETS", "DOMAIN", "FEATURES", "GENERATORS", "HISTORY_POINTS",

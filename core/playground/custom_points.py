@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from ..errors import BadInput
-from .datasets import DOMAIN
+from core.errors import BadInput
+from core.playground.datasets import DOMAIN
 
 MAX_CSV_ROWS = 10_000
 

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from ..errors import BadConfig, BadInput
+from core.errors import BadConfig, BadInput
 
 if TYPE_CHECKING:
-    from .state import PlaygroundState
+    from core.playground.state import PlaygroundState
 
 DOMAIN = 6.0  # the pictures cover [-DOMAIN, DOMAIN]²
 

@@ -1,8 +1,8 @@
 """Export as Keras code: a script that trains the page's network on the page's objective."""
 from __future__ import annotations
 
-from .datasets import DATASETS
-from .state import PlaygroundState
+from core.playground.datasets import DATASETS
+from core.playground.state import PlaygroundState
 
 KERAS_FEATURES = {
     "x": "x1", "y": "x2", "xSquared": "x1**2", "ySquared": "x2**2", "xTimesY": "x1 * x2",

@@ -8,9 +8,9 @@ from dataclasses import asdict
 
 import numpy as np
 
-from .datasets import DATASETS
-from .network import PlaygroundNet
-from .state import PlaygroundState
+from core.playground.datasets import DATASETS
+from core.playground.network import PlaygroundNet
+from core.playground.state import PlaygroundState
 
 HISTORY_POINTS = 4000  # loss-curve points a playing session keeps
 SNAPSHOTS = 20  # weight snapshots a playing session keeps, for the saved run's histograms
@@ -39,8 +39,8 @@ def save_run(state: PlaygroundState, net: PlaygroundNet, history: list[tuple[int
 
     ``snapshots`` are (epoch, weight arrays) taken while it trained (see :func:`thin_snapshots`);
     about ``HISTOGRAM_ROWS`` of them become histogram rows between the first and the last."""
-    from ..paths import runs_dir
-    from ..runs import LogSchedule, RunLogger
+    from core.paths import runs_dir
+    from core.training.runs import LogSchedule, RunLogger
 
     digest = hashlib.sha256(json.dumps(asdict(state), sort_keys=True).encode()).hexdigest()[:8]
     run_dir = runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-playground-{digest}"

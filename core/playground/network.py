@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from ..adam import Adam
-from .state import PlaygroundState
+from core.adam import Adam
+from core.playground.state import PlaygroundState
 
 
 class PlaygroundNet:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, fields
 
-from ..errors import BadConfig
-from .datasets import DATASETS, FEATURES, MULTICLASS_SETS
+from core.errors import BadConfig
+from core.playground.datasets import DATASETS, FEATURES, MULTICLASS_SETS
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)

@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks.bench_first_visit import MAP_POINTS_JS
 from benchmarks.browser import start_app, stop_app
-from core.bundled import DEFAULTS_DIR
+from core.training.bundled import DEFAULTS_DIR
 from tests.e2e.conftest import open_page, screenshot, wait_until_idle
 from tests.e2e.test_draw_e2e import canvas_box, clear, one, prediction, stroke, zero
 

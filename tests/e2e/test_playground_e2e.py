@@ -24,7 +24,7 @@ LOST_CLICK_SECONDS = 15  # the controls answer in ~0.2-0.8 s; a lost click never
 def click_while_playing(page, button, done_js: str) -> None:
     """Click a control while playing and wait until ``done_js`` holds. Such a click was once lost
     about one time in twenty: Streamlit's browser side sent it together with the pictures' ask for
-    frames as a run of the fragment alone (views/playground.py ``live`` now reruns the page then)."""
+    frames as a run of the fragment alone (views/playground/page.py ``live`` now reruns the page then)."""
     button.click()
     try:
         page.wait_for_function(done_js, timeout=LOST_CLICK_SECONDS * 1000)

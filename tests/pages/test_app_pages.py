@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import core.jobs
+import core.training.jobs
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ["views/draw.py", "views/playground.py", "views/text.py", "views/embeddings.py", "views/runs.py"]
+PAGES = ["views/draw/page.py", "views/playground/page.py", "views/text/page.py", "views/embeddings/page.py", "views/runs/page.py"]
 
 
 def test_home_page_introduces_every_page():
@@ -33,7 +33,7 @@ def test_unwritable_cache_is_announced_on_every_page(tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("a file where the cache folder should be")
     monkeypatch.setenv("DLP_CACHE_DIR", str(blocker))
-    monkeypatch.setattr(core.jobs, "_manager", None)
+    monkeypatch.setattr(core.training.jobs, "_manager", None)
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert any("kept in memory only" in w.value for w in at.warning)
 
@@ -42,6 +42,6 @@ def test_corrupt_store_entry_is_announced(isolated_cache, monkeypatch):
     folder = isolated_cache / "models" / "0123456789abcdef"
     folder.mkdir(parents=True)
     (folder / "record.json").write_text("{ this is not json")
-    core.jobs.get_manager().store.entries()  # what any page listing models does
+    core.training.jobs.get_manager().store.entries()  # what any page listing models does
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert any("0123456789abcdef" in i.value and "rebuilt" in i.value for i in at.info)

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import core.jobs
+import core.training.jobs
 from core.data import load_mnist
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -39,7 +39,7 @@ def canvas(monkeypatch):
             return self.image
 
     fake = Canvas()
-    monkeypatch.setattr("views.digit_canvas.digit_canvas", fake)
+    monkeypatch.setattr("views.draw.canvas.digit_canvas", fake)
     return fake
 
 
@@ -57,7 +57,7 @@ def open_draw(settings=None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["draw_settings"] = settings if settings is not None else SETTINGS
     at.run()
-    at.switch_page("views/draw.py").run()
+    at.switch_page("views/draw/page.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -72,7 +72,7 @@ def trained_page(canvas) -> AppTest:
     train = [b for b in at.button if b.label == "Train 2019 dense net"]
     assert train, "an untrained network offers a Train button"
     train[0].click().run()
-    job = core.jobs.get_manager().find("digits", {"arch": "dense2019", **SETTINGS["dense2019"]})
+    job = core.training.jobs.get_manager().find("digits", {"arch": "dense2019", **SETTINGS["dense2019"]})
     assert job is not None and job.wait(300) and job.status == "done", job and job.error
     at.run()
     assert not at.exception, at.exception
@@ -181,7 +181,7 @@ def test_look_inside_and_training_sections_show_their_parts(canvas, fresh_manage
 
 def test_a_bundled_model_says_so_and_offers_to_train_it_yourself(canvas, fresh_manager):
     """A model installed with the app has "bundled" in its record.json (faked here on a quick model)."""
-    manager = core.jobs.get_manager()
+    manager = core.training.jobs.get_manager()
     job = manager.request("digits", {"arch": "dense2019", **SETTINGS["dense2019"]})
     assert job.wait(300) and job.status == "done", job.error
     manager.store.update_record(job.key, bundled={"test_accuracy": 0.9871, "note": "Trained for the app."})

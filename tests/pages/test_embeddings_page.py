@@ -10,15 +10,15 @@ import numpy as np
 
 from streamlit.testing.v1 import AppTest
 
-import core.jobs
-import core.projection
+import core.training.jobs
+import core.embeddings.projection
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 def open_embeddings(at: AppTest | None = None) -> AppTest:
     at = at or AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("views/embeddings.py").run()
+    at.switch_page("views/embeddings/page.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -71,8 +71,8 @@ def decoded(values) -> np.ndarray:
 
 def test_raw_pixels_pca_filter_and_isolate(fresh_manager, monkeypatch):
     computed = []
-    real_pca = core.projection.pca
-    monkeypatch.setattr(core.projection, "pca", lambda *a, **k: computed.append(a[1:]) or real_pca(*a, **k))
+    real_pca = core.embeddings.projection.pca
+    monkeypatch.setattr(core.embeddings.projection, "pca", lambda *a, **k: computed.append(a[1:]) or real_pca(*a, **k))
     at = open_embeddings()  # PCA needs no Run: the page opens on a map (2,000 raw digits)...
     assert len(computed) == 1 and sum(plotted(at).values()) == 2000
     at.number_input(key="emb-n").set_value(600).run()  # ...and follows a change at once
@@ -100,7 +100,7 @@ def test_untrained_network_is_offered_for_training(fresh_manager):
     assert any("not trained yet" in i.value for i in at.info)
     button = next(b for b in at.button if b.label.startswith("Train 2019 dense net"))
     button.click().run()
-    manager = core.jobs.get_manager()
+    manager = core.training.jobs.get_manager()
     job = manager.find("digits", {"arch": "dense2019"})
     assert job is not None and job.status in ("queued", "running")
     job.cancel()
@@ -108,7 +108,7 @@ def test_untrained_network_is_offered_for_training(fresh_manager):
 
 
 def test_character_embeddings_of_a_trained_lstm(fresh_manager):
-    manager = core.jobs.get_manager()
+    manager = core.training.jobs.get_manager()
     job = manager.request("charlstm", {"corpus": "tinyshakespeare", "steps": 5, "units": 32, "batch_size": 8,
                                        "window": 20})
     assert job.wait(300) and job.status == "done", job.error
@@ -130,7 +130,7 @@ def test_character_embeddings_of_a_trained_lstm(fresh_manager):
 
 def test_playground_last_hidden_layer(fresh_manager):
     at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("views/playground.py").run()
+    at.switch_page("views/playground/page.py").run()
     assert not at.exception, at.exception
     open_embeddings(at)
     choose_source(at, "playground")
@@ -152,10 +152,10 @@ def test_spherize_places_the_digit_drawn_on_the_draw_page(fresh_manager):
     """Issue 17: with Spherize on and a digit drawn on the Draw page, the drawing's vector is
     spherized together with the map's points (this path once raised a NameError)."""
     from core.data import load_mnist
-    from core.preprocess import preprocess
+    from core.digits.preprocess import preprocess
     from tests.pages.test_draw_page import drawn
 
-    manager = core.jobs.get_manager()
+    manager = core.training.jobs.get_manager()
     job = manager.request("digits", {"arch": "dense2019", "epochs": 1, "train_limit": 600})
     assert job.wait(300) and job.status == "done", job.error
     at = open_embeddings()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import core.jobs
+import core.training.jobs
 from tests import fake_kind
 
 
@@ -13,14 +13,14 @@ from tests import fake_kind
 def fake(monkeypatch):
     kind = fake_kind.FakeKind()
     monkeypatch.setattr(fake_kind, "KIND", kind)
-    monkeypatch.setitem(core.jobs.KINDS, "fake", "tests.fake_kind:KIND")
+    monkeypatch.setitem(core.training.jobs.KINDS, "fake", "tests.fake_kind:KIND")
     return kind
 
 
 def panel_script():
     import streamlit as st
 
-    from core.jobs import get_manager
+    from core.training.jobs import get_manager
     from views.training_widget import job_panel
 
     config = st.session_state.get("config", {"size": 3})
@@ -40,7 +40,7 @@ def test_running_job_shows_progress_and_cancel_cancels_it(fake):
     cancel = [b for b in at.button if b.label == "Cancel training"]
     assert cancel, "a running job offers Cancel"
     cancel[0].click().run()
-    job = core.jobs.get_manager().jobs()[-1]
+    job = core.training.jobs.get_manager().jobs()[-1]
     assert job.wait(5) and job.status == "cancelled"
     fake.gate.set()
 
@@ -49,7 +49,7 @@ def test_failed_job_shows_its_message(fake):
     at = AppTest.from_function(panel_script, default_timeout=30)
     at.session_state["config"] = {"size": 2, "fail": True}
     at.run()
-    job = core.jobs.get_manager().jobs()[-1]
+    job = core.training.jobs.get_manager().jobs()[-1]
     job.wait(5)
     at.run()
     assert any("told to fail" in e.value for e in at.error)
@@ -76,7 +76,7 @@ def test_offline_dataset_choice_says_so_and_uses_mnist(monkeypatch):
 
 
 def test_a_job_already_done_does_not_rerun_the_page(fake):
-    from core.jobs import get_manager
+    from core.training.jobs import get_manager
 
     job = get_manager().request("fake", {"size": 3})
     assert job.wait(5)
@@ -108,7 +108,7 @@ def test_widget_trains_shows_progress_then_reports_the_model(fake, fresh_manager
     assert at.markdown[-1].value == "status: running"
     assert any(b.label == "Cancel training" for b in at.button) and not at.info
     fake.gate.set()
-    job = core.jobs.get_manager().jobs()[0]
+    job = core.training.jobs.get_manager().jobs()[0]
     assert job.wait(5) and job.status == "done"
     at.run()
     assert at.markdown[-1].value == "status: done"
@@ -121,7 +121,7 @@ def test_widget_after_a_failure_says_why_and_offers_train_again(fake, fresh_mana
     at.session_state["config"] = {"size": 2, "fail": True}
     at.run()
     at.button(key="fake-train").click().run()
-    job = core.jobs.get_manager().jobs()[-1]
+    job = core.training.jobs.get_manager().jobs()[-1]
     assert job.wait(5) and job.status == "failed"
     at.run()
     assert any("told to fail" in e.value for e in at.error)
@@ -134,7 +134,7 @@ def test_widget_after_a_failure_says_why_and_offers_train_again(fake, fresh_mana
 def test_bundled_model_says_so_and_can_be_trained_yourself(fake, fresh_manager):
     """A model installed with the app carries "bundled" in its record.json: the widget says so and
     offers to train one here instead (the bundling itself is another part of the app)."""
-    manager = core.jobs.get_manager()
+    manager = core.training.jobs.get_manager()
     config, key = manager.key_for("fake", {"size": 3})
     manager.store.put(key, {"weights": [0, 1, 2]}, {
         "kind": "fake", "config": config,

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.runs import LogSchedule, RunLogger, histogram_buckets
-from views.run_pictures import curves_figure, epoch_ticks, histogram_grid, settings_table, spread
+from core.training.runs import LogSchedule, RunLogger, histogram_buckets
+from views.runs.pictures import curves_figure, epoch_ticks, histogram_grid, settings_table, spread
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -85,7 +85,7 @@ def logged_run(runs_folder: Path) -> Path:
 def test_the_page_shows_weights_and_gradients_under_their_own_labels(isolated_cache):
     logged_run(isolated_cache / "runs")
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page("views/runs.py").run()
+    at.switch_page("views/runs/page.py").run()
     assert not at.exception, at.exception
     assert at.radio(key="runs-what-20260101-000000-digits-test").value == "weights"
     assert at.selectbox(key="runs-hist-20260101-000000-digits-test-weights").label == "Layer weights"

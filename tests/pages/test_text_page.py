@@ -14,14 +14,14 @@ def open_text_page() -> AppTest:
 
     manager.clear()  # the page's cached manager must be this test's fresh one
     at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("views/text.py").run()
+    at.switch_page("views/text/page.py").run()
     assert not at.exception, at.exception
     return at
 
 
 def train_from_page(at: AppTest, button: str, kind: str) -> None:
     """Press the page's Train button, wait for the training, rerun as the finished panel would."""
-    from core.jobs import get_manager
+    from core.training.jobs import get_manager
 
     at.button(key=button).click().run()
     jobs = [j for j in get_manager().jobs() if j.kind == kind]
@@ -46,7 +46,7 @@ def test_pasted_text_trains_generates_and_shows_inside():
     at.select_slider(key="text-units-quick").set_value(32).run()
     at.number_input(key="text-steps-quick").set_value(20).run()
     train_from_page(at, "text-train", "charlstm")
-    from core.jobs import get_manager
+    from core.training.jobs import get_manager
 
     assert any("How it learned" in e.label for e in at.expander)
     at.text_area(key="text-seed").set_value("the quick").run()
@@ -65,9 +65,9 @@ def test_pasted_text_trains_generates_and_shows_inside():
 
 
 def test_tensorflow_datasets_choice_offline_gets_a_plain_message(monkeypatch):
-    import core.corpus
+    import core.text.corpus
 
-    monkeypatch.setattr(core.corpus, "network_available", lambda *a, **k: False)
+    monkeypatch.setattr(core.text.corpus, "network_available", lambda *a, **k: False)
     at = open_text_page()
     at.radio(key="text-source").set_value("tfds").run()
     assert not at.exception, at.exception

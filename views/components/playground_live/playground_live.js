@@ -1,4 +1,4 @@
-// The Playground's live pictures, drawn in the browser from compact frames (core/live_training.py):
+// The Playground's live pictures, drawn in the browser from compact frames (core/playground/live_training.py):
 // one module, mounted once per picture ("epoch", "network", "output", "curve"). Streamlit calls the
 // default export again with new data for every frame, on the same parentElement, so each mount keeps
 // its DOM in a WeakMap and only updates it. The "output" mount asks for the next frame (a trigger,
@@ -10,7 +10,7 @@ const CLASS_COLOURS = ["#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#
 const SVG = "http://www.w3.org/2000/svg";
 const mounts = new WeakMap();
 
-// Byte b (0..254, 127 = 0) → the orange-white-blue scale, as views/playground.py colours_for.
+// Byte b (0..254, 127 = 0) → the orange-white-blue scale, as views/playground/page.py colours_for.
 function signedLut(discrete) {
   const lut = new Uint8ClampedArray(256 * 3);
   for (let b = 0; b < 256; b++) {

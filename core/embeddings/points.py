@@ -1,0 +1,150 @@
+"""What the Embeddings page projects: a set of points, one vector each, with labels to colour by.
+
+Three kinds of source share one shape (:class:`PointSet`) so the page, the
+neighbour search and the exports treat them alike:
+
+- digits: raw pixels or any layer of a trained digit network, with thumbnails;
+- characters: the text LSTM's input-weight rows, one point per character;
+- the playground network's last hidden layer, one point per data point.
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import BadInput
+from core.embeddings.projection import check_features, layer_activations
+
+
+@dataclass
+class PointSet:
+    title: str
+    features: np.ndarray  # (N, D)
+    labels: np.ndarray  # (N,) index into label_names
+    label_names: list[str]
+    names: list[str]  # a short name per point, for hover text and neighbour lists
+    predicted: np.ndarray | None = None  # (N,) index into label_names, when a network predicts
+    images: np.ndarray | None = None  # (N, 28, 28) uint8 thumbnails, for digits
+    colours: list[str] | None = None  # one per label, where the source has its own (the playground's)
+
+    def __post_init__(self) -> None:
+        check_features(self.features, self.title)
+        if not len(self.labels) == len(self.names) == len(self.features):
+            raise ValueError("a point set needs one label and one name per vector")
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def hover(self) -> list[str]:
+        predicted = self.predicted
+        return [f"{self.names[i]} · {self.label_names[self.labels[i]]}"
+                + (f" · predicted {self.label_names[predicted[i]]}" if predicted is not None else "")
+                for i in range(len(self))]
+
+    def metadata(self) -> list[dict]:
+        """Rows for the projector's metadata.tsv."""
+        rows = []
+        for i in range(len(self)):
+            row = {"name": self.names[i], "label": self.label_names[self.labels[i]]}
+            if self.predicted is not None:
+                row["predicted"] = self.label_names[self.predicted[i]]
+            rows.append(row)
+        return rows
+
+
+def mnist_slice(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first n MNIST images (test images first, then training images) and their labels."""
+    from core.data import load_mnist
+
+    mnist = load_mnist()
+    available = len(mnist.x_test) + len(mnist.x_train)
+    if not 3 <= n <= available:
+        raise BadInput(f"Choose between 3 and {available:,} points; MNIST has {available:,} images.")
+    images = np.concatenate([mnist.x_test, mnist.x_train[:max(0, n - len(mnist.x_test))]])[:n]
+    labels = np.concatenate([mnist.y_test, mnist.y_train[:max(0, n - len(mnist.y_test))]])[:n]
+    return images, labels
+
+
+def digit_points(n: int, model=None, layer: str | None = None, title: str = "Raw pixels") -> PointSet:
+    """Raw pixels (``model`` None) or ``layer``'s activations for the first n MNIST images."""
+    images, labels = mnist_slice(n)
+    x = images.astype(np.float32) / 255
+    predicted = None
+    if model is None:
+        features = x.reshape(len(x), -1)
+    else:
+        from core.digits.look_inside import reader_for
+
+        features = layer_activations(model, layer, x)
+        predicted = reader_for(model).probabilities(x).argmax(1)
+    return PointSet(title, features, labels, [str(d) for d in range(10)], [f"#{i}" for i in range(n)],
+                    predicted, images)
+
+
+CHARACTER_CLASSES = ["lower-case letter", "capital letter", "digit", "punctuation", "space or line break", "other"]
+
+
+def character_class(char: str) -> int:
+    if char in string.ascii_lowercase:
+        return 0
+    if char in string.ascii_uppercase:
+        return 1
+    if char in string.digits:
+        return 2
+    if char in string.punctuation:
+        return 3
+    if char.isspace():
+        return 4
+    return 5
+
+
+def character_points(model, title: str = "Character embeddings") -> PointSet:
+    """One point per character: its row of the first LSTM layer's input weights.
+
+    The LSTM reads a one-hot vector, so multiplying by the input kernel picks one
+    row: that row is the character's learned embedding (4 × units numbers).
+    """
+    from core.text.charlstm import character_embeddings
+
+    vocab, vectors = character_embeddings(model)
+    labels = np.array([character_class(c) for c in vocab])
+    names = [repr(c)[1:-1] if not c.isprintable() or c == " " else c for c in vocab]
+    names = ["space" if c == " " else name for c, name in zip(vocab, names)]
+    return PointSet(title, np.asarray(vectors, dtype=np.float32), labels, CHARACTER_CLASSES, names)
+
+
+PLAYGROUND_COLOURS = ["#f59322", "#0877bd"]  # the playground's orange (−1) and blue (+1)
+
+
+def playground_points(net, dataset, title: str = "Playground network") -> PointSet:
+    """The playground network's last hidden layer on every data point (training, then test)."""
+    from core.playground import featurize
+
+    if net is None or dataset is None:
+        raise BadInput("There is no playground network in this browser session yet: open the Playground page from "
+                       "the sidebar (reloading the tab starts a new session), then come back.")
+    if len(net.weights) < 2:
+        raise BadInput("The playground network has no hidden layer (its output is a function of one weighted "
+                       "sum of the inputs), so there is no hidden representation to project. Add a layer on the "
+                       "Playground page.")
+    outputs = net.layer_outputs(featurize(dataset.points, net.state.features))
+    hidden, out = outputs[-2], outputs[-1]
+    y = dataset.labels
+    colours = None
+    if net.state.multiclass:
+        names = [f"class {k}" for k in range(net.state.num_classes)]
+        labels, predicted = y.astype(int), out.argmax(1)
+    elif net.state.problem == "regression":
+        names = ["target below 0", "target 0 or above"]
+        labels, predicted = (y >= 0).astype(int), None
+    else:
+        names = ["class −1 (orange)", "class +1 (blue)"]
+        labels, predicted = (y > 0).astype(int), (out[:, 0] > 0).astype(int)
+        colours = PLAYGROUND_COLOURS
+    split = len(dataset.x_train)
+    point_names = [f"{'train' if i < split else 'test'} ({x:.2f}, {y_:.2f})"
+                   for i, (x, y_) in enumerate(dataset.points)]
+    return PointSet(title, np.asarray(hidden, dtype=np.float32), labels, names, point_names, predicted,
+                    colours=colours)

@@ -1,0 +1,261 @@
+"""Training that keeps running while the Playground plays, and the compact frames it publishes.
+
+One :class:`LiveTrainer` per playing session trains its ``PlaygroundNet`` in a background thread,
+a few epochs at a time, and publishes a frame every ``FRAME_SECONDS``: the epoch, both losses, the
+weights and every neuron's outputs on a coarse grid as bytes (one byte per grid point, see
+:func:`encode_frame`). The page fetches the frames made since its last fetch in one batch
+(:meth:`LiveTrainer.frames`) and the browser plays them back, so the picture rate does not depend
+on the round trip; a frame costs the server a forward pass over the grid, not re-rendered pictures.
+
+All the trainers of a server take turns (:data:`TURNS`), so any number of players share about
+one core between them and the other stays free for the web server and everyone else's pages.
+"""
+from __future__ import annotations
+
+import base64
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.playground.history import thin_history, thin_snapshots
+
+GRID = 50  # grid points per side of each neuron's picture
+CHUNK_SECONDS = 0.012  # training per turn: short, so a waiting frame or player is served soon
+MAX_EPOCHS_PER_CHUNK = 50
+FRAME_SECONDS = 1 / 30  # a frame every 33 ms while playing: 30 pictures a second, a margin over 20
+RECENT_FRAMES = 8  # frames kept for a page that fetches them in batches
+IDLE_SECONDS = 3.0  # nobody asked for a frame this long (tab closed): stop training
+CURVE_POINTS = 200  # loss-history points a frame carries for the curve
+
+
+class Turns:
+    """A fair lock: the trainers that wait get it in the order they asked (a plain Lock lets the
+    thread that just released it take it again, and one player could starve the rest)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._queue: list[int] = []
+        self._next_ticket = 0
+
+    def __enter__(self) -> "Turns":
+        with self._condition:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._queue.append(ticket)
+            self._condition.wait_for(lambda: self._queue[0] == ticket)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._condition:
+            self._queue.pop(0)
+            self._condition.notify_all()
+
+    def waiting(self) -> int:
+        with self._condition:
+            return len(self._queue)
+
+
+TURNS = Turns()
+
+
+@dataclass
+class Frame:
+    serial: int  # 0, 1, 2, ... one per published frame of this trainer
+    epoch: int
+    train_loss: float
+    test_loss: float
+    weights: list[tuple[np.ndarray, np.ndarray]]
+    outputs: list[np.ndarray]  # every layer's outputs on the grid (hidden..., shown output)
+    history: list[tuple[int, float, float]]
+    playing: bool
+    diverged: bool = False
+    made_at: float = field(default_factory=time.monotonic)
+
+
+class LiveTrainer:
+    """Trains ``net`` on (x_train, y_train) in a background thread while playing.
+
+    ``x_*`` are the featurized points; ``grid_features`` the featurized grid the pictures show.
+    Every method is safe to call from the page's script threads.
+    """
+
+    def __init__(self, net, x_train, y_train, x_test, y_test, grid_features, turns: Turns = TURNS,
+                 history: list | None = None, idle_seconds: float = IDLE_SECONDS) -> None:
+        self.net = net
+        self._x_train, self._y_train, self._x_test, self._y_test = x_train, y_train, x_test, y_test
+        self._grid = grid_features
+        self._turns, self._idle_seconds = turns, idle_seconds
+        self._lock = threading.Lock()  # the network: one trainer step or frame at a time
+        self._changed = threading.Condition()
+        self._playing = False
+        self._closed = False
+        self._wanted_at = time.monotonic()
+        self._epochs_per_second = 200.0  # a first guess; measured from the first chunks on
+        self._thread: threading.Thread | None = None
+        self.history: list[tuple[int, float, float]] = list(history or [])
+        self.snapshots: list[tuple[int, list]] = []  # (epoch, weights) over the run, for a saved run
+        self._frame: Frame | None = None
+        self._recent: deque[Frame] = deque(maxlen=RECENT_FRAMES)
+        with self._lock:
+            self._publish(traced=False)  # (the first picture of a new network: no time to trace for it)
+
+    # ---- controls ----------------------------------------------------------------------
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    def play(self) -> None:
+        with self._changed:
+            if self._closed or self._playing:
+                return
+            self._playing, self._wanted_at = True, time.monotonic()
+            self._thread = threading.Thread(target=self._run, name="playground-live", daemon=True)
+            self._thread.start()
+
+    def pause(self) -> None:
+        """Stop training; returns once the thread has finished its chunk and published the last frame."""
+        with self._changed:
+            self._playing = False
+            self._changed.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def step(self, epochs: int = 1) -> Frame:
+        """Train ``epochs`` epochs now (while paused) and publish the frame."""
+        self.pause()
+        with self._lock:
+            self.net.train(self._x_train, self._y_train, epochs)
+            return self._publish()
+
+    def close(self) -> None:
+        """Stop for good, without waiting for the chunk under way (it trains this trainer's own network:
+        a page replacing the network need not wait for it)."""
+        with self._changed:
+            self._closed, self._playing = True, False
+            self._changed.notify_all()
+
+    # ---- frames -----------------------------------------------------------------------------
+    def frame(self, newer_than: int = -1, timeout: float = 0.0) -> Frame:
+        """The newest frame; while playing, wait up to ``timeout`` s for one newer than ``newer_than``."""
+        return self.frames(newer_than, timeout)[-1]
+
+    def frames(self, newer_than: int = -1, timeout: float = 0.0) -> list[Frame]:
+        """The frames newer than ``newer_than`` still kept (oldest first; at least the newest frame),
+        waiting up to ``timeout`` s for one while playing. Asking keeps the training going."""
+        with self._changed:
+            self._wanted_at = time.monotonic()
+            self._changed.wait_for(lambda: self._frame.serial > newer_than or not self._playing, timeout)
+            return [f for f in self._recent if f.serial > newer_than] or [self._frame]
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                if not self._playing:
+                    break
+                if time.monotonic() - self._wanted_at > self._idle_seconds:
+                    self._playing = False  # the page stopped asking: its tab is closed or hidden
+                    break
+            epochs = int(np.clip(self._epochs_per_second * CHUNK_SECONDS, 1, MAX_EPOCHS_PER_CHUNK))
+            with self._turns, self._lock:
+                started = time.perf_counter()
+                self.net.train(self._x_train, self._y_train, epochs)
+                spent = time.perf_counter() - started
+                if self.net.epoch > epochs:  # the first call traces the graph: not a measure
+                    self._epochs_per_second = 0.7 * self._epochs_per_second + 0.3 * epochs / max(spent, 1e-4)
+                # Due once less than half a chunk remains: checked only between chunks, a plain
+                # ">= FRAME_SECONDS" lands on the chunk after, up to a chunk (~13 ms) late every frame.
+                if time.monotonic() - self._frame.made_at + spent / 2 >= FRAME_SECONDS:
+                    frame = self._publish()
+                    if frame.diverged:
+                        with self._changed:
+                            self._playing = False
+        with self._lock, self._changed:
+            self._thread = None
+            if self._frame.epoch != self.net.epoch or self._frame.playing:
+                self._publish()  # the paused picture shows exactly the weights it stopped at
+            self._changed.notify_all()
+
+    def _publish(self, traced: bool = True) -> Frame:
+        """Compute and publish a frame of the current weights. Hold ``self._lock``."""
+        net = self.net
+        train_loss = net.loss(self._x_train, self._y_train, traced)
+        test_loss = net.loss(self._x_test, self._y_test, traced)
+        diverged = net.diverged(train_loss, test_loss)
+        weights = net.weight_arrays()
+        if not self.history or self.history[-1][0] != net.epoch:
+            self.history = thin_history([*self.history, (net.epoch, train_loss, test_loss)])
+            self.snapshots = thin_snapshots([*self.snapshots, (net.epoch, weights)])
+        outputs = net.layer_outputs(self._grid, traced) if not diverged else []
+        frame = Frame(serial=self._frame.serial + 1 if self._frame else 0, epoch=net.epoch,
+                      train_loss=train_loss, test_loss=test_loss, weights=weights,
+                      outputs=outputs, history=self.history, playing=self._playing and not diverged,
+                      diverged=diverged)
+        with self._changed:
+            self._frame = frame
+            self._recent.append(frame)
+            self._changed.notify_all()
+        return frame
+
+
+# ---- the frame as the browser receives it ------------------------------------------------------
+
+def signed_bytes(values: np.ndarray) -> np.ndarray:
+    """Values in [-1, 1] (clipped) → bytes 0..254, 127 for zero."""
+    return np.round((np.clip(values, -1, 1) + 1) * 127).astype(np.uint8)
+
+
+def neuron_bytes(layer: np.ndarray) -> np.ndarray:
+    """A hidden layer's outputs, each neuron scaled by its largest magnitude on the grid (as the
+    server-drawn pictures are), → (neurons, grid points) bytes."""
+    scale = np.abs(layer).max(0)
+    return signed_bytes(layer / np.where(scale > 0, scale, 1)).T
+
+
+def b64(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode()
+
+
+def encode_frame(frame: Frame, multiclass: bool, curve_points: int = CURVE_POINTS, curve: bool = True) -> dict:
+    """The frame as JSON-ready data: the outputs as base64 bytes, row by row from the grid's top.
+
+    ``outputs``: one base64 string per layer, ``neurons × GRID²`` bytes — hidden neurons and a
+    two-class or regression output on the signed scale (127 = 0), multiclass probabilities as
+    0..255. ``weights``: per layer the kernel as nested lists (in × out), rounded. ``curve``: the
+    loss history (up to ``curve_points`` of it), or None without ``curve``."""
+    layers = [b64(neuron_bytes(layer)) for layer in frame.outputs[:-1]]
+    if frame.outputs:
+        final = frame.outputs[-1]
+        shown = np.round(np.clip(final, 0, 1) * 255).astype(np.uint8).T if multiclass else signed_bytes(final).T
+        layers.append(b64(shown))
+    history = frame.history
+    if len(history) > curve_points:  # evenly spaced points of the whole run, and the newest
+        picks = np.linspace(0, len(history) - 1, curve_points).round().astype(int)
+        history = [history[i] for i in picks]
+    return {
+        "serial": frame.serial, "epoch": frame.epoch, "playing": frame.playing, "diverged": frame.diverged,
+        "loss": [finite_or_none(frame.train_loss), finite_or_none(frame.test_loss)],
+        "weights": [np.round(w, 4).tolist() for w, _ in frame.weights] if not frame.diverged else [],
+        "outputs": layers,
+        "curve": [[e, finite_or_none(a), finite_or_none(b)] for e, a, b in history] if curve else None,
+    }
+
+
+def finite_or_none(value: float) -> float | None:
+    return round(float(value), 5) if math.isfinite(value) else None
+
+
+def encode_setup(features: np.ndarray, xy: np.ndarray, labels: np.ndarray, test: np.ndarray,
+                 multiclass: bool, domain: float) -> dict:
+    """What the pictures need besides the frames: the input features' pictures (``features``, the
+    featurized grid) and the points — coordinates as bytes (0..255 across [-domain, domain], y from
+    the top), labels as signed bytes or class numbers, and which are test points."""
+    cells = np.clip((xy + domain) / (2 * domain) * 256, 0, 255)
+    coordinates = np.stack([cells[:, 0], 255 - cells[:, 1]], 1).astype(np.uint8)
+    label_bytes = labels.astype(np.uint8) if multiclass else signed_bytes(labels)
+    return {"inputs": b64(neuron_bytes(features)), "points": {
+        "xy": b64(coordinates), "labels": b64(label_bytes), "test": b64(test.astype(np.uint8))}}

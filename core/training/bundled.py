@@ -1,0 +1,255 @@
+"""Ready-made models shipped in ``assets/defaults/``, installed into a fresh model store.
+
+A page opened for the first time finds its default model already trained: the Fast CNN for Draw
+and Embeddings, the character LSTM on Tiny Shakespeare for Text. ``scripts/build_defaults.py``
+makes them with the app's own CLI and writes ``assets/defaults/manifest.json`` (config, store key,
+data fingerprint, metrics, sha256 and size of every file, how they were built).
+
+Installing one checks, in order: the page still asks for the config it was built with (same
+store key), the data it learned from is the data the app ships (same fingerprint), every file
+matches its manifest checksum, and the kind's own loader reads it (Keras in safe mode). Only
+then are the verified bytes written into the store, atomically, through ``ModelStore.put``, with
+a ``"bundled"`` note in the record, which the pages show ("Bundled model — train it yourself").
+A store entry that already exists is never replaced. Anything wrong is reported in
+``store.problems`` (shown on every page) and that default is left out: the page then offers
+training as on any fresh store.
+
+The checks that need no TensorFlow (all but the load) run the first time ``get_manager`` is
+called, which app.py does on every page, Home included, so a damaged file is reported at once.
+Loading needs TensorFlow, which Home never imports, so :func:`install_once` installs the first time
+``get_manager`` is called after a page has imported it (about 0.7 s, once per server); sessions
+asking meanwhile wait, then find the models. ``DLP_BUNDLED=0`` turns bundling off (the test suite
+does, to start from an empty store).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.data import MNIST_PATH, file_sha256
+from core.paths import ASSETS
+
+DEFAULTS_DIR = ASSETS / "defaults"
+MANIFEST = DEFAULTS_DIR / "manifest.json"
+ENV = "DLP_BUNDLED"
+REBUILD_HINT = "rebuild it with `python scripts/build_defaults.py`"
+
+#: What scripts/build_defaults.py trains: name -> kind, CLI arguments, the config the pages ask
+#: for by default (before normalisation), and the pages that use it.
+SPECS: dict[str, dict] = {
+    "fast_cnn": {"kind": "digits", "cli": ["--arch", "fast_cnn"], "request": {"arch": "fast_cnn"},
+                 "pages": ["draw", "embeddings"]},
+    "charlstm_shakespeare": {"kind": "charlstm", "cli": [], "request": {}, "pages": ["text", "embeddings"]},
+}
+
+#: Store bookkeeping that belongs to the build machine's store, not to the shipped model.
+RECORD_FIELDS_NOT_SHIPPED = ("format", "key", "created", "updated", "files", "run_dir")
+
+
+class BundleProblem(Exception):
+    """Why one bundled default was not installed (a sentence for the user)."""
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def manifest_location() -> Path:
+    """``assets/defaults/manifest.json``, or the one in ``$DLP_DEFAULTS_DIR`` (tests point it at a
+    damaged copy)."""
+    folder = os.environ.get("DLP_DEFAULTS_DIR")
+    return Path(folder) / MANIFEST.name if folder else MANIFEST
+
+
+def read_manifest(path: Path = MANIFEST) -> dict:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest.get("defaults"), dict):
+            raise ValueError("it has no 'defaults'")
+        return manifest
+    except FileNotFoundError:
+        return {"defaults": {}}  # a checkout without defaults: every page offers training
+    except (OSError, ValueError, AttributeError) as error:
+        raise BundleProblem(f"The list of bundled models ({path.name}) cannot be read ({error}); "
+                            "no ready-made model was installed, so the pages offer training.") from error
+
+
+def current_fingerprint(kind: str, config: dict) -> str | None:
+    """The fingerprint of the data this config trains on, as the kind's training records it."""
+    if kind == "digits" and config.get("dataset") == "mnist":
+        return "sha256:" + file_sha256(MNIST_PATH)
+    if kind == "charlstm":
+        from core.text import corpus
+        return corpus.fingerprint(corpus.load_text(config["corpus"]))
+    return None
+
+
+def bundled_note(item: dict) -> dict:
+    """The record's ``"bundled"`` entry, which the pages show next to "train it yourself"."""
+    metrics = item.get("metrics", {})
+    accuracy = metrics.get("test_accuracy")
+    if item["kind"] == "charlstm":
+        detail = f"validation loss {metrics.get('val_loss', float('nan')):.2f} nats per character"
+    else:
+        detail = "MNIST's 10,000 test digits"
+    return {"test_accuracy": None if accuracy is None else float(accuracy),
+            "note": f"Ready-made: trained with `{item['built']['command']}` by scripts/build_defaults.py "
+                    f"({detail}). Train it yourself to watch it learn.",
+            "name": item.get("name"), "built": item["built"].get("date")}
+
+
+@dataclass
+class Checked:
+    """A bundled default that passed the checks that need no TensorFlow, with its verified bytes."""
+
+    name: str
+    title: str
+    kind: str
+    key: str
+    config: dict
+    contents: dict[str, bytes]
+    record: dict
+
+
+def check_defaults(manager: Any, manifest_path: Path | None = None) -> list[Checked]:
+    """The bundled defaults that fit this app and are intact (no TensorFlow needed: cheap enough
+    for the home page, so a damaged file is reported on the very first page).
+
+    Problems are added to ``manager.store.problems``; nothing here raises for a bad bundle.
+    """
+    manifest_path = manifest_path or manifest_location()
+    try:
+        defaults = read_manifest(manifest_path)["defaults"]
+    except BundleProblem as problem:
+        _report(manager.store, str(problem))
+        return []
+    checked = []
+    for name, item in defaults.items():
+        try:
+            checked.append(_check_one(manager, name, item, manifest_path.parent / name))
+        except BundleProblem as problem:
+            _report(manager.store, str(problem))
+    return checked
+
+
+def install_checked(manager: Any, checked: list[Checked]) -> list[str]:
+    """Load each checked default with its kind's loader and write it into the store unless the
+    store has that key already; return the keys installed."""
+    installed = []
+    for item in checked:
+        try:
+            if _install_one(manager, item):
+                installed.append(item.key)
+        except BundleProblem as problem:
+            _report(manager.store, str(problem))
+    return installed
+
+
+def install_defaults(manager: Any, manifest_path: Path | None = None) -> list[str]:
+    """Check and install every bundled default the store lacks; return the keys installed."""
+    return install_checked(manager, check_defaults(manager, manifest_path))
+
+
+def _check_one(manager: Any, name: str, item: dict, folder: Path) -> Checked:
+    from core.errors import AppError
+
+    title = item.get("title") or name
+    try:
+        config, key = manager.key_for(item["kind"], item["request"])
+    except (AppError, KeyError, TypeError) as error:
+        raise BundleProblem(f"The bundled model '{name}' does not fit this version of the app ({error}); "
+                            f"{REBUILD_HINT}. Its page offers training instead.") from error
+    if key != item.get("key"):
+        raise BundleProblem(f"The bundled {title} was built for other settings than its page now uses by "
+                            f"default (store key {item.get('key')}, the page asks for {key}), so it was not "
+                            f"installed; {REBUILD_HINT}. The page offers training instead.")
+    if current_fingerprint(item["kind"], config) != item.get("data_fingerprint"):
+        raise BundleProblem(f"The bundled {title} was trained on other data than the app now ships "
+                            f"(data fingerprint differs), so it was not installed; {REBUILD_HINT}.")
+    contents = {}
+    for file_name, expected in item.get("files", {}).items():
+        try:
+            data = (folder / file_name).read_bytes()
+        except OSError as error:
+            raise BundleProblem(f"The bundled {title} is incomplete ({folder.name}/{file_name}: "
+                                f"{error.strerror or error}); it was not installed, so its page offers "
+                                "training instead.") from error
+        if _digest(data) != expected.get("sha256") or len(data) != expected.get("bytes"):
+            raise BundleProblem(f"The bundled {title} is damaged: {folder.name}/{file_name} in "
+                                f"{folder.parent} does not match its checksum in the manifest. It was not "
+                                f"installed; its page offers training instead (or {REBUILD_HINT}).")
+        contents[file_name] = data
+    if not contents:
+        raise BundleProblem(f"The bundled {title} lists no files; {REBUILD_HINT}.")
+    record = {**item["record"], "kind": item["kind"], "config": config,
+              "bundled": bundled_note({**item, "name": name})}
+    return Checked(name, title, item["kind"], key, config, contents, record)
+
+
+def _install_one(manager: Any, item: Checked) -> bool:
+    from core.training.jobs import get_kind
+
+    if manager.store.get(item.key) is not None:
+        return False  # already trained (or installed earlier): never replaced
+
+    def write_files(_model: Any, target: Path) -> None:
+        for file_name, data in item.contents.items():
+            (target / file_name).write_bytes(data)
+
+    with tempfile.TemporaryDirectory(prefix="dlp-bundled-") as scratch:
+        write_files(None, Path(scratch))
+        try:
+            get_kind(item.kind).load(Path(scratch))  # the kind's own loader: Keras in safe mode, no pickle
+        except Exception as error:  # whatever the loader raises, the page must go on
+            raise BundleProblem(f"The bundled {item.title} could not be loaded ({type(error).__name__}: "
+                                f"{error}); it was not installed, so its page offers training instead.") from error
+    manager.store.put(item.key, None, item.record, write_files)
+    return True
+
+
+def _digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _report(store: Any, message: str) -> None:
+    if message not in store.problems:
+        store.problems.append(message)
+
+
+_checked: "weakref.WeakKeyDictionary[Any, list[Checked]]" = weakref.WeakKeyDictionary()
+_done: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_lock = threading.Lock()
+
+
+def install_once(manager: Any) -> Any:
+    """Check the bundled defaults the first time ``manager`` is asked for (no TensorFlow, so the
+    problems show even on the home page), install them the first time a page has TensorFlow
+    loaded, and return ``manager``. Cheap on every later call."""
+    if manager in _done or not enabled():
+        return manager
+    with _lock:  # a second session arriving meanwhile waits, then finds the models
+        if manager in _done:
+            return manager
+        if manager not in _checked:
+            _checked[manager] = check_defaults(manager)
+        if _heavy_imports_done():
+            try:
+                install_checked(manager, _checked.pop(manager))
+            finally:
+                _done.add(manager)
+    return manager
+
+
+def _heavy_imports_done() -> bool:
+    """Whether ``core.imports.import_heavy`` has loaded TensorFlow and Keras (every page but Home
+    calls it first): loading a model then costs no import, and Home stays free of TensorFlow."""
+    from core import imports
+    return {"tensorflow", "keras"} <= imports._imported
