@@ -10,11 +10,12 @@ import streamlit as st
 from core.data import load_mnist
 from core.digits.models import ARCHITECTURES, KIND
 from core.errors import AppError
-from core.digits.look_inside import is_unsure, mosaic, reader_for
+from core.digits.look_inside import is_unsure, reader_for
 from core.training.jobs import DONE, FAILED, CANCELLED
 from core.digits.preprocess import load_image_bytes, preprocess
 from views.common import image_dataset_picker, manager
 from views.draw.canvas import digit_canvas
+from views.draw.inside import look_inside_section
 from views.keys import CURRENT_DIGIT
 from views.training_widget import history_figure, training_widget
 
@@ -211,46 +212,7 @@ with friendly("showing the details"):
                 column.image(np.clip(image, 0, 1), caption=caption, clamp=True, width="stretch")
 
     elif section == "A look inside":
-        if reader is None or result is None or result.empty:
-            st.info("Train the network and draw a digit to look inside it.")
-        else:
-            inside = reader.look_inside(result.digit)
-            st.markdown("**Saliency** — the size of the gradient of the top class's probability with "
-                        "respect to each input pixel, rescaled so that the largest is 1: how strongly "
-                        "that probability would respond to a tiny change of that pixel alone. It is a "
-                        "local, first-order sensitivity around this very drawing — bright pixels are "
-                        "where the output is most sensitive right here, not proof of which strokes "
-                        "the network \"uses\".")
-            overlay = np.stack([np.clip(result.digit * 0.6 + inside.saliency * 0.9, 0, 1),
-                                result.digit * 0.6, result.digit * 0.6], axis=-1)
-            c1, c2 = st.columns(2)
-            c1.image(result.digit, caption="input", width=220, clamp=True)
-            c2.image(overlay, caption="saliency (red) over the input", width=220, clamp=True)
-            kind, tiles = reader.first_layer_tiles()
-            if kind == "filters":
-                st.markdown(f"**First-layer filters** — the {len(tiles)} small kernels the first convolution "
-                            "slides over the image; each looks for one local pattern such as an edge at an "
-                            "angle (grey is zero, white positive, black negative; each tile scaled to its own "
-                            "largest weight).")
-            else:
-                st.markdown(f"**First-layer weights** — each of the first layer's neurons has one weight per "
-                            f"pixel, shown as a 28×28 tile ({len(tiles)} shown): ink on white pixels raises the "
-                            "neuron's input, ink on black ones lowers it (grey is zero).")
-            st.image(mosaic(tiles, columns=16, normalise="signed"), clamp=True, width="stretch")
-            for name, maps in inside.feature_maps.items():
-                st.markdown(f"**Feature maps of `{name}`** ({maps.shape[0]}×{maps.shape[1]}, {maps.shape[2]} "
-                            "channels, after ReLU) — where in the image each filter found its pattern "
-                            "(bright = strong response; each map is scaled to its own range); deeper "
-                            "layers are coarser and respond to larger shapes.")
-                st.image(mosaic(np.moveaxis(maps, -1, 0), columns=16), clamp=True, width="stretch")
-            for name, values in inside.activations.items():
-                label = "output probabilities" if name == reader.dense_layers[-1].name else f"{values.size} units"
-                figure = go.Figure(go.Bar(y=values, marker_color="#1f77b4"))
-                figure.update_layout(height=160, margin=dict(l=10, r=10, t=30, b=10),
-                                     title=f"Activations of {name} ({label})")
-                st.plotly_chart(figure, key=f"draw-act-{name}")
-            st.caption("Dense activations after ReLU are zero for units the digit does not excite; the "
-                       "last layer is the softmax output.")
+        look_inside_section(reader, None if result is None or result.empty else result.digit)
 
     elif section == "Training":
         current = config_for(primary)
