@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.embeddings.projection_runs import PERPLEXITY_CAP, clamp_perplexity, default_perplexity  # noqa: F401 (API)
 from core.errors import BadConfig, BadInput
 
 METHODS = ("pca", "tsne", "umap")
@@ -115,32 +115,11 @@ MAX_POINTS = 70_000  # all of MNIST (test + training images), in 2-D
 # 3-D: Plotly's 3-D scatter redraws every point as it turns, and 3-D t-SNE runs Barnes-Hut (FFT on a 3-D grid
 # is slower still): 20,000 points took 203 s on two cores, 5,000 took 13.5 s. UMAP 3-D of 20,000: 60 s.
 MAX_POINTS_3D = {"tsne": 10_000, "umap": 20_000}
-PERPLEXITY_CAP = 30
 
 
 def max_points(dims: int, method: str) -> int:
     """The most points ``method`` ("tsne" or "umap") projects in ``dims`` dimensions."""
     return MAX_POINTS if dims == 2 else MAX_POINTS_3D[method]
-
-
-def default_perplexity(n: int) -> float:
-    """The projector's default, max(5, ⌈√N / 4⌉), capped at 30.
-
-    The projector never projects more than 10,000 points (perplexity 25); beyond that
-    the formula keeps growing (67 for 70,000), and the cost with it: t-SNE uses the
-    3 × perplexity nearest neighbours of every point. 30 is openTSNE's and
-    scikit-learn's default.
-    """
-    return float(min(PERPLEXITY_CAP, max(5, math.ceil(math.sqrt(n) / 4))))
-
-
-def clamp_perplexity(perplexity: float, n: int) -> tuple[float, str | None]:
-    limit = (n - 1) / 3
-    if perplexity >= limit:
-        clamped = max(1.0, math.floor(limit - 1e-9))
-        return clamped, (f"Perplexity {perplexity:g} is too large for {n} points (it must stay below "
-                         f"N/3 = {limit:.1f}); using {clamped:g}.")
-    return perplexity, None
 
 
 @dataclass

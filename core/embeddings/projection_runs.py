@@ -9,6 +9,7 @@ components.
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 import warnings
@@ -20,6 +21,27 @@ SPECTRAL_UP_TO = 10_000  # UMAP's spectral start took 30 of the 60 s of a 20,000
 ANNOY_TREES = 20  # openTSNE builds 50; 20 find 94.5 % of the true 90 nearest (MNIST, 70,000 in 50-D)
 CORES = 2
 _parallel_epochs = threading.Lock()
+PERPLEXITY_CAP = 30
+
+
+def default_perplexity(n: int) -> float:
+    """The projector's default, max(5, ⌈√N / 4⌉), capped at 30.
+
+    The projector never projects more than 10,000 points (perplexity 25); beyond that
+    the formula keeps growing (67 for 70,000), and the cost with it: t-SNE uses the
+    3 × perplexity nearest neighbours of every point. 30 is openTSNE's and
+    scikit-learn's default.
+    """
+    return float(min(PERPLEXITY_CAP, max(5, math.ceil(math.sqrt(n) / 4))))
+
+
+def clamp_perplexity(perplexity: float, n: int) -> tuple[float, str | None]:
+    limit = (n - 1) / 3
+    if perplexity >= limit:
+        clamped = max(1.0, math.floor(limit - 1e-9))
+        return clamped, (f"Perplexity {perplexity:g} is too large for {n} points (it must stay below "
+                         f"N/3 = {limit:.1f}); using {clamped:g}.")
+    return perplexity, None
 
 
 def neighbour_index(features: np.ndarray, k: int, seed: int):
@@ -60,8 +82,6 @@ def starting_layout(features: np.ndarray, dims: int, spread: float = 1e-4) -> np
 def run_tsne(projection, features: np.ndarray) -> None:
     """openTSNE's two phases (early exaggeration, then the main run), publishing layouts."""
     from openTSNE import TSNEEmbedding, affinity
-
-    from core.embeddings.projection import clamp_perplexity, default_perplexity
 
     p, n = projection.params, len(features)
     try:

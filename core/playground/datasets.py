@@ -7,14 +7,11 @@ regression, a class number for the multiclass sets (ours, beyond the playground)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
 import numpy as np
 
 from core.errors import BadConfig, BadInput
-
-if TYPE_CHECKING:
-    from core.playground.state import PlaygroundState
 
 DOMAIN = 6.0  # the pictures cover [-DOMAIN, DOMAIN]²
 
@@ -133,7 +130,18 @@ def split(xy: np.ndarray, labels: np.ndarray, train_ratio: float, seed: int = 0)
                    xy[test].astype(np.float32), labels[test].astype(np.float32))
 
 
-def make_dataset(state: PlaygroundState, custom: tuple[np.ndarray, np.ndarray] | None = None) -> Dataset:
+class DataSettings(Protocol):
+    """What a data set is made from (:class:`core.playground.state.PlaygroundState` has it)."""
+
+    dataset: str
+    points: int
+    noise: int  # percent
+    seed: int
+    classes: int
+    train_ratio: int  # percent
+
+
+def make_dataset(state: DataSettings, custom: tuple[np.ndarray, np.ndarray] | None = None) -> Dataset:
     """The state's data, split into training and test points (``custom``: your own points)."""
     if state.dataset == "custom":
         if custom is None or len(custom[0]) < 2:

@@ -8,20 +8,31 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator, Protocol
 
 import numpy as np
 
 from core.errors import BadInput
 from core.text.lstm import numpy_step
 
-if TYPE_CHECKING:
-    from core.text.charlstm import CharLSTM
-
 DEFAULT_SEED_TEXT = "I plan to make the world a better place by"
 MAX_SAMPLE_LENGTH = 2000
 #: Only the end of a longer seed is fed in; the state forgets older text anyway.
 MAX_SEED_CHARS = 1000
+
+
+class CharacterModel(Protocol):
+    """What sampling needs of a character model (:class:`core.text.charlstm.CharLSTM` has it)."""
+
+    vocab: list[str]
+    vocab_size: int
+    index: dict[str, int]
+
+    def arrays(self) -> dict[str, np.ndarray]: ...
+
+    def encode(self, text: str) -> np.ndarray: ...
+
+    def zero_state(self, batch: int = 1) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 def char_step(arrays: dict[str, np.ndarray], ids: np.ndarray, h: np.ndarray, c: np.ndarray):
@@ -64,7 +75,7 @@ class Sample:
 class Sampler:
     """Prepare with the settings, then iterate :meth:`stream` (fits ``st.write_stream``)."""
 
-    def __init__(self, model: "CharLSTM", seed: str = DEFAULT_SEED_TEXT, length: int = 300,
+    def __init__(self, model: CharacterModel, seed: str = DEFAULT_SEED_TEXT, length: int = 300,
                  temperature: float = 1.0, top_k: int = 0, greedy: bool = False,
                  rng_seed: int | None = 0) -> None:
         seed = "" if seed is None else str(seed)
@@ -145,7 +156,7 @@ class Sampler:
         sample.seconds = time.perf_counter() - started
 
 
-def generate(model: "CharLSTM", seed: str = DEFAULT_SEED_TEXT, length: int = 300, **settings: Any) -> str:
+def generate(model: CharacterModel, seed: str = DEFAULT_SEED_TEXT, length: int = 300, **settings: Any) -> str:
     """The whole text (seed + generated) in one call."""
     sampler = Sampler(model, seed, length, **settings)
     for _ in sampler.stream():
