@@ -12,6 +12,7 @@ import hashlib
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,27 +40,55 @@ class ImageDataset:
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    @property
+    def noun(self) -> str:
+        """What one class is ("digit", "letter"…), for sentences."""
+        return IMAGE_DATASETS[self.name].noun if self.name in IMAGE_DATASETS else "class"
 
-# name -> (title, tensorflow-datasets name or None for bundled, class names)
-IMAGE_DATASETS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
-    "mnist": ("MNIST digits (bundled)", None, tuple(str(d) for d in range(10))),
-    "fashion_mnist": (
+
+class ImageDatasetSpec(NamedTuple):
+    """What an image data set is, known without loading it."""
+
+    title: str
+    tfds_name: str | None  # None: bundled with the app
+    class_names: tuple[str, ...]
+    noun: str  # what one class is, for sentences: "digit", "letter"…
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+IMAGE_DATASETS: dict[str, ImageDatasetSpec] = {
+    "mnist": ImageDatasetSpec("MNIST digits (bundled)", None, tuple(str(d) for d in range(10)), "digit"),
+    "fashion_mnist": ImageDatasetSpec(
         "Fashion-MNIST (download)",
         "fashion_mnist",
         ("T-shirt", "Trouser", "Pullover", "Dress", "Coat",
          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        "item of clothing",
     ),
-    "kmnist": (
+    "kmnist": ImageDatasetSpec(
         "Kuzushiji-MNIST (download)",
         "kmnist",
         ("お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を"),
+        "character",
     ),
-    "emnist_letters": (
+    "emnist_letters": ImageDatasetSpec(
         "EMNIST letters (download)",
         "emnist/letters",
         tuple(chr(ord("a") + i) for i in range(26)),
+        "letter",
     ),
 }
+
+
+def dataset_spec(name: str) -> ImageDatasetSpec:
+    """The spec of a known image data set (its classes, without loading it)."""
+    if name not in IMAGE_DATASETS:
+        known = ", ".join(sorted(IMAGE_DATASETS))
+        raise UnknownDataset(f"Unknown dataset '{name}'. Known datasets: {known}.")
+    return IMAGE_DATASETS[name]
 
 
 def file_sha256(path: Path) -> str:
@@ -76,9 +105,9 @@ def load_mnist() -> ImageDataset:
     with np.load(MNIST_PATH) as arrays:
         x_train, y_train = arrays["x_train"], arrays["y_train"].astype(np.int64)
         x_test, y_test = arrays["x_test"], arrays["y_test"].astype(np.int64)
-    title, _, classes = IMAGE_DATASETS["mnist"]
+    spec = IMAGE_DATASETS["mnist"]
     return ImageDataset(
-        "mnist", title, x_train, y_train, x_test, y_test, classes,
+        "mnist", spec.title, x_train, y_train, x_test, y_test, spec.class_names,
         fingerprint="sha256:" + file_sha256(MNIST_PATH),
     )
 
@@ -100,7 +129,7 @@ def image_dataset_problem(name: str) -> str | None:
     if name not in IMAGE_DATASETS:
         known = ", ".join(sorted(IMAGE_DATASETS))
         return f"Unknown dataset '{name}'. Known datasets: {known}."
-    title, tfds_name, _ = IMAGE_DATASETS[name]
+    title, tfds_name = IMAGE_DATASETS[name].title, IMAGE_DATASETS[name].tfds_name
     if tfds_name is None:
         return None
     downloaded = (cache_dir() / "tensorflow_datasets" / tfds_name.split("/")[0]).is_dir()
@@ -112,9 +141,7 @@ def image_dataset_problem(name: str) -> str | None:
 
 def load_image_dataset(name: str) -> ImageDataset:
     """Any known image dataset; only ``mnist`` works offline."""
-    if name not in IMAGE_DATASETS:
-        known = ", ".join(sorted(IMAGE_DATASETS))
-        raise UnknownDataset(f"Unknown dataset '{name}'. Known datasets: {known}.")
+    dataset_spec(name)
     if name == "mnist":
         return load_mnist()
     return _load_tfds(name)
@@ -122,7 +149,7 @@ def load_image_dataset(name: str) -> ImageDataset:
 
 @functools.lru_cache(maxsize=4)
 def _load_tfds(name: str) -> ImageDataset:
-    title, tfds_name, classes = IMAGE_DATASETS[name]
+    title, tfds_name, classes, _ = IMAGE_DATASETS[name]
     data_dir = cache_dir() / "tensorflow_datasets"
     try:
         import tensorflow_datasets as tfds

@@ -50,3 +50,24 @@ def test_dataset_problem_is_cheap_and_clear(monkeypatch):
     assert "Unknown dataset" in core.data.image_dataset_problem("imagenet")
     monkeypatch.setattr(core.data, "network_available", lambda *a, **k: True)
     assert core.data.image_dataset_problem("kmnist") is None
+
+
+def test_every_image_dataset_names_its_own_classes():
+    from core.data import IMAGE_DATASETS, dataset_spec
+
+    assert dataset_spec("mnist").class_names == tuple("0123456789") and dataset_spec("mnist").noun == "digit"
+    assert dataset_spec("fashion_mnist").class_names[9] == "Ankle boot"
+    assert dataset_spec("emnist_letters").num_classes == 26 and dataset_spec("emnist_letters").noun == "letter"
+    assert all(spec.num_classes == len(set(spec.class_names)) for spec in IMAGE_DATASETS.values())
+    assert load_mnist().noun == "digit"
+    with pytest.raises(UnknownDataset, match="Known datasets"):
+        dataset_spec("cifar-100")
+
+
+def test_a_small_letters_set_made_in_the_test_stands_in_for_the_download(monkeypatch):
+    from tests.small_datasets import use_small_letters
+
+    data = use_small_letters(monkeypatch)
+    assert load_image_dataset("emnist_letters") is data
+    assert data.num_classes == 26 and data.noun == "letter" and data.y_train.max() == 25
+    assert core.data.image_dataset_problem("emnist_letters") is None

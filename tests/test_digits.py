@@ -205,3 +205,54 @@ def test_titles_count_epochs_in_words():
     assert KIND.title(KIND.normalize({"arch": "fast_cnn"})) == "Fast CNN (1 epoch)"
     five = KIND.normalize({"arch": "dense2019", "train_limit": 500})
     assert KIND.title(five) == "2019 dense net (5 epochs, 500 images)"
+
+
+def test_a_network_on_another_data_set_carries_its_own_classes(monkeypatch, tmp_path):
+    """Issue 29: a network trained on EMNIST letters (26 classes; a small set made here, no
+    download) has 26 outputs, and its record names them, so no page calls them digits."""
+    from core.digits.models import class_names, class_noun, data_sizes
+    from core.training.jobs import JobManager
+    from core.training.store import ModelStore
+    from tests.small_datasets import FAVOURITE, use_small_letters
+
+    data = use_small_letters(monkeypatch)
+    job = JobManager(ModelStore(tmp_path / "store")).request(
+        "digits", {"arch": "dense2019", "dataset": "emnist_letters", "epochs": 1})
+    assert job.wait(300) and job.status == "done", job.error
+    record = job.entry.record
+    assert job.model().output_shape == (None, 26)
+    assert class_names(record) == list("abcdefghijklmnopqrstuvwxyz") and class_noun(record) == "letter"
+    assert np.array(record["confusion"]).shape == (26, 26)
+    assert all(0 <= true < 26 and 0 <= said < 26 for _, true, said in record["misclassified"])
+    # 2,400 images: a twelfth (200) held out for validation, the rest fitted; 400 tested.
+    assert data_sizes(record) == {"train": 2200, "validation": 200, "test": 400}
+    # Random pictures, half of them labelled "z": the network learns to say "z".
+    assert np.argmax(np.bincount(np.array(record["confusion"]).argmax(axis=1))) == FAVOURITE
+    assert len(data.y_test) == np.array(record["confusion"]).sum()
+
+
+@pytest.mark.parametrize("limit,train,validation", [
+    (0, 55_000, 5_000), (12_000, 12_000, 2_400), (30_000, 30_000, 5_000), (60_000, 55_000, 5_000)])
+def test_sizes_say_what_the_split_really_used_for_every_limit(limit, train, validation):
+    """Issue 29: above limit 25,000 (validation) and 55,000 (training) the data runs out; the
+    sizes say what was used. Older records without ``sizes`` (the bundled model's) get the same
+    split from the function the training uses."""
+    from core.digits.models import data_sizes, training_split
+
+    config = KIND.normalize({"train_limit": limit})
+    fit, held_out = training_split(config, 60_000)
+    images = range(60_000)
+    assert (len(images[fit]), len(images[held_out])) == (train, validation)
+    assert set(images[fit]).isdisjoint(images[held_out])
+    assert data_sizes({"config": config}) == {"train": train, "validation": validation, "test": 10_000}
+    assert data_sizes({"config": config, "sizes": {"train": 1, "validation": 2, "test": 3}})["validation"] == 2
+
+
+def test_records_name_their_classes_and_sizes(mlp_job):
+    from core.digits.models import class_names, class_noun, data_sizes
+
+    record = mlp_job.entry.record
+    assert record["class_names"] == list("0123456789") and class_noun(record) == "digit"
+    assert record["sizes"] == {"train": 3000, "validation": 600, "test": 10_000} == data_sizes(record)
+    old = {key: value for key, value in record.items() if key not in ("class_names", "class_noun", "sizes")}
+    assert class_names(old) == list("0123456789") and class_noun(old) == "digit"

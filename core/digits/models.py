@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from core.data import load_image_dataset
+from core.data import dataset_spec, load_image_dataset
 from core.errors import BadConfig
 from core.training.jobs import Reporter
 from core.training.store import load_keras, save_keras
@@ -26,7 +26,7 @@ ARCHITECTURES: dict[str, tuple[str, dict]] = {
     "dense2019": ("2019 dense net", {"epochs": 5, "batch_size": 32, "learning_rate": 0.001, "augment": False}),
 }
 
-VALIDATION_SIZE = 5000
+VALIDATION_SIZE = 5000  # the last training images, held out for the validation curves
 GRADIENT_BATCH = 256  # the fixed training images whose gradients the run's log shows
 
 
@@ -136,6 +136,55 @@ def compile_model(model, config: dict, steps_per_epoch: int) -> None:
     )
 
 
+def training_split(config: dict, n: int) -> tuple[slice, slice]:
+    """Which of ``n`` training images are fitted and which validate.
+
+    The last ``VALIDATION_SIZE`` (a twelfth of a small data set) are held out; a ``train_limit``
+    fits the first ``limit`` of the rest (at most all of them) and validates on a fifth as many of
+    the held-out ones (at least 100, at most all of them)."""
+    held_out = min(VALIDATION_SIZE, n // 12)
+    first_held_out = n - held_out
+    fit, validation = slice(0, first_held_out), slice(first_held_out, n)
+    if config.get("train_limit"):
+        limit = config["train_limit"]
+        fit = slice(0, min(limit, first_held_out))
+        validation = slice(first_held_out, first_held_out + min(held_out, max(100, limit // 5)))
+    return fit, validation
+
+
+def class_names(record: dict) -> list[str]:
+    """A trained network's class names, one per output unit, from its store record.
+
+    Records written before they carried ``class_names`` (the bundled Fast CNN's) get their data
+    set's names, which are what that network was trained on."""
+    names = record.get("class_names")
+    if names:
+        return [str(name) for name in names]
+    return list(dataset_spec(record.get("config", {}).get("dataset", "mnist")).class_names)
+
+
+def class_noun(record: dict) -> str:
+    """What one of the network's classes is ("digit", "letter"…), for sentences."""
+    return record.get("class_noun") or dataset_spec(record.get("config", {}).get("dataset", "mnist")).noun
+
+
+def data_sizes(record: dict) -> dict[str, int]:
+    """How many images the network was fitted on, validated on and tested on, as its training used
+    them: ``{"train", "validation", "test"}``. Older records (the bundled Fast CNN's, trained on the
+    bundled MNIST) are completed with :func:`training_split`, the very split the training used."""
+    if isinstance(record.get("sizes"), dict):
+        return dict(record["sizes"])
+    config = record.get("config", {})
+    if config.get("dataset", "mnist") != "mnist":
+        return {}
+    from core.data import load_mnist
+
+    mnist = load_mnist()
+    images = range(len(mnist.y_train))
+    fit, validation = training_split(config, len(images))
+    return {"train": len(images[fit]), "validation": len(images[validation]), "test": len(mnist.y_test)}
+
+
 class DigitsKind:
     name = "digits"
 
@@ -181,11 +230,8 @@ class DigitsKind:
         keras.utils.set_random_seed(config["seed"])
         x = data.x_train[..., None].astype("float32") / 255.0
         y = data.y_train
-        x_val, y_val = x[-VALIDATION_SIZE:], y[-VALIDATION_SIZE:]
-        x_fit, y_fit = x[:-VALIDATION_SIZE], y[:-VALIDATION_SIZE]
-        if config["train_limit"]:
-            x_fit, y_fit = x_fit[: config["train_limit"]], y_fit[: config["train_limit"]]
-            x_val, y_val = x_val[: max(100, config["train_limit"] // 5)], y_val[: max(100, config["train_limit"] // 5)]
+        fit, validation = training_split(config, len(x))
+        x_fit, y_fit, x_val, y_val = x[fit], y[fit], x[validation], y[validation]
         model = build(config["arch"], data.num_classes, config["augment"])
         steps = int(np.ceil(len(x_fit) / config["batch_size"]))
         compile_model(model, config, steps)
@@ -212,6 +258,10 @@ class DigitsKind:
         accuracy = float((predicted == data.y_test).mean())
         extras = {
             "data_fingerprint": data.fingerprint,
+            # What the network's outputs mean and what it learned from, read back by the pages.
+            "class_names": list(data.class_names),
+            "class_noun": data.noun,
+            "sizes": {"train": len(x_fit), "validation": len(x_val), "test": len(x_test)},
             "metrics": {"test_accuracy": accuracy, "params": int(model.count_params())},
             "confusion": confusion.tolist(),
             "misclassified": [[int(i), int(data.y_test[i]), int(predicted[i])] for i in worst],
