@@ -25,6 +25,19 @@ class LookInside:
     saliency: np.ndarray  # (28, 28), |d top-class probability / d pixel|, scaled to [0, 1]
 
 
+def probe_model(model, outputs):
+    """A model from ``model``'s input to ``outputs`` (tensors inside it), called like ``model``.
+
+    Built on ``model.input`` — the input as the model declares it, one tensor — and not on
+    ``model.inputs``, which is always a list: a probe built on the list expects a list, and Keras
+    warns "The structure of `inputs` doesn't match the expected structure" every time such a
+    probe is handed a single array.
+    """
+    import keras
+
+    return keras.Model(model.input, outputs)
+
+
 def reader_for(model) -> "DigitReader":
     """One compiled reader per loaded model, shared by every session."""
     with _lock:
@@ -45,9 +58,9 @@ class DigitReader:
         self.conv_layers = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
         self.dense_layers = [l for l in model.layers if isinstance(l, keras.layers.Dense)]
         probes = self.conv_layers + self.dense_layers
-        probe_model = keras.Model(model.inputs, [self._activated(layer).output for layer in probes])
+        probe = probe_model(model, [self._activated(layer).output for layer in probes])
         self._probe_names = [layer.name for layer in probes]
-        self._probe = tf.function(lambda x: probe_model(x, training=False), input_signature=spec)
+        self._probe = tf.function(lambda x: probe(x, training=False), input_signature=spec)
 
         @tf.function(input_signature=spec)
         def saliency(x):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.digits.look_inside import probe_model
 from core.embeddings.projection_runs import PERPLEXITY_CAP, clamp_perplexity, default_perplexity  # noqa: F401 (API)
 from core.errors import BadConfig, BadInput
 
@@ -34,12 +35,10 @@ def method_name(method: str) -> str:
 
 def layer_activations(model, layer: str, images: np.ndarray, batch: int = 1000) -> np.ndarray:
     """Flattened activations of ``layer`` for (N, 28, 28) images in [0, 1]."""
-    import keras
-
     names = [l.name for l in model.layers]
     if layer not in names:
         raise BadConfig(f"The network has no layer '{layer}'. Its layers: {', '.join(names)}.")
-    probe = keras.Model(model.inputs, model.get_layer(layer).output)
+    probe = probe_model(model, model.get_layer(layer).output)
     x = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
     parts = [np.asarray(probe(x[i:i + batch], training=False)) for i in range(0, len(x), batch)]
     features = np.concatenate(parts).reshape(len(x), -1)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.digits.look_inside import probe_model
 from core.embeddings.points import PointSet, character_points, digit_points
 from core.training.store import Entry, ModelStore
 
@@ -114,11 +115,9 @@ def drawing_features(source: Source, manager, layer: str | None, digit: np.ndarr
     if source.kind == RAW:
         mine = vector.reshape(1, -1)
     else:
-        import keras
-
         # One image: projection.layer_activations insists on the three points a projection needs.
         model = stored_model(source, manager)
-        probe = keras.Model(model.inputs, model.get_layer(layer).output)
+        probe = probe_model(model, model.get_layer(layer).output)
         mine = np.asarray(probe(vector[..., None], training=False)).reshape(1, -1)
     if spherized_like is None:
         return mine
