@@ -72,12 +72,16 @@ navigation = st.navigation(
     [st.Page(home, title="Home", icon=":material/home:", default=True)]
     + [st.Page(path, title=title, icon=icon, url_path=Path(path).parent.name) for path, title, icon, _, _ in PAGES]
 )
+from core.training import bundled  # noqa: E402 (no TensorFlow behind this import)
+from core.training.jobs import get_manager  # noqa: E402
+
+bundled.check_once(get_manager())  # no TensorFlow: a damaged bundled file is reported even on Home
 if navigation.url_path:  # any page but Home: the home page stays free of TensorFlow so it opens fast
     from core.imports import import_heavy
 
     with st.spinner("Loading TensorFlow (only the first page of a fresh server waits for this)…"):
         import_heavy()
-# After the import: a bundled model that fails to load is found once TensorFlow is there, and
-# must be reported on this very page.
+        bundled.install_once(get_manager())  # the ready-made models, loaded with TensorFlow
+# After the install: a bundled model that fails to load must be reported on this very page.
 store_notice()
 navigation.run()

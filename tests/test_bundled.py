@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.training import bundled
-from core.training.bundled import DEFAULTS_DIR, MANIFEST, install_defaults, install_once, read_manifest
+from core.training.bundled import DEFAULTS_DIR, MANIFEST, check_once, install_defaults, install_once, read_manifest
 from core.training.jobs import DONE, JobManager
 from core.training.store import ModelStore
 
@@ -169,26 +169,26 @@ def test_a_model_the_user_trained_is_never_replaced(manager):
     assert (entry.path / "model.keras").read_bytes() == b"the user's own weights"
 
 
-def test_install_once_waits_for_tensorflow_and_respects_the_switch(manager, monkeypatch):
-    from core import imports
-    monkeypatch.setenv("DLP_BUNDLED", "1")
-    monkeypatch.setattr(imports, "_imported", set())  # as on the home page: no TensorFlow yet
-    assert install_once(manager) is manager and manager.store.entries() == []
-    monkeypatch.setattr(imports, "_imported", {"tensorflow", "keras"})
+def test_install_once_respects_the_switch_and_installs_once(manager, monkeypatch):
     monkeypatch.setenv("DLP_BUNDLED", "0")
     install_once(manager)
     assert manager.store.entries() == []
     monkeypatch.setenv("DLP_BUNDLED", "1")
-    install_once(manager)
-    assert len(manager.store.entries()) == 2
+    assert install_once(manager) is manager and len(manager.store.entries()) == 2
+    for entry in manager.store.entries():
+        manager.store.delete(entry.key)
+    install_once(manager)  # done once for this manager: a later call changes nothing
+    assert manager.store.entries() == []
 
 
-def test_get_manager_installs_the_defaults_once_a_page_has_loaded_tensorflow(monkeypatch):
-    from core import imports
+def test_get_manager_installs_nothing_until_asked(monkeypatch):
+    """Installing is an explicit call (app.py makes it once TensorFlow is loaded), never a side
+    effect of asking for the manager."""
     from core.training import jobs
     monkeypatch.setenv("DLP_BUNDLED", "1")
-    imports.import_heavy(("tensorflow", "keras"))
     manager = jobs.get_manager()
+    assert manager.find(*page_default_configs()["fast_cnn"]) is None
+    install_once(jobs.get_manager())
     job = manager.find(*page_default_configs()["fast_cnn"])
     assert job is not None and job.status == DONE and "bundled" in job.entry.record
     assert MANIFEST.exists()
@@ -196,16 +196,13 @@ def test_get_manager_installs_the_defaults_once_a_page_has_loaded_tensorflow(mon
 
 def test_a_damaged_file_is_reported_before_tensorflow_is_loaded(manager, copied_defaults, monkeypatch):
     """The home page imports no TensorFlow: the checksum is checked anyway, so it can say so."""
-    from core import imports
     model_file = copied_defaults / "fast_cnn" / "model.keras"
     data = bytearray(model_file.read_bytes())
     data[100:108] = b"\x00" * 8
     model_file.write_bytes(bytes(data))
     monkeypatch.setenv("DLP_BUNDLED", "1")
     monkeypatch.setenv("DLP_DEFAULTS_DIR", str(copied_defaults))
-    monkeypatch.setattr(imports, "_imported", set())
-    install_once(manager)
+    check_once(manager)
     assert any("damaged" in p for p in manager.store.problems) and manager.store.entries() == []
-    monkeypatch.setattr(imports, "_imported", {"tensorflow", "keras"})
     install_once(manager)
     assert [e.record["kind"] for e in manager.store.entries()] == ["charlstm"]

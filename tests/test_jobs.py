@@ -1,13 +1,16 @@
 """Background training jobs: sharing, reuse across sessions, cancel, failure, queueing."""
 from __future__ import annotations
 
+import inspect
 import threading
 
 import pytest
 
 import core.training.jobs
 from core.errors import BadConfig, UnknownModel
-from core.training.jobs import CANCELLED, DONE, FAILED, QUEUED, JobManager
+from core.training.handle import JobHandle
+from core.training.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobManager
+from core.training.progress import Reporter
 from core.training.store import ModelStore
 from tests import fake_kind
 
@@ -143,3 +146,55 @@ def test_find_never_starts_a_training_and_remembers_failures(fake):
     done = manager.request("fake", {"size": 2})
     done.wait(10)
     assert manager.find("fake", {"size": 2}).status == DONE
+
+
+def protocol_members(protocol) -> tuple[set[str], dict[str, object]]:
+    """(data attributes, {name: property or function}) that a Protocol class declares."""
+    attributes = set(protocol.__annotations__)
+    members = {name: value for name, value in vars(protocol).items()
+               if isinstance(value, property) or (inspect.isfunction(value) and not name.startswith("_"))}
+    return attributes, members
+
+
+def test_job_and_remote_job_both_are_job_handles(fake):
+    """What the pages hold of a training: the in-process Job and the queue's RemoteJob both have
+    every member of JobHandle, methods with the same signature, so a page works with either."""
+    from core.training.remote import RemoteJob
+
+    class Queue:  # what RemoteJob's constructor reads of its queue; nothing is fetched here
+        manager = None
+
+    job = JobManager().request("fake", {"size": 1})
+    assert job.wait(10)  # (a job left running would train with the next test's kind)
+    remote = RemoteJob(Queue(), 7, {"kind": "fake", "key": job.key, "title": "t", "config": "{}"})
+    attributes, members = protocol_members(JobHandle)
+    assert {"id", "kind", "key", "title", "config", "trained_here"} <= attributes
+    assert {"status", "finished", "error", "entry", "progress", "cancel", "wait", "model"} <= set(members)
+    for cls, instance in ((Job, job), (RemoteJob, remote)):
+        for name in attributes:
+            assert name in vars(instance) or hasattr(cls, name), f"{cls.__name__} has no {name}"
+        for name, declared in members.items():
+            found = inspect.getattr_static(instance, name)
+            if isinstance(declared, property):  # a property or a plain attribute both serve
+                assert isinstance(found, property) or name in vars(instance), f"{cls.__name__}.{name}"
+            else:
+                assert inspect.signature(found) == inspect.signature(declared), f"{cls.__name__}.{name}"
+    assert isinstance(job, JobHandle)
+
+
+def test_kinds_get_a_public_reporter_on_a_progress_sink(fake, monkeypatch):
+    """The one training path (core.training.runner) hands kinds a progress.Reporter whose reports
+    land in the job's public sink; nothing writes a job's private fields."""
+    seen = []
+    original = fake.train
+
+    def train(config, reporter):
+        seen.append(reporter)
+        return original(config, reporter)
+
+    monkeypatch.setattr(fake, "train", train)
+    job = JobManager().request("fake", {"size": 2})
+    assert job.wait(10) and job.status == DONE
+    (reporter,), = [seen]
+    assert type(reporter) is Reporter and reporter.run_dir == job.sink.run_dir
+    assert job.sink.snapshot().step == 2 and job.progress.history == job.entry.record["history"]

@@ -39,7 +39,7 @@ def test_the_schedule_spreads_a_fixed_number_of_points_over_any_run_length(total
 
 
 class RecordingReporter:
-    """The part of core.training.jobs.Reporter the Keras callback uses, for a model trained outside a job."""
+    """The part of core.training.progress.Reporter the Keras callback uses, for a model trained outside a job."""
 
     def __init__(self, run_dir):
         self.run_dir = run_dir

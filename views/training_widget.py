@@ -12,7 +12,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import AppError
-from core.training.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job
+from core.training.handle import JobHandle
+from core.training.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING
 from core.training.store import Entry
 from views.common import manager
 
@@ -53,7 +54,7 @@ def evaluation_axis(history: list[dict]) -> str:
 def training_widget(kind: str, config: dict, key: str, *, label: str = "Train", heading: str = "",
                     not_trained: str = "", curve_metrics: tuple[str, ...] = ("loss", "val_loss"),
                     curve_title: str = "Loss", per_evaluation: bool = False,
-                    on_done: Callable[[Job], None] | None = None) -> Job | None:
+                    on_done: Callable[[JobHandle], None] | None = None) -> JobHandle | None:
     """The model for ``config`` as a job (None if it was never trained), after drawing what is due.
 
     Not trained: ``heading``, then while queued or running :func:`job_panel` (which reruns the
@@ -113,7 +114,7 @@ def bundled_line(kind: str, entry: Entry, key: str) -> None:
         start_training(kind, entry.config, retrain=True)
 
 
-def job_panel(job: Job, key: str, on_done: Callable[[Job], None] | None = None,
+def job_panel(job: JobHandle, key: str, on_done: Callable[[JobHandle], None] | None = None,
               curve_metrics: tuple[str, ...] = ("loss", "val_loss"), curve_title: str = "Loss",
               per_evaluation: bool = False) -> None:
     """Progress bar, live curve and Cancel for a job, refreshed once a second.

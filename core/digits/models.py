@@ -14,7 +14,7 @@ import numpy as np
 
 from core.data import dataset_spec, load_image_dataset
 from core.errors import BadConfig
-from core.training.jobs import Reporter
+from core.training.progress import Reporter
 from core.training.store import load_keras, save_keras
 from core.training.keras_progress import keras_progress
 

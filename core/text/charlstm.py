@@ -15,7 +15,7 @@ import numpy as np
 
 from core.text import corpus as corpora
 from core.errors import BadConfig, BadInput, check_all, coerce
-from core.training.jobs import Reporter
+from core.training.progress import Reporter
 from core.text.lstm import LSTMStack, windows
 # The Text page and older callers import these from here.
 from core.text.sampling import DEFAULT_SEED_TEXT, MAX_SAMPLE_LENGTH, Sampler, generate

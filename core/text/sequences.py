@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import BadConfig, check_all, coerce
-from core.training.jobs import Reporter
+from core.training.progress import Reporter
 from core.text.lstm import LSTMStack, numpy_step, windows
 
 SERIES = {

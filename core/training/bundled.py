@@ -14,12 +14,11 @@ A store entry that already exists is never replaced. Anything wrong is reported 
 ``store.problems`` (shown on every page) and that default is left out: the page then offers
 training as on any fresh store.
 
-The checks that need no TensorFlow (all but the load) run the first time ``get_manager`` is
-called, which app.py does on every page, Home included, so a damaged file is reported at once.
-Loading needs TensorFlow, which Home never imports, so :func:`install_once` installs the first time
-``get_manager`` is called after a page has imported it (about 0.7 s, once per server); sessions
-asking meanwhile wait, then find the models. ``DLP_BUNDLED=0`` turns bundling off (the test suite
-does, to start from an empty store).
+The checks that need no TensorFlow (all but the load) are cheap: :func:`check_once` runs on every page, Home
+included, and a damaged file is reported at once. Loading needs TensorFlow, which Home never
+imports: :func:`install_once` is called explicitly once a page has loaded it (app.py, after
+``import_heavy``; about 0.7 s, once per server); sessions asking meanwhile wait, then find the
+models. ``DLP_BUNDLED=0`` turns bundling off (the test suite does, to start from an empty store).
 """
 from __future__ import annotations
 
@@ -193,7 +192,7 @@ def _check_one(manager: Any, name: str, item: dict, folder: Path) -> Checked:
 
 
 def _install_one(manager: Any, item: Checked) -> bool:
-    from core.training.jobs import get_kind
+    from core.training.kinds import get_kind
 
     if manager.store.get(item.key) is not None:
         return False  # already trained (or installed earlier): never replaced
@@ -229,27 +228,28 @@ _done: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _lock = threading.Lock()
 
 
-def install_once(manager: Any) -> Any:
-    """Check the bundled defaults the first time ``manager`` is asked for (no TensorFlow, so the
-    problems show even on the home page), install them the first time a page has TensorFlow
-    loaded, and return ``manager``. Cheap on every later call."""
+def check_once(manager: Any) -> Any:
+    """Check the bundled defaults for ``manager``'s store the first time (no TensorFlow: cheap
+    enough for the home page, whose notice then shows a damaged file), and return ``manager``."""
     if manager in _done or not enabled():
         return manager
-    with _lock:  # a second session arriving meanwhile waits, then finds the models
-        if manager in _done:
-            return manager
-        if manager not in _checked:
+    with _lock:
+        if manager not in _done and manager not in _checked:
             _checked[manager] = check_defaults(manager)
-        if _heavy_imports_done():
-            try:
-                install_checked(manager, _checked.pop(manager))
-            finally:
-                _done.add(manager)
     return manager
 
 
-def _heavy_imports_done() -> bool:
-    """Whether ``core.imports.import_heavy`` has loaded TensorFlow and Keras (every page but Home
-    calls it first): loading a model then costs no import, and Home stays free of TensorFlow."""
-    from core import imports
-    return {"tensorflow", "keras"} <= imports._imported
+def install_once(manager: Any) -> Any:
+    """Install the checked defaults the store lacks, the first time (call it once TensorFlow is
+    loaded: the kinds' loaders need it), and return ``manager``. Cheap on every later call; a
+    second session arriving meanwhile waits, then finds the models."""
+    if manager in _done or not enabled():
+        return manager
+    check_once(manager)
+    with _lock:
+        if manager not in _done:
+            try:
+                install_checked(manager, _checked.pop(manager, []))
+            finally:
+                _done.add(manager)
+    return manager

@@ -11,106 +11,69 @@ two CPU cores are busy enough with one TensorFlow training), the rest queue.
 That is the default, and needs no setup. When ``DLP_QUEUE`` names a Redis server, the manager
 hands trainings to the shared queue instead (``core.training.queue``): several web processes ask, worker
 processes (``python -m core.worker``) train, and the jobs they return (``RemoteJob``) read their
-progress from Redis, with the same interface as :class:`Job`.
+progress from Redis. Both kinds of job are :class:`core.training.handle.JobHandle`\s; both train
+through :func:`core.training.runner.run_training`.
 """
 from __future__ import annotations
 
-import importlib
 import itertools
 import os
 import threading
 import time
-import traceback
 from collections import OrderedDict
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from core.errors import BadConfig, AppError, TrainingCancelled, UnknownModel
-from core.paths import runs_dir
-from core.training.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Progress, Reporter  # noqa: F401 (API)
-from core.training.resume import resume_arguments
+from core.errors import AppError
+from core.training.handle import JobHandle
+from core.training.kinds import KINDS, Kind, get_kind  # noqa: F401 (API: the registry lives in kinds)
+from core.training.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Progress, ProgressSink, Reporter  # noqa: F401 (API)
+from core.training.runner import new_run_dir, run_training
 from core.training.store import Entry, ModelStore, config_key
-
-#: kind name -> "module:attribute" of an object implementing :class:`Kind`.
-#: Imported on first use, so TensorFlow loads only when a model is needed.
-KINDS: dict[str, str] = {
-    "digits": "core.digits.models:KIND",
-    "charlstm": "core.text.charlstm:KIND",
-    "sequence": "core.text.sequences:KIND",
-}
-
-class Kind(Protocol):
-    """What a trainable family of models has to provide."""
-
-    name: str
-
-    def normalize(self, config: dict) -> dict:
-        """Fill defaults and validate; raise BadConfig with a clear message."""
-
-    def title(self, config: dict) -> str:
-        """A short human name for this config, e.g. 'Fast CNN, 3 epochs'."""
-
-    def train(self, config: dict, reporter: "Reporter") -> tuple[Any, dict]:
-        """Train and return (model, record extras such as metrics). A kind that continues stored
-        models also takes ``resume``: a fresh copy of the model ``config["resume"]`` names."""
-
-    def save(self, model: Any, folder: Path) -> None: ...
-
-    def load(self, folder: Path) -> Any: ...
-
-
-def get_kind(name: str) -> Kind:
-    if name not in KINDS:
-        known = ", ".join(sorted(KINDS))
-        raise UnknownModel(f"Unknown model kind '{name}'. Known kinds: {known}.")
-    module_name, attribute = KINDS[name].split(":")
-    return getattr(importlib.import_module(module_name), attribute)
 
 
 class Job:
+    """A training in this process (a :class:`JobHandle`)."""
+
     _ids = itertools.count(1)
 
-    def __init__(self, manager: "JobManager", kind: str, config: dict, key: str, title: str):
+    def __init__(self, manager: "JobManager", kind: str, config: dict, key: str, title: str,
+                 retrain: bool = False):
         self.id = next(self._ids)
         self.manager = manager
         self.kind = kind
         self.config = config
         self.key = key
         self.title = title
+        self.retrain = retrain
         self.error: str | None = None
         self.entry: Entry | None = None
         self.trained_here = False  # True when this process ran the training
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        self.run_dir = runs_dir() / f"{stamp}-{kind}-{key[:8]}-{self.id}"
-        self._progress = Progress()
-        self._lock = threading.Lock()
-        self._cancel = threading.Event()
+        self.sink = ProgressSink(new_run_dir(kind, key, self.id))
         self._done = threading.Event()
 
     @property
+    def run_dir(self):
+        return self.sink.run_dir
+
+    @property
     def progress(self) -> Progress:
-        with self._lock:
-            p = self._progress
-            snapshot = Progress(**{**p.__dict__, "metrics": dict(p.metrics),
-                                   "history": list(p.history), "curve": list(p.curve),
-                                   "log": list(p.log)})
+        snapshot = self.sink.snapshot()
         if snapshot.status == QUEUED:
             snapshot.queue_position = self.manager.queue_position(self)
         return snapshot
 
     @property
     def status(self) -> str:
-        return self._progress.status
+        return self.sink.snapshot().status
 
     @property
     def finished(self) -> bool:
         return self._done.is_set()
 
     def cancel(self) -> None:
-        self._cancel.set()
-        if self.status == QUEUED:
-            self.manager._drop_queued(self)
-            self._finish(CANCELLED, "Training was cancelled before it started.")
+        self.sink.cancel()
+        if self.status == QUEUED and self.manager.drop_queued(self):
+            self.finish(CANCELLED, "Training was cancelled before it started.")
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
@@ -121,19 +84,12 @@ class Job:
             raise AppError(f"{self.title} is not trained yet ({self.status}).")
         return self.manager.load_entry(self.kind, self.entry)
 
-    def _set_status(self, status: str) -> None:
-        with self._lock:
-            self._progress.status = status
-            if status == RUNNING:
-                self._progress.started = time.time()
-
-    def _finish(self, status: str, error: str | None = None) -> None:
-        with self._lock:
-            self._progress.status = status
-            self._progress.finished = time.time()
-            self.error = error
+    def finish(self, status: str, error: str | None = None) -> None:
+        """End the job (its manager calls this): the status, the reason, and waiters released."""
+        self.sink.set(status=status, finished=time.time())
+        self.error = error
         self._done.set()
-        self.manager._forget(self)
+        self.manager.forget(self)
 
 
 class JobManager:
@@ -149,7 +105,7 @@ class JobManager:
         else:
             self.queue = None
         self.max_running = max_running or int(os.environ.get("DLP_MAX_TRAININGS", "1"))
-        self._lock = threading.RLock()  # _finish -> _forget may run under it
+        self._lock = threading.RLock()  # finish -> forget may run under it
         self._active: dict[str, Job] = {}  # key -> queued or running job
         self._queue: list[Job] = []
         self._wakeup = threading.Condition(self._lock)
@@ -162,7 +118,7 @@ class JobManager:
         normalized = get_kind(kind).normalize(dict(config))
         return normalized, config_key({"kind": kind, **normalized})
 
-    def request(self, kind: str, config: dict, retrain: bool = False) -> Job:
+    def request(self, kind: str, config: dict, retrain: bool = False) -> JobHandle:
         """A job for this config: finished if stored, shared if under way."""
         normalized, key = self.key_for(kind, config)
         title = get_kind(kind).title(normalized)
@@ -176,13 +132,13 @@ class JobManager:
             if key in self._active:
                 return self._active[key]
             entry = None if retrain else self.store.get(key)
-            job = Job(self, kind, normalized, key, title)
+            job = Job(self, kind, normalized, key, title, retrain)
             if entry is not None:
                 job.entry = entry
-                job._progress.history = list(entry.record.get("history", []))
-                job._progress.curve = list(entry.record.get("curve", []))
-                job._progress.metrics = dict(entry.record.get("metrics", {}))
-                job._finish(DONE)
+                job.sink.set(history=list(entry.record.get("history", [])),
+                             curve=list(entry.record.get("curve", [])),
+                             metrics=dict(entry.record.get("metrics", {})))
+                job.finish(DONE)
                 return job
             self._active[key] = job
             self._queue.append(job)
@@ -190,7 +146,7 @@ class JobManager:
             self._wakeup.notify()
             return job
 
-    def find(self, kind: str, config: dict) -> Job | None:
+    def find(self, kind: str, config: dict) -> JobHandle | None:
         """The job for this config without starting one: trained, training, queued,
         or the last one that failed or was cancelled (so a page can show why)."""
         normalized, key = self.key_for(kind, config)
@@ -257,52 +213,24 @@ class JobManager:
             self._run(job)
 
     def _run(self, job: Job) -> None:
-        kind = get_kind(job.kind)
-        if job._cancel.is_set():
-            return job._finish(CANCELLED, "Training was cancelled before it started.")
-        job._set_status(RUNNING)
-        reporter = Reporter(job)
-        try:
-            model, extras = kind.train(job.config, reporter, **resume_arguments(self.store, kind, job.config))
-            reporter.check()
-            progress = job.progress
-            record = {
-                "kind": job.kind,
-                "title": job.title,
-                "config": job.config,
-                "history": progress.history,
-                "curve": progress.curve,
-                "duration_s": round(progress.elapsed, 3),
-                "run_dir": str(job.run_dir),
-                **extras,
-            }
-            try:
-                job.entry = self.store.put(job.key, model, record, kind.save)
-            except OSError as error:  # disk full, folder gone read-only...
-                self.store.writable = False
-                self.store.warning = (
-                    f"Saving to the model cache failed ({error.strerror or error}); "
-                    "trained models are kept in memory only."
-                )
-                job.entry = self.store.put(job.key, model, record, kind.save)
-            with self._lock:
-                self._loaded[(job.entry.key, float(job.entry.record["updated"]))] = model
+        outcome = run_training(self.store, job.kind, job.config, job.key, job.title, job.sink,
+                               reuse_stored=not job.retrain)
+        job.entry = outcome.entry
+        if outcome.model is not None and outcome.entry is not None:
             job.trained_here = True
-            job._finish(DONE)
-        except TrainingCancelled:
-            job._finish(CANCELLED, "Training was cancelled.")
-        except (AppError, BadConfig) as error:
-            job._finish(FAILED, str(error))
-        except Exception as error:  # keep the worker alive; the UI shows the message
-            traceback.print_exc()
-            job._finish(FAILED, f"Training failed: {type(error).__name__}: {error}")
+            with self._lock:
+                self._loaded[(outcome.entry.key, float(outcome.entry.record["updated"]))] = outcome.model
+        job.finish(outcome.status, outcome.error)
 
-    def _drop_queued(self, job: Job) -> None:
+    def drop_queued(self, job: Job) -> bool:
+        """Take a job off this process's queue; False if a worker had taken it already."""
         with self._lock:
             if job in self._queue:
                 self._queue.remove(job)
+                return True
+            return False
 
-    def _forget(self, job: Job) -> None:
+    def forget(self, job: Job) -> None:
         with self._lock:
             if self._active.get(job.key) is job:
                 del self._active[job.key]
@@ -315,10 +243,11 @@ _manager_lock = threading.Lock()
 
 
 def get_manager() -> JobManager:
-    """The process-wide manager shared by every session."""
+    """The process-wide manager shared by every session. The models bundled with the app are
+    installed into its store by an explicit call once TensorFlow is loaded
+    (:func:`core.training.bundled.install_once`, from app.py)."""
     global _manager
-    from core.training.bundled import install_once  # ready-made models (assets/defaults/), once TensorFlow is loaded
     with _manager_lock:
         if _manager is None:
             _manager = JobManager()
-    return install_once(_manager)
+    return _manager

@@ -1,11 +1,11 @@
-"""Glue between Keras' training loop, a job's :class:`~core.training.jobs.Reporter` and the run's
+"""Glue between Keras' training loop, a job's :class:`~core.training.progress.Reporter` and the run's
 TensorBoard log."""
 from __future__ import annotations
 
 import math
 import time
 
-from core.training.jobs import Reporter
+from core.training.progress import Reporter
 from core.training.runs import GRADIENT_PREFIX, LogSchedule, RunLogger
 
 CURVE_POINTS = 20  # per epoch, at most: enough for a smooth line, few enough to send every second
