@@ -122,3 +122,14 @@ def test_nan_and_infinite_pixels_never_crash(image):
     result = preprocess(image)
     if result.digit is not None:
         assert np.isfinite(result.digit).all() and 0 <= result.digit.min() <= result.digit.max() <= 1
+
+
+def test_a_picture_too_small_to_hold_a_digit_is_refused_in_words():
+    """Issue 30: a 2×2 PNG used to be read as "0" with blank stages and no note."""
+    tiny = io.BytesIO()
+    Image.fromarray(np.array([[0, 255], [255, 0]], np.uint8)).save(tiny, format="PNG")
+    with pytest.raises(BadInput, match="2×2 pixels: too small"):
+        load_image_bytes(tiny.getvalue())
+    mnist_sized = io.BytesIO()
+    Image.fromarray(DIGITS[1]).save(mnist_sized, format="PNG")  # 28×28, as MNIST itself
+    assert preprocess(load_image_bytes(mnist_sized.getvalue())).digit is not None

@@ -96,6 +96,15 @@ def penultimate_layer(model) -> str:
 LABEL_SMOOTHING = 0.1
 
 
+def smoothed_targets(num_classes: int) -> tuple[float, float, float]:
+    """The Fast CNN's softened targets for ``num_classes`` classes: (true class, each other class,
+    the lowest loss they allow, i.e. their entropy in nats)."""
+    other = LABEL_SMOOTHING / num_classes
+    true = 1 - LABEL_SMOOTHING + other
+    floor = -(true * np.log(true) + (num_classes - 1) * other * np.log(other))
+    return true, other, float(floor)
+
+
 def smoothed_sparse_crossentropy(y_true, y_pred):
     """Cross-entropy against labels softened to 0.91 / 0.01: the Fast CNN's loss.
 
@@ -183,6 +192,34 @@ def data_sizes(record: dict) -> dict[str, int]:
     images = range(len(mnist.y_train))
     fit, validation = training_split(config, len(images))
     return {"train": len(images[fit]), "validation": len(images[validation]), "test": len(mnist.y_test)}
+
+
+#: The settings that decide how long a training takes (not the learning rate or the seed).
+TIME_SETTINGS = ("arch", "dataset", "epochs", "batch_size", "train_limit", "augment")
+
+
+def measured_training_time(config: dict, store) -> tuple[float, str] | None:
+    """How long a training like ``config`` took when it was measured: ``(seconds, where)``, where
+    is ``"here"`` (a finished training in this store, newest first) or ``"build"`` (the ready-made
+    copy, timed by scripts/build_defaults.py on the machine that built it). None if never measured."""
+    from core.training.bundled import BundleProblem, manifest_location, read_manifest
+
+    wanted = {name: config.get(name) for name in TIME_SETTINGS}
+    records = [entry.record for entry in store.entries(kind="digits")]
+    try:
+        records += [dict(item.get("record", {}), bundled=True)
+                    for item in read_manifest(manifest_location())["defaults"].values()]
+    except BundleProblem:
+        pass
+    for record in records:
+        try:
+            settings = KIND.normalize(record["config"])
+        except (KeyError, TypeError, AttributeError, BadConfig):
+            continue
+        if all(settings.get(name) == value for name, value in wanted.items()) \
+                and isinstance(record.get("duration_s"), (int, float)):
+            return float(record["duration_s"]), "build" if record.get("bundled") else "here"
+    return None
 
 
 class DigitsKind:

@@ -18,6 +18,7 @@ from core.errors import BadInput
 
 INK_THRESHOLD = 0.05  # fraction of the brightest ink that still counts as ink
 MAX_UPLOAD_PIXELS = 40_000_000
+MIN_UPLOAD_SIDE = 12  # pixels: smaller than this, no drawn character survives (MNIST's are 28×28)
 WORK_SIZE = 400  # big inputs are first reduced to about this size; plenty for a 20×20 result
 
 
@@ -110,7 +111,7 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     peak = float(ink.max()) if ink.size else 0.0
     if peak < 0.05:
         if _flat_but_not_black(array):
-            result.notes.append("The picture is one flat colour — there is no digit in it to read.")
+            result.notes.append("The picture is one flat colour: there is nothing drawn in it to read.")
         return result
     mask = ink > INK_THRESHOLD * peak
     rows, cols = np.nonzero(mask)
@@ -177,9 +178,9 @@ def _describe(result: Preprocessed, ink: np.ndarray, mask: np.ndarray, cropped: 
     fill = float((cropped > INK_THRESHOLD).mean())
     aspect = max(height, width) / max(1, min(height, width))
     if mask.mean() > 0.6:
-        result.notes.append("Most of the picture is ink — the network expects a digit on a plain background.")
+        result.notes.append("Most of the picture is ink: the network expects one drawn character on a plain background.")
     elif fill > 0.7 and aspect < 1.6 and max(height, width) < 0.25 * max(ink.shape):
-        result.notes.append("That looks like a dot or a blob rather than a digit.")
+        result.notes.append("That looks like a dot or a blob rather than a drawn character.")
 
 
 def load_image_bytes(data: bytes) -> np.ndarray:
@@ -189,6 +190,10 @@ def load_image_bytes(data: bytes) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
+            if min(width, height) < MIN_UPLOAD_SIDE:
+                raise BadInput(
+                    f"That picture is only {width}×{height} pixels: too small to hold a readable digit. "
+                    f"Upload one at least {MIN_UPLOAD_SIDE} pixels on each side (MNIST's digits are 28×28).")
             if width * height > MAX_UPLOAD_PIXELS:
                 raise BadInput(
                     f"That image is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels). "

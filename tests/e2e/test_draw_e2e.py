@@ -152,8 +152,8 @@ def test_look_inside_and_training_views_explain_the_network(trained_page):
     for words in ("Saliency", "First-layer filters", "Dense activations after ReLU"):
         page.get_by_text(words).first.wait_for(timeout=30_000)  # fails the test if it never shows
     screenshot(page, "draw-look-inside")
-    show(page, "Training", "Misclassified test digits")
-    assert page.get_by_text("Misclassified test digits").count() == 1
+    show(page, "Training", "Misclassified test images")
+    assert page.get_by_text("Misclassified test images").count() == 1
     screenshot(page, "draw-training")
     show(page, "What the network sees", "Fitted into 20×20")
 

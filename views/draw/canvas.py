@@ -1,14 +1,22 @@
 """Draw's canvas as a small Streamlit component of our own (views/components/digit_canvas/).
 
-It replaced streamlit-drawable-canvas, a fabric.js editor that is barely maintained upstream: this
-one is a plain canvas on pointer events (mouse, pen and touch alike), sends the picture the moment
-the pen lifts instead of after the package's fixed ~200 ms wait, and sends it at its CSS size (280 ×
-280 here) whatever the screen's pixel density.
+The design named streamlit-drawable-canvas, a fabric.js editor (0.13, 2026, rebuilt on Streamlit's
+components v2 and maintained by its author on a best-effort basis). We draw on our own because of
+what we measured and need: from pen-up to an updated Prediction took a median 84 ms with this
+component against 331 ms with the package, which waits on a debounce timer and sends its whole image
+data back (benchmarks/RESULTS.md, "Mouse-up to updated prediction"); it uses pointer events, so a
+mouse, a pen and a finger draw alike; it is a plain 280-pixel canvas that fits a phone; and it can
+send small pictures while the pen moves, paced by the server's answers (the live reading).
+
+The component calls back when a picture arrives; the picture is kept in session state as a
+:class:`Frame`, which the page reads *before* it mounts the canvas again with ``answered`` = that
+frame's number, so the browser sends the next picture only once this one's reading is on its way.
 """
 from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +25,9 @@ from PIL import Image
 
 FOLDER = Path(__file__).resolve().parents[1] / "components" / "digit_canvas"
 PNG_DATA_URL = "data:image/png;base64,"
+FRAME = "draw_frame"  # session key: the last picture the canvas sent (a Frame)
+LIVE_EVERY_MS = 100  # at most one picture every 100 ms while the pen moves
+LIVE_SIZE = 140  # CSS pixels square: the preprocessing reduces a drawing to 20×20 anyway
 # Inline code, not asset paths: Streamlit serves component files only from installed packages.
 _component = st.components.v2.component(
     "dlp_digit_canvas",
@@ -26,13 +37,20 @@ _component = st.components.v2.component(
 )
 
 
-def _ignore() -> None:
-    """The drawing's callback: the page run a stroke causes is the point, nothing to do here."""
+@dataclass(frozen=True)
+class Frame:
+    """One picture from the canvas: grey (white ink on black), its number, and whether the pen had
+    lifted (final) or was still moving (a live frame)."""
+
+    image: np.ndarray
+    number: int
+    final: bool
+    png: str  # the data URL it came as, to redraw it on a fresh canvas
 
 
 def decode_drawing(drawing) -> np.ndarray | None:
-    """The canvas's state (``{"png": data URL, "strokes": n}``) as a grey image, or None if there
-    is none or it is not a PNG (the page then just waits for a stroke)."""
+    """The canvas's picture (``{"png": data URL, ...}``) as a grey image, or None if there is none
+    or it is not a PNG (the page then just waits for a stroke)."""
     if not isinstance(drawing, dict) or not str(drawing.get("png", "")).startswith(PNG_DATA_URL):
         return None
     try:
@@ -43,9 +61,40 @@ def decode_drawing(drawing) -> np.ndarray | None:
         return None
 
 
-def digit_canvas(*, stroke_width: int, key: str, instance: int, size: int = 280) -> np.ndarray | None:
-    """Mount the canvas; return what is drawn on it as a ``size`` × ``size`` grey image (white ink
-    on black), or None before the first stroke. A new ``instance`` gives an empty canvas."""
-    result = _component(key=key, data={"size": size, "stroke": stroke_width, "instance": instance},
-                        height=size, width=size, on_drawing_change=_ignore)
-    return decode_drawing(result.get("drawing") if result is not None else None)
+def frame_from(drawing) -> Frame | None:
+    """A :class:`Frame` from what the component sent, or None for nothing or anything foreign."""
+    image = decode_drawing(drawing)
+    if image is None:
+        return None
+    number = drawing.get("frame")
+    return Frame(image, number if isinstance(number, int) else 0, drawing.get("final", True) is not False,
+                 drawing["png"])
+
+
+def current_frame() -> Frame | None:
+    """The last picture the canvas sent (None before the first stroke or after Clear)."""
+    frame = st.session_state.get(FRAME)
+    return frame if isinstance(frame, Frame) else None
+
+
+def forget_frame() -> None:
+    st.session_state[FRAME] = None
+
+
+def digit_canvas(*, stroke_width: int, key: str, instance: int, size: int = 280, live: bool = True,
+                 answered: int = 0, restore: str | None = None) -> None:
+    """Mount the canvas (``size`` CSS pixels square). Its pictures arrive in :func:`current_frame`.
+
+    A new ``instance`` gives an empty canvas (``restore``, a PNG data URL, is drawn on it if given);
+    ``live`` sends pictures while the pen moves, ``answered`` is the number of the last one read."""
+
+    def remember() -> None:
+        value = st.session_state.get(key)
+        frame = frame_from(value.get("drawing") if hasattr(value, "get") else None)
+        if frame is not None:
+            st.session_state[FRAME] = frame
+
+    _component(key=key, height=size, width=size, on_drawing_change=remember,
+               data={"size": size, "stroke": stroke_width, "instance": instance, "live": live,
+                     "answered": answered, "every_ms": LIVE_EVERY_MS, "small": LIVE_SIZE,
+                     "restore": restore})

@@ -1,19 +1,29 @@
 // Draw's canvas: white ink on black, drawn with a mouse, a pen or a finger (pointer events, so touch
-// works the same as a mouse). When the pen lifts, the picture is sent at once, as a PNG of size × size
-// CSS pixels: a phone's 2–3 device pixels per CSS pixel are averaged away before it travels, and the
-// server's preprocessing reduces it to 28 × 28 anyway. Streamlit calls the default export again on
-// every page run, usually with the same parentElement; the drawing lives in a WeakMap entry for that
-// element, so a rerun (a new stroke width, say) keeps it. Clear asks for a fresh canvas by sending a
-// new `instance`, which replaces the drawing whether or not Streamlit reuses the element.
+// works the same as a mouse).
+//
+// Live reading: while the pen moves, a small copy of the picture (data.small CSS pixels square) is sent
+// at most every data.every_ms, and only when the server has answered the previous one (data.answered
+// is the number of the last frame it read): a slow answer never queues stale pictures, the newest one
+// goes out as soon as the answer arrives. When the pen lifts, the full-size picture (size × size CSS
+// pixels: a phone's 2–3 device pixels per CSS pixel are averaged away before it travels) is sent at
+// once, marked final. With data.live false only that final picture is sent (the pen-up-only mode).
+//
+// Streamlit calls the default export again on every run, usually with the same parentElement; the
+// drawing lives in a WeakMap entry for that element, so a rerun keeps it. Clear asks for a fresh canvas
+// by sending a new `instance`; data.restore (a PNG data URL) redraws the last drawing on a fresh
+// canvas, e.g. after a page switch.
 
 const mounts = new WeakMap();
+const ANSWER_TIMEOUT_MS = 2000; // an answer that never comes must not stop live reading for good
+let frames = 0; // numbers every frame this page sends, across canvases
 
 function point(canvas, event) {
   const box = canvas.getBoundingClientRect();
   return [event.clientX - box.left, event.clientY - box.top];
 }
 
-function create(parentElement, size) {
+function create(parentElement, data) {
+  const size = data.size;
   const ratio = window.devicePixelRatio || 1;
   const canvas = document.createElement("canvas");
   canvas.className = "dlp-digit-canvas";
@@ -28,7 +38,15 @@ function create(parentElement, size) {
   pen.scale(ratio, ratio);
   pen.fillStyle = "#000";
   pen.fillRect(0, 0, size, size);
-  const mount = { canvas, pen, size, last: null, pointer: null, strokes: 0, data: null, setStateValue: null };
+  const mount = {
+    canvas, pen, size, instance: data.instance, last: null, pointer: null, strokes: 0,
+    frame: 0, sentAt: 0, dirty: false, timer: null, data, setStateValue: null,
+  };
+  if (data.restore) {
+    const picture = new Image();
+    picture.onload = () => { if (mount.strokes === 0 && mount.pointer === null) pen.drawImage(picture, 0, 0, size, size); };
+    picture.src = data.restore;
+  }
 
   function dot([x, y]) {
     pen.fillStyle = "#fff";
@@ -46,14 +64,6 @@ function create(parentElement, size) {
     pen.lineTo(to[0], to[1]);
     pen.stroke();
   }
-  function send() {
-    const small = document.createElement("canvas");
-    small.width = size;
-    small.height = size;
-    small.getContext("2d").drawImage(canvas, 0, 0, size, size);
-    mount.strokes += 1;
-    mount.setStateValue("drawing", { png: small.toDataURL("image/png"), strokes: mount.strokes });
-  }
 
   canvas.addEventListener("pointerdown", (event) => {
     if (mount.pointer !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
@@ -62,6 +72,8 @@ function create(parentElement, size) {
     canvas.setPointerCapture(event.pointerId);
     mount.last = point(canvas, event);
     dot(mount.last);
+    mount.dirty = true;
+    sendLive(mount);
   });
   canvas.addEventListener("pointermove", (event) => {
     if (event.pointerId !== mount.pointer) return;
@@ -72,16 +84,47 @@ function create(parentElement, size) {
       line(mount.last, next);
       mount.last = next;
     }
+    mount.dirty = true;
+    sendLive(mount);
   });
   const lift = (event) => {
     if (event.pointerId !== mount.pointer) return;
     mount.pointer = null;
     mount.last = null;
-    send();
+    mount.strokes += 1;
+    send(mount, true);
   };
   canvas.addEventListener("pointerup", lift);
   canvas.addEventListener("pointercancel", lift);
   return mount;
+}
+
+function send(mount, final) {
+  clearTimeout(mount.timer);
+  mount.timer = null;
+  mount.dirty = false;
+  const side = final ? mount.size : mount.data.small || mount.size;
+  const copy = document.createElement("canvas");
+  copy.width = side;
+  copy.height = side;
+  copy.getContext("2d").drawImage(mount.canvas, 0, 0, side, side);
+  frames += 1;
+  mount.frame = frames;
+  mount.sentAt = performance.now();
+  mount.setStateValue("drawing", { png: copy.toDataURL("image/png"), strokes: mount.strokes, frame: frames, final });
+}
+
+function sendLive(mount) {
+  if (!mount.data.live || mount.pointer === null || !mount.dirty || mount.timer !== null) return;
+  const now = performance.now();
+  const waiting = mount.frame > (mount.data.answered || 0) && now - mount.sentAt < ANSWER_TIMEOUT_MS;
+  if (waiting) return; // the answer's arrival calls sendLive again
+  const wait = (mount.data.every_ms || 100) - (now - mount.sentAt);
+  if (wait > 0) {
+    mount.timer = setTimeout(() => { mount.timer = null; sendLive(mount); }, wait);
+    return;
+  }
+  send(mount, false);
 }
 
 export default function (component) {
@@ -90,10 +133,10 @@ export default function (component) {
   let mount = mounts.get(parentElement);
   if (!mount || mount.size !== data.size || mount.instance !== data.instance) {
     if (mount) mount.canvas.remove();
-    mount = create(parentElement, data.size);
-    mount.instance = data.instance;
+    mount = create(parentElement, data);
     mounts.set(parentElement, mount);
   }
   mount.data = data;
   mount.setStateValue = setStateValue;
+  sendLive(mount); // the server has answered: send the newest picture if the pen is still moving
 }
