@@ -90,9 +90,9 @@ def _print_progress(job) -> None:
     eta = f" eta {p.eta_seconds:5.0f}s" if p.eta_seconds is not None else ""
     loss = p.metrics.get("loss")
     loss_text = f" loss {loss:.4f}" if isinstance(loss, float) else ""
-    status = p.message or p.status
+    status = p.phase or p.message or p.status
     sys.stdout.write(f"\r{job.title}: {_bar(p.fraction)} {p.fraction:4.0%} "
-                     f"epoch {p.epoch}/{p.epochs}{loss_text}{eta} {status:20.20}")
+                     f"epoch {p.epoch}/{p.epochs}{loss_text}{eta} {status:44.44}")
     sys.stdout.flush()
     time.sleep(0)
 

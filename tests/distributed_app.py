@@ -48,7 +48,7 @@ def main() -> None:
             return {"id": None}
         p = job.progress
         return {"id": job.id, "status": p.status, "step": p.step, "total_steps": p.total_steps,
-                "history": p.history, "log": p.log, "error": job.error, "queue_position": p.queue_position}
+                "history": p.history, "log": p.log, "phase": p.phase, "error": job.error, "queue_position": p.queue_position}
 
     for line in sys.stdin:
         command = json.loads(line)

@@ -198,3 +198,22 @@ def test_kinds_get_a_public_reporter_on_a_progress_sink(fake, monkeypatch):
     (reporter,), = [seen]
     assert type(reporter) is Reporter and reporter.run_dir == job.sink.run_dir
     assert job.sink.snapshot().step == 2 and job.progress.history == job.entry.record["history"]
+
+
+def test_saving_is_reported_as_a_phase_with_no_time_left(fake, monkeypatch):
+    """The runner says "Saving to the model store…" while it saves; no ETA is claimed meanwhile."""
+    seen = []
+    original = fake.save
+
+    def save(model, folder):
+        seen.append(job.progress)
+        original(model, folder)
+
+    monkeypatch.setattr(fake, "save", save)
+    fake.gate.clear()  # (until `job` is assigned: save reads it)
+    job = JobManager().request("fake", {"size": 2})
+    fake.gate.set()
+    assert job.wait(10) and job.status == DONE
+    (saving,) = seen
+    assert saving.phase == "Saving to the model store…" and saving.status == "running"
+    assert saving.eta_seconds is None and saving.fraction == 1.0

@@ -129,6 +129,8 @@ def job_panel(job: JobHandle, key: str, on_done: Callable[[JobHandle], None] | N
         if p.status == QUEUED:
             where = f" (position {p.queue_position} in the queue)" if p.queue_position else ""
             st.progress(0.0, text=f"Waiting for another training to finish{where}…")
+        elif p.status == RUNNING and p.phase:  # the steps are done; say what happens now, not "0 s left"
+            st.progress(p.fraction, text=f"{p.phase} ({format_seconds(p.elapsed)} elapsed)")
         elif p.status == RUNNING:
             detail = f"epoch {p.epoch}/{p.epochs} · " if p.epochs else ""
             loss = p.metrics.get("loss")

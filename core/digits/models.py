@@ -283,7 +283,7 @@ class DigitsKind:
             verbose=0,
         )
         reporter.check()
-        reporter.message("Evaluating on the test set")
+        reporter.phase(f"Measuring accuracy on the {len(data.y_test):,} test {data.noun}s…")
         x_test = data.x_test[..., None].astype("float32") / 255.0
         probabilities = model.predict(x_test, batch_size=1000, verbose=0)
         predicted = probabilities.argmax(axis=1)

@@ -33,6 +33,7 @@ class Progress:
     curve: list = field(default_factory=list)  # training metrics within epochs, at fractional epochs
     log: list = field(default_factory=list)
     message: str = ""
+    phase: str = ""  # after the last step: what the training does now (evaluating, saving)
     started: float | None = None
     finished: float | None = None
     queue_position: int = 0
@@ -53,8 +54,8 @@ class Progress:
 
     @property
     def eta_seconds(self) -> float | None:
-        if self.status != RUNNING or self.step <= 0 or self.total_steps <= 0:
-            return None
+        if self.status != RUNNING or self.phase or self.step <= 0 or self.total_steps <= 0:
+            return None  # (in a phase the steps are done, and what is left is not measured in them)
         return self.elapsed * (self.total_steps - self.step) / self.step
 
     def copy(self) -> "Progress":
@@ -141,6 +142,11 @@ class Reporter:
 
     def message(self, text: str) -> None:
         self._sink.set(message=text)
+
+    def phase(self, text: str) -> None:
+        """Say what the training does after its last step, e.g. "Measuring accuracy on the 10,000
+        test digits…": the pages show it instead of a time left, which the steps cannot tell."""
+        self._sink.set(phase=text)
 
     def log(self, text: str) -> None:
         """Append to the job's log (e.g. samples taken while training)."""

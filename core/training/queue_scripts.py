@@ -35,7 +35,8 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
 local attempt = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
 redis.call('HSET', KEYS[1], 'status', 'running', 'started', ARGV[4], 'worker', ARGV[1],
-           'step', 0, 'total_steps', 0, 'epoch', 0, 'epochs', 0, 'metrics', '{}', 'message', '')
+           'step', 0, 'total_steps', 0, 'epoch', 0, 'epochs', 0, 'metrics', '{}', 'message', '',
+           'phase', '')
 redis.call('DEL', KEYS[5], KEYS[6], KEYS[7])
 redis.call('ZREM', KEYS[3], ARGV[3])
 redis.call('SADD', KEYS[4], ARGV[3])

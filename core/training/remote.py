@@ -57,7 +57,7 @@ class Heartbeat(threading.Thread):
         p = self.sink.snapshot()
         pipe = queue.redis.pipeline(transaction=False)
         pipe.hset(job_key, mapping={"step": p.step, "total_steps": p.total_steps, "epoch": p.epoch,
-                                    "epochs": p.epochs, "message": p.message,
+                                    "epochs": p.epochs, "message": p.message, "phase": p.phase,
                                     "metrics": json.dumps(p.metrics)})
         for name in LISTS:
             items = getattr(p, name)[self._sent[name]:]
@@ -141,6 +141,7 @@ class RemoteJob:
         return Progress(status=status, step=number("step"), total_steps=number("total_steps"),
                         epoch=number("epoch"), epochs=number("epochs"),
                         metrics=json.loads(fields.get("metrics") or "{}"), message=fields.get("message", ""),
+                        phase=fields.get("phase", ""),
                         started=number("started", float) or None, finished=number("finished", float) or None,
                         queue_position=position if status == QUEUED else 0, **lists)
 

@@ -59,6 +59,7 @@ def run_training(store: ModelStore, kind_name: str, config: dict, key: str, titl
         reporter = Reporter(sink)
         model, extras = kind.train(config, reporter, **resume_arguments(store, kind, config))
         reporter.check()
+        sink.set(phase="Saving to the model store…")
         progress = sink.snapshot()
         record = {"kind": kind_name, "title": title, "config": config, "history": progress.history,
                   "curve": progress.curve, "duration_s": round(progress.elapsed, 3),

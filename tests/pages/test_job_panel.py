@@ -2,6 +2,8 @@
 words, Train again, and the line for a model that came bundled with the app."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -43,6 +45,22 @@ def test_running_job_shows_progress_and_cancel_cancels_it(fake):
     job = core.training.jobs.get_manager().jobs()[-1]
     assert job.wait(5) and job.status == "cancelled"
     fake.gate.set()
+
+
+def test_after_the_last_step_the_panel_says_what_the_training_does_instead_of_a_time_left(fake):
+    """Issue 30 item 6: evaluating and saving take seconds after the last step; the panel says so."""
+    fake.finish_gate.clear()
+    at = AppTest.from_function(panel_script, default_timeout=30).run()
+    job = core.training.jobs.get_manager().jobs()[-1]
+    deadline = time.monotonic() + 10
+    while job.progress.phase != "Measuring the fake accuracy…" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    at.run()
+    texts = [p.proto.text for p in at.get("progress")]
+    assert texts and texts[0].startswith("Measuring the fake accuracy… (") and "elapsed" in texts[0]
+    assert not any("left" in text for text in texts)
+    fake.finish_gate.set()
+    assert job.wait(5) and job.status == "done"
 
 
 def test_failed_job_shows_its_message(fake):
