@@ -68,10 +68,9 @@ def store_notice() -> None:
         st.info(problem, icon=":material/build:")
 
 
-navigation = st.navigation(
-    [st.Page(home, title="Home", icon=":material/home:", default=True)]
-    + [st.Page(path, title=title, icon=icon, url_path=Path(path).parent.name) for path, title, icon, _, _ in PAGES]
-)
+pages = {Path(path).parent.name: st.Page(path, title=title, icon=icon, url_path=Path(path).parent.name)
+         for path, title, icon, _, _ in PAGES}
+navigation = st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True), *pages.values()])
 from core.training import bundled  # noqa: E402 (no TensorFlow behind this import)
 from core.training.jobs import get_manager  # noqa: E402
 
@@ -84,4 +83,10 @@ if navigation.url_path:  # any page but Home: the home page stays free of Tensor
         bundled.install_once(get_manager())  # the ready-made models, loaded with TensorFlow
 # After the install: a bundled model that fails to load must be reported on this very page.
 store_notice()
+# The trainings this session started on other pages, with their progress and a link (views/state.py).
+from views import keys  # noqa: E402  (after the server patches)
+from views.state import trainings_panel  # noqa: E402
+
+st.session_state[keys.CURRENT_PAGE] = navigation.url_path
+trainings_panel(pages)
 navigation.run()

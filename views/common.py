@@ -6,6 +6,8 @@ Not a page itself (app.py does not list it).
 """
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from core.data import IMAGE_DATASETS, image_dataset_problem
@@ -29,3 +31,11 @@ def image_dataset_picker(key: str, label: str = "Training data") -> str:
         st.warning(problem + " Using MNIST for now.", icon=":material/cloud_off:")
         return "mnist"
     return choice
+
+
+def format_seconds(seconds: float | None) -> str:
+    """A duration as people say it: "45 s", "2 min 05 s"; "–" when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"

@@ -10,3 +10,8 @@ CURRENT_DIGIT = "current_digit"
 #: hidden layer).
 PLAYGROUND_NET = "pg_net"
 PLAYGROUND_DATA = "pg_data"
+#: The url path of the page this run shows ("" for Home), set by app.py before the page runs.
+CURRENT_PAGE = "current_page"
+#: The trainings this session asked for (views/state.py): dicts with kind, config, key (the
+#: job's store key), title and page, shown on the other pages while they run.
+MY_TRAININGS = "my_trainings"

@@ -5,7 +5,6 @@ Embeddings pages and the Sequences tab; :func:`job_panel` is its progress part.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import plotly.graph_objects as go
@@ -15,14 +14,8 @@ from core.errors import AppError
 from core.training.handle import JobHandle
 from core.training.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING
 from core.training.store import Entry
-from views.common import manager
-
-
-def format_seconds(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "–"
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+from views.common import format_seconds, manager
+from views.state import remember_training
 
 
 def history_figure(history: list[dict], metrics: tuple[str, ...] = ("loss", "val_loss"),
@@ -88,12 +81,14 @@ def training_widget(kind: str, config: dict, key: str, *, label: str = "Train", 
 
 
 def start_training(kind: str, config: dict, retrain: bool = False) -> None:
-    """Queue the training and rerun, so the page shows its progress; a refusal is said in words."""
+    """Queue the training and rerun, so the page shows its progress; a refusal is said in words.
+    Every page shows this session's trainings while they run (views/state.py)."""
     try:
-        manager().request(kind, config, retrain=retrain)
+        job = manager().request(kind, config, retrain=retrain)
     except AppError as error:
         st.error(str(error), icon=":material/error:")
         return
+    remember_training(kind, job.config, job.key, job.title)
     st.rerun()
 
 
