@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from core.data import dataset_spec, load_image_dataset
+from core.embeddings.probes import keras_probes, save_probes
 from core.errors import BadConfig
 from core.training.progress import Reporter
 from core.training.store import load_keras, save_keras
@@ -272,6 +273,9 @@ class DigitsKind:
         model = build(config["arch"], data.num_classes, config["augment"])
         steps = int(np.ceil(len(x_fit) / config["batch_size"]))
         compile_model(model, config, steps)
+        # The first 2,000 test images through the Dense layers at the run's log schedule (Embeddings' "over training").
+        probes = keras_probes(reporter, steps * config["epochs"], data.x_test, data.y_test, data.class_names,
+                              dataset=config["dataset"])
         model.fit(
             x_fit, y_fit,
             batch_size=config["batch_size"],
@@ -279,7 +283,7 @@ class DigitsKind:
             validation_data=(x_val, y_val),
             callbacks=[keras_progress(reporter, config["epochs"], len(x_fit), config["batch_size"],
                                       gradient_batch=(x_fit[:GRADIENT_BATCH], y_fit[:GRADIENT_BATCH]),
-                                      config=config, kind="digits", title=self.title(config))],
+                                      config=config, kind="digits", title=self.title(config)), probes],
             verbose=0,
         )
         reporter.check()
@@ -302,11 +306,13 @@ class DigitsKind:
             "metrics": {"test_accuracy": accuracy, "params": int(model.count_params())},
             "confusion": confusion.tolist(),
             "misclassified": [[int(i), int(data.y_test[i]), int(predicted[i])] for i in worst],
+            "probes": probes.recorder.describe(),
         }
         return model, extras
 
     def save(self, model: Any, folder: Path) -> None:
         save_keras(model, folder)
+        save_probes(model, folder)  # probes.npz, when this model was just trained with probes
 
     def load(self, folder: Path) -> Any:
         return load_keras(folder)
