@@ -207,34 +207,69 @@ def fetch_json(url: str):
         return json.loads(response.read())
 
 
-def test_tensorboard_starts_on_the_runs_folder_with_the_projector_and_serves_the_curves(tiny_run, monkeypatch):
+def wait_for_json(url: str, ready, timeout: float = 60.0):
+    """TensorBoard loads the logs in the background: ask until ``ready(answer)``."""
     import time
+
+    deadline = time.time() + timeout
+    while True:
+        answer = fetch_json(url)
+        if ready(answer) or time.time() > deadline:
+            return answer
+        time.sleep(1)
+
+
+def test_tensorboard_serves_the_curves_and_each_networks_embedding_in_its_projector(tiny_run, monkeypatch):
     import urllib.parse
+    import urllib.request
 
     from core import tensorboard
+    from core.digits.models import penultimate_layer
+    from core.embeddings.points import mnist_slice
+    from core.embeddings.projection import layer_activations
     from core.training.store import ModelStore
 
     job, cache = tiny_run
     monkeypatch.setenv("DLP_CACHE_DIR", str(cache))
-    bundle = tensorboard.write_latest_projector(JobManager(ModelStore(cache / "models")), points=100)
-    assert (bundle / "projector_config.pbtxt").exists() and (bundle / "sprite.png").exists()
+    manager = JobManager(ModelStore(cache / "models"))
+    run, left_out = tensorboard.write_projector(manager, points=100)
+    assert run == cache / "runs" / "projector" and not left_out
     url = tensorboard.ensure_running(cache / "runs")
     try:
         assert tensorboard.ensure_running(cache / "runs") == url  # one TensorBoard, reused
-        run = urllib.parse.quote(f"{job.run_dir.name}/train")
-        deadline = time.time() + 60
-        while time.time() < deadline:  # TensorBoard loads the event files in the background
-            runs = fetch_json(url + "data/runs")
-            if f"{job.run_dir.name}/train" in runs:
-                break
-            time.sleep(1)
-        assert f"{job.run_dir.name}/train" in runs
-        loss = fetch_json(f"{url}data/plugin/scalars/scalars?run={run}&tag=loss")
+        train = f"{job.run_dir.name}/train"
+        assert train in wait_for_json(url + "data/runs", lambda runs: train in runs)
+        loss = fetch_json(f"{url}data/plugin/scalars/scalars?run={urllib.parse.quote(train)}&tag=loss")
         assert [step for _, step, _ in loss] == LogSchedule(63).scalar_steps()
-        rows = fetch_json(f"{url}data/plugin/histograms/histograms?run={run}&tag=gradients/dense1/kernel")
+        rows = fetch_json(f"{url}data/plugin/histograms/histograms?run={urllib.parse.quote(train)}"
+                          "&tag=gradients/dense1/kernel")
         assert [step for _, step, _ in rows] == LogSchedule(63).histogram_steps()
+
+        # The projector: the run, the network by name, and its tensor as TensorBoard serves it.
+        projector = url + "data/plugin/projector/"
+        assert wait_for_json(projector + "runs", lambda runs: runs == ["projector"]) == ["projector"]
+        model = manager.load_entry("digits", job.entry)
+        layer = penultimate_layer(model)
+        [embedding] = fetch_json(projector + "info?run=projector")["embeddings"]
+        assert embedding["tensorName"] == f"{job.title} — {layer}"
+        images, labels = mnist_slice(100)
+        expected = layer_activations(model, layer, images.astype(np.float32) / 255)
+        assert embedding["tensorShape"] == list(expected.shape)
+        name = urllib.parse.quote(embedding["tensorName"])
+        with urllib.request.urlopen(f"{projector}tensor?run=projector&name={name}", timeout=30) as response:
+            served = np.frombuffer(response.read(), dtype=np.float32).reshape(expected.shape)
+        np.testing.assert_allclose(served, expected, rtol=1e-4, atol=1e-5)
+        with urllib.request.urlopen(f"{projector}metadata?run=projector&name={name}", timeout=30) as response:
+            metadata = response.read().decode().splitlines()
+        assert metadata[0].split("\t") == ["name", "label", "predicted"]
+        assert [row.split("\t")[1] for row in metadata[1:]] == [str(label) for label in labels]
+        with urllib.request.urlopen(f"{projector}sprite_image?run=projector&name={name}", timeout=30) as response:
+            assert response.headers["Content-Type"] == "image/png"
     finally:
         tensorboard.stop()
+    written = (run / job.entry.key[:16] / "tensors.tsv").stat().st_mtime
+    tensorboard.write_projector(manager, points=100)
+    assert (run / job.entry.key[:16] / "tensors.tsv").stat().st_mtime == written  # not rewritten
 
 
 @pytest.mark.parametrize("kind,config", [
@@ -288,3 +323,43 @@ def test_a_saved_playground_run_keeps_about_100_points_and_its_weights_over_time
     initial = PlaygroundNet(PlaygroundState(dataset="xor", hidden=[4], weight_seed=5)).weight_arrays()[0][0]
     np.testing.assert_allclose(rows[0][1][:, 0].min(), initial.min(), rtol=1e-6)  # step 0: the start
     assert not np.array_equal(rows[0][1], rows[1][1])
+
+
+@pytest.mark.parametrize("ending", ["kill", "terminate"])
+def test_tensorboard_and_its_data_server_end_with_the_app_process(tmp_path, ending):
+    """However the app's process ends (SIGKILL runs no handler at all), TensorBoard notices that
+    its standard input closed and exits, and its data server follows it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import psutil
+
+    script = ("import sys, time; from core import tensorboard; "
+              "print(tensorboard.ensure_running(sys.argv[1]), tensorboard.pid(), flush=True); time.sleep(600)")
+    app = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "runs")], stdout=subprocess.PIPE,
+                           text=True, cwd=Path(__file__).resolve().parents[1])
+    try:
+        url, pid = app.stdout.readline().split()
+        assert url.endswith("/tensorboard/") and fetch_json(url + "data/environment")
+        tensorboard = psutil.Process(int(pid))
+        family = wait_for_data_server(tensorboard)
+        getattr(app, ending)()
+        app.wait(10)
+        _, alive = psutil.wait_procs(family, timeout=30)
+        assert not alive, [process.cmdline() for process in alive]
+    finally:
+        app.kill()
+
+
+def wait_for_data_server(tensorboard, timeout: float = 60.0) -> list:
+    """TensorBoard and its children, once its data server (a Rust binary) has started."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        family = [tensorboard, *tensorboard.children(recursive=True)]
+        if any("tensorboard_data_server" in " ".join(process.cmdline()) for process in family[1:]):
+            return family
+        time.sleep(0.5)
+    raise AssertionError("TensorBoard started no data server")

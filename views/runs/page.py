@@ -7,6 +7,7 @@ import json
 
 import streamlit as st
 
+from core import tensorboard
 from core.errors import AppError
 from core.paths import runs_dir
 from core.training.runs import GRADIENT_PREFIX, delete_run, list_runs, read_histograms, read_scalars
@@ -21,22 +22,32 @@ st.title("Runs")
 st.caption(f"Every training writes TensorBoard event files to `{runs_dir()}`. This page reads them back; "
            "the button below opens TensorBoard itself on the same folder.")
 
-runs = [r for r in list_runs() if r["name"] != "projector"]
+runs = list_runs()  # the projector's folder has no run.json: not listed
 records = {str(e.record.get("run_dir")): e for e in manager().store.entries()}
 
-top = st.columns([1, 3])
-if top[0].button("Open in TensorBoard", icon=":material/open_in_new:"):
-    from core import tensorboard
+def open_tensorboard() -> None:
+    """Write the projector run, start TensorBoard (or find it running), remember its address."""
     try:
-        with st.spinner("Starting TensorBoard and preparing its projector…"):
-            tensorboard.write_latest_projector(manager())
-            url = tensorboard.ensure_running()
-        st.session_state.tensorboard_url = url
+        with st.spinner("Preparing the projector (each digit network's last hidden layer on 2,000 test "
+                        "images) and starting TensorBoard…"):
+            run, left_out = tensorboard.write_projector(manager())
+            st.session_state.runs_tensorboard_url = tensorboard.ensure_running()
+        st.session_state.runs_projector_note = (
+            "no digit network is stored yet, so the Projector tab is empty" if run is None else
+            "the Projector tab has one embedding per digit network" +
+            (" (left out: " + "; ".join(left_out) + ")" if left_out else ""))
     except AppError as error:
+        st.session_state.runs_tensorboard_url = None
         st.error(str(error), icon=":material/error:")
-if st.session_state.get("tensorboard_url"):
-    top[1].markdown(f"TensorBoard is running at [{st.session_state.tensorboard_url}]"
-                    f"({st.session_state.tensorboard_url}) (Scalars, Histograms, HParams and Projector tabs).")
+
+
+top = st.columns([1, 3], vertical_alignment="center")
+if top[0].button("Open in TensorBoard", icon=":material/open_in_new:", key="runs_open_tensorboard"):
+    open_tensorboard()
+if st.session_state.get("runs_tensorboard_url"):
+    url = st.session_state.runs_tensorboard_url
+    top[1].markdown(f"TensorBoard is running at [{url}]({url}): Scalars, Histograms, HParams and Projector; "
+                    f"{st.session_state.get('runs_projector_note', '')}.")
 
 if not runs:
     st.info("No runs yet. Train a network on the Draw or Text page, or press **Save run** on the "
