@@ -38,6 +38,25 @@ def probe_model(model, outputs):
     return keras.Model(model.input, outputs)
 
 
+def shown_layer(model, layer):
+    """The layer whose output is ``layer``'s feature maps after their nonlinearity.
+
+    The Fast CNN's convolutions have no activation of their own (batch norm sits between them
+    and their ReLU), so their maps are read after that ReLU, as for the other networks, whose
+    convolutions apply ReLU themselves. Dense layers apply theirs: they are their own.
+    """
+    import keras
+
+    layers = model.layers
+    for follower in layers[layers.index(layer) + 1:]:
+        if isinstance(follower, keras.layers.BatchNormalization):
+            continue
+        if isinstance(follower, (keras.layers.ReLU, keras.layers.Activation)):
+            return follower
+        break
+    return layer
+
+
 def reader_for(model) -> "DigitReader":
     """One compiled reader per loaded model, shared by every session."""
     with _lock:
@@ -58,7 +77,7 @@ class DigitReader:
         self.conv_layers = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
         self.dense_layers = [l for l in model.layers if isinstance(l, keras.layers.Dense)]
         probes = self.conv_layers + self.dense_layers
-        probe = probe_model(model, [self._activated(layer).output for layer in probes])
+        probe = probe_model(model, [shown_layer(model, layer).output for layer in probes])
         self._probe_names = [layer.name for layer in probes]
         self._probe = tf.function(lambda x: probe(x, training=False), input_signature=spec)
 
@@ -75,24 +94,6 @@ class DigitReader:
         # Trace the prediction once now (a few hundred ms), when the page opens, so the
         # first stroke is not the one that pays for it.
         self._probabilities(tf.zeros((1, 28, 28, 1)))
-
-    def _activated(self, layer):
-        """The layer whose output is ``layer``'s feature maps after their nonlinearity.
-
-        The Fast CNN's convolutions have no activation of their own (batch norm sits
-        between them and their ReLU), so their maps are read after that ReLU, as for
-        the other networks, whose convolutions apply ReLU themselves.
-        """
-        import keras
-
-        layers = self.model.layers
-        for follower in layers[layers.index(layer) + 1:]:
-            if isinstance(follower, keras.layers.BatchNormalization):
-                continue
-            if isinstance(follower, (keras.layers.ReLU, keras.layers.Activation)):
-                return follower
-            break
-        return layer
 
     @staticmethod
     def _batch(digits: np.ndarray) -> np.ndarray:
