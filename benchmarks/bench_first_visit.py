@@ -16,17 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.browser import CHROMIUM_ARGS, chromium_path, start_app, stop_app, wait_until_idle
 from benchmarks.harness import Result
+from tools.browser import CHROMIUM_ARGS, chromium_path, start_app, stop_app, wait_until_idle
+from tools.drive import MAP_POINTS_JS, PREDICTED_JS, canvas_box, one, stroke
 
 TARGET_S = 5.0
 TRAINING_TIMEOUT_MS = 900_000
-#: How many digits the page's map shows (Plotly keeps typed arrays under _inputArray).
-MAP_POINTS_JS = """() => { const p = document.querySelector('.js-plotly-plot'); if (!p || !p.data) return 0;
-  const size = a => a ? (a._inputArray ? a._inputArray.length : a.length) : 0;
-  return p.data.filter(t => !(t.name || '').startsWith('chosen')).reduce((n, t) => n + size(t.x), 0); }"""
-PREDICTED_JS = """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
-                   .some(m => m.innerText.includes('Prediction') && !m.innerText.includes('–'))"""
 
 
 def warm(page, url: str) -> None:
@@ -38,8 +33,6 @@ def warm(page, url: str) -> None:
 
 def draw_first_prediction(page, url: str, train: bool) -> tuple[float, float]:
     """(seconds to the prediction without the pen's travel, seconds spent training)."""
-    from tests.e2e.test_draw_e2e import canvas_box, one, stroke
-
     started = time.perf_counter()
     page.goto(f"{url}/draw")
     training = 0.0

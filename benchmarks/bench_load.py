@@ -7,7 +7,7 @@ Reports errors (goal 0), the 95th-percentile time to an updated prediction after
 and the server's memory growth once warm. Four minutes, not one: the server's size swings by
 ±25 MB as garbage comes and goes, and a 60-s trend was decided by where in a swing it began
 (3.3 and 12 MB/min on two days). The 10 load sessions are websocket-protocol clients
-(``benchmarks/streamlit_client.py``: Streamlit's own protocol, spoken the way the frontend speaks it),
+(``tools/streamlit_client.py``: Streamlit's own protocol, spoken the way the frontend speaks it),
 not browsers: on a 2-core machine 10 Chromium tabs took the server's CPU and the run measured the
 load generator instead of the server. Each session is one Streamlit session, as a browser tab is.
 Also checks exactly-once training with 10 real browser sessions (Playwright contexts in Chromium):
@@ -32,10 +32,10 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.browser import CHROMIUM_ARGS, REPO, chromium_path, start_app, stop_app
-from benchmarks.course import course_results, running_course, shared_training, worker_trainings
-from benchmarks.harness import Result
-from benchmarks.streamlit_client import (
+from benchmarks.course import running_course, shared_training, worker_trainings
+from benchmarks.harness import Result, growth_per_minute, minute_means, p95
+from tools.browser import CHROMIUM_ARGS, REPO, chromium_path, start_app, stop_app
+from tools.streamlit_client import (
     EARLY_FOR_RERUN, FRAGMENT_FINISHED, Page, ProtocolError, canvas_id, canvas_state, component_data,
 )
 
@@ -296,32 +296,11 @@ async def sample_memory(processes, started: float, samples: list[list]) -> None:
         await asyncio.sleep(1)
 
 
-def growth_per_minute(samples: list[tuple[float, float]]) -> float:
-    """The trend of the server's size in MB a minute: a least-squares line through the samples
-    (seconds, MB), so the allocator's ups and downs of tens of MB average out."""
-    import numpy as np
-
-    if len(samples) < 3:
-        return float("nan")
-    points = np.array(samples)
-    return float(np.polyfit(points[:, 0], points[:, 1], 1)[0] * 60)
-
-
-def minute_means(samples: list[tuple[float, float]]) -> list[float]:
-    """The mean size in each whole minute of the samples: a level line is what no growth looks like."""
-    return [statistics.mean(mb for t, mb in samples if minute * 60 <= t < (minute + 1) * 60)
-            for minute in range(int(max((t for t, _ in samples), default=0) // 60))]
-
-
 def player_rates(rates: list[tuple[float, float]]) -> tuple[float, float]:
     """The mean frames/s and epochs/s of the playing sessions (nan without any)."""
     if not rates:
         return float("nan"), float("nan")
     return statistics.mean(r[0] for r in rates), statistics.mean(r[1] for r in rates)
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else float("nan")
 
 
 def pretrain(cache: Path, reuse: bool) -> None:
@@ -398,4 +377,32 @@ def single_results(figures, served, trainings, seconds, warm_up) -> list[Result]
                     f"size over the measured {seconds} s, after {warm_up} s of the same load (least squares, one "
                     f"sample a second); size {min(sizes, default=0):.0f}-{max(sizes, default=0):.0f} MB; mean "
                     f"of each minute: {means or 'n/a'} MB"),
+    ]
+
+
+def course_results(single, many, shared, trained, stored) -> list[Result]:
+    """The course layout's figures, each beside the single process's of the same run (``single`` and
+    ``many`` are what ``bench_load.load_run`` returns)."""
+    latencies, samples, frame_rates, _, errors, memory, cpu, elapsed = many
+    mean_size = [statistics.mean(mb for t, mb in m if t >= 0) if m else float("nan") for m in memory]
+    single_size = statistics.mean(mb for t, mb in single[5][0] if t >= 0)
+    web, worker = mean_size[:-1], mean_size[-1]
+    growth = ", ".join(f"{growth_per_minute([s for s in m if s[0] >= 0]):+.1f}" for m in memory[:-1])
+    frame_rate, epoch_rate = player_rates(frame_rates)
+    return [
+        Result("course: sessions served by one shared training (10 over 3 web processes)", shared, SESSIONS,
+               "sessions", "10 of 10, 1 training", shared == SESSIONS and len(trained) == 1 and stored == 1,
+               higher_is_better=True, note=f"trainings run by the worker: {len(trained)} (job {'; job '.join(trained)}); "
+                    "websocket-protocol sessions pressed Train at once, 4/3/3 on the 3 processes"),
+        Result("course: errors during the load run (30 sessions, 3 web processes, 1 worker)", len(errors), None,
+               "errors", "0", not errors, note="; ".join(sorted(set(errors)))[:400]),
+        Result("course: prediction p95 (reference: 1 process, 10 sessions)", p95(latencies) * 1000,
+               p95(single[0]) * 1000, "ms", "≤ 1000 ms", p95(latencies) <= 1.0,
+               note=f"{len(latencies)} predictions in {elapsed:.0f} s by 18 drawing sessions, with 6 playing "
+                    f"({frame_rate:.1f} frames/s, {epoch_rate:.0f} epochs/s each) and 6 on Text (p95 of a sample {p95(samples) * 1000:.0f} ms, "
+                    f"one process: {p95(single[1]) * 1000:.0f} ms); 3x the single process's load on the same 2 "
+                    f"cores; CPU: the 4 processes {cpu['server']:.0%}, the 30 clients {cpu['client']:.0%} of a core"),
+        Result("course: memory per web process (reference: the single process)", statistics.mean(web), single_size,
+               "MB", "reported", None, note=f"mean size in the measured run of each web process: "
+                    f"{', '.join(f'{mb:.0f}' for mb in web)} MB (trend {growth} MB/min), the worker {worker:.0f} MB"),
     ]

@@ -14,9 +14,9 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from benchmarks.bench_load import growth_per_minute, load_run, minute_means, pretrain
-from benchmarks.browser import start_app, stop_app
-from benchmarks.harness import Result
+from benchmarks.bench_load import load_run, pretrain
+from benchmarks.harness import Result, growth_per_minute, minute_means
+from tools.browser import start_app, stop_app
 
 PLAY_SECONDS = 3600
 WARM_UP_SECONDS = 90

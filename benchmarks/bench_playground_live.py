@@ -20,8 +20,8 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.browser import CHROMIUM_ARGS, REPO, chromium_path, start_app, stop_app
 from benchmarks.harness import Result
+from tools.browser import CHROMIUM_ARGS, REPO, chromium_path, start_app, stop_app
 
 BASELINE = "7073fbd"  # the last commit whose Playground drew its pictures on the server per fragment run
 

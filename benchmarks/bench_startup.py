@@ -11,8 +11,8 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.browser import CHROMIUM_ARGS, chromium_path, start_app, stop_app, wait_until_idle
 from benchmarks.harness import Result
+from tools.browser import CHROMIUM_ARGS, chromium_path, start_app, stop_app, wait_until_idle
 
 PAGES = ["draw", "playground", "text", "embeddings", "runs"]
 COLD_START_TARGET_S = 5.0
@@ -91,7 +91,7 @@ def run(quick: bool = False) -> list[Result]:
             page.close()
             stop_app(server)
 
-            from benchmarks.browser import REPO
+            from tools.browser import REPO
 
             seconds, memory, (server, page) = cold_start(browser, REPO / "app.py", "Deep Learning Playground")
             ours_times.append(seconds)

@@ -1,7 +1,7 @@
 """The course layout for the load benchmark: Redis, training workers and several Streamlit
 processes sharing one model store, all on this machine (see README, "Serving a course").
 
-Not a benchmark itself (no ``bench_`` prefix): ``benchmarks/bench_load.py`` uses it.
+Not a benchmark itself (no ``bench_`` prefix): ``benchmarks/bench_load.py`` uses it and reports its figures.
 """
 from __future__ import annotations
 
@@ -9,16 +9,14 @@ import asyncio
 import contextlib
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.browser import REPO, AppServer, free_port, start_app, stop_app, wait_healthy
-from benchmarks.harness import Result
-from benchmarks.streamlit_client import Page
+from tools.browser import REPO, AppServer, free_port, start_app, stop_app, wait_healthy
+from tools.streamlit_client import Page
 
 
 @dataclass
@@ -134,33 +132,3 @@ def running_course(cache: Path, web: int = 3, workers: int = 1):
         yield course
     finally:
         stop_course(course)
-
-
-def course_results(single, many, shared, trained, stored) -> list[Result]:
-    """The course layout's figures, each beside the single process's of the same run (``single`` and
-    ``many`` are what ``bench_load.load_run`` returns)."""
-    from benchmarks.bench_load import SESSIONS, growth_per_minute, p95, player_rates
-
-    latencies, samples, frame_rates, _, errors, memory, cpu, elapsed = many
-    mean_size = [statistics.mean(mb for t, mb in m if t >= 0) if m else float("nan") for m in memory]
-    single_size = statistics.mean(mb for t, mb in single[5][0] if t >= 0)
-    web, worker = mean_size[:-1], mean_size[-1]
-    growth = ", ".join(f"{growth_per_minute([s for s in m if s[0] >= 0]):+.1f}" for m in memory[:-1])
-    frame_rate, epoch_rate = player_rates(frame_rates)
-    return [
-        Result("course: sessions served by one shared training (10 over 3 web processes)", shared, SESSIONS,
-               "sessions", "10 of 10, 1 training", shared == SESSIONS and len(trained) == 1 and stored == 1,
-               higher_is_better=True, note=f"trainings run by the worker: {len(trained)} (job {'; job '.join(trained)}); "
-                    "websocket-protocol sessions pressed Train at once, 4/3/3 on the 3 processes"),
-        Result("course: errors during the load run (30 sessions, 3 web processes, 1 worker)", len(errors), None,
-               "errors", "0", not errors, note="; ".join(sorted(set(errors)))[:400]),
-        Result("course: prediction p95 (reference: 1 process, 10 sessions)", p95(latencies) * 1000,
-               p95(single[0]) * 1000, "ms", "≤ 1000 ms", p95(latencies) <= 1.0,
-               note=f"{len(latencies)} predictions in {elapsed:.0f} s by 18 drawing sessions, with 6 playing "
-                    f"({frame_rate:.1f} frames/s, {epoch_rate:.0f} epochs/s each) and 6 on Text (p95 of a sample {p95(samples) * 1000:.0f} ms, "
-                    f"one process: {p95(single[1]) * 1000:.0f} ms); 3x the single process's load on the same 2 "
-                    f"cores; CPU: the 4 processes {cpu['server']:.0%}, the 30 clients {cpu['client']:.0%} of a core"),
-        Result("course: memory per web process (reference: the single process)", statistics.mean(web), single_size,
-               "MB", "reported", None, note=f"mean size in the measured run of each web process: "
-                    f"{', '.join(f'{mb:.0f}' for mb in web)} MB (trend {growth} MB/min), the worker {worker:.0f} MB"),
-    ]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.streamlit_client import Page  # noqa: E402
+from tools.streamlit_client import Page  # noqa: E402
 
 
 def new_browser_cookie(url: str) -> str:

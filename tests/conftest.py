@@ -1,5 +1,5 @@
-"""Every test gets its own model store and runs folder, so nothing leaks between tests
-or into the user's real cache."""
+"""Shared fixtures. Every test gets its own model store and runs folder, so nothing leaks between
+tests or into the user's real cache; ``fake`` registers a model kind that trains without TensorFlow."""
 from __future__ import annotations
 
 import os
@@ -24,3 +24,16 @@ def isolated_cache(tmp_path_factory, monkeypatch):
 
     monkeypatch.setattr(core.training.jobs, "_manager", None)  # a fresh manager per test
     return cache
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """The kind ``"fake"`` (tests/fake_kind.py), fresh for this test: its ``trainings`` count, its
+    ``gate`` (clear it to hold a training mid-way) and ``started`` event start from scratch."""
+    import core.training.jobs
+    from tests import fake_kind
+
+    kind = fake_kind.FakeKind()
+    monkeypatch.setattr(fake_kind, "KIND", kind)
+    monkeypatch.setitem(core.training.jobs.KINDS, "fake", "tests.fake_kind:KIND")
+    return kind

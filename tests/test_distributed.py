@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.browser import free_port
+from tools.browser import free_port
 from core.errors import AppError
 from core.training.jobs import JobManager
 from core.training.store import ModelStore

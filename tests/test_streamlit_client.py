@@ -8,8 +8,8 @@ import os
 import subprocess
 import sys
 
-from benchmarks.browser import REPO, start_app, stop_app
-from benchmarks.streamlit_client import Page, canvas_id, canvas_state, component_data
+from tools.browser import REPO, start_app, stop_app
+from tools.streamlit_client import Page, canvas_id, canvas_state, component_data
 
 ONE = [[(0.52, 0.2), (0.5, 0.5), (0.48, 0.8)]]
 

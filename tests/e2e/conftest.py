@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.browser import (  # noqa: F401  (re-exported for the test modules)
+from tools.browser import (  # noqa: F401  (re-exported for the test modules)
     CHROMIUM_ARGS, REPO, AppServer, chromium_path, free_port, start_app, stop_app, wait_until_idle,
 )
 

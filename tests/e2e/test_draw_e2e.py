@@ -1,72 +1,15 @@
 """Draw page in a real browser: train a quick network, draw digits with real mouse strokes."""
 from __future__ import annotations
 
-import math
 import statistics
 import time
 
 import pytest
 
 from tests.e2e.conftest import SCREENSHOTS, open_page, screenshot, wait_until_idle
+from tools.drive import PREDICTED_JS, canvas_box, clear, one, prediction, seven, stroke, zero
 
 LATENCIES: list[float] = []
-
-
-def stroke(page, box, points) -> float:
-    """One pen stroke through canvas-relative points (0..1); returns the moment of mouse-up."""
-    x0, y0 = box["x"], box["y"]
-    w, h = box["width"], box["height"]
-    page.mouse.move(x0 + points[0][0] * w, y0 + points[0][1] * h)
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(x0 + x * w, y0 + y * h, steps=4)
-    released = time.perf_counter()
-    page.mouse.up()
-    return released
-
-
-def zero(cx=0.5, cy=0.5, r=0.3):
-    return [(cx + r * 0.7 * math.sin(t / 24 * 2 * math.pi), cy - r * math.cos(t / 24 * 2 * math.pi))
-            for t in range(25)]
-
-
-def one(cx=0.5, cy=0.5, r=0.3):
-    return [(cx + 0.02, cy - r), (cx, cy), (cx - 0.02, cy + r)]
-
-
-def seven(cx=0.5, cy=0.5, r=0.3):
-    return [(cx - r * 0.8, cy - r), (cx + r * 0.8, cy - r), (cx + r * 0.1, cy + 0.1 * r), (cx - r * 0.2, cy + r)]
-
-
-def prediction(page) -> str:
-    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").first
-    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
-
-
-DIGIT_CANVAS = "canvas.dlp-digit-canvas"  # views/components/digit_canvas
-
-
-def canvas_box(page):
-    """Where the canvas is on the screen, scrolled to the middle of it: at the top edge, where a
-    plain scroll-into-view leaves it, Streamlit's fixed header covers its upper part and takes
-    the pointer (on a phone, a whole stroke)."""
-    canvas = page.locator(DIGIT_CANVAS)
-    canvas.wait_for()
-    canvas.evaluate("el => el.scrollIntoView({block: 'center'})")
-    page.wait_for_timeout(100)
-    return canvas.bounding_box()
-
-
-def clear(page):
-    old_canvas = page.locator(DIGIT_CANVAS).element_handle()
-    page.locator('[data-testid="stButton"]').get_by_role("button", name="Clear").click()
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
-               .some(m => m.innerText.includes('Prediction') && m.innerText.includes('–'))""")
-    page.wait_for_function("el => !el.isConnected", arg=old_canvas)  # a fresh canvas replaced it
-    wait_until_idle(page)
-    page.locator(DIGIT_CANVAS).wait_for()
-    page.wait_for_timeout(500)
 
 
 def draw_and_read(page, points_list) -> str:
@@ -76,10 +19,7 @@ def draw_and_read(page, points_list) -> str:
         stroke(page, box, points)
     released = stroke(page, box, points_list[-1])
     try:
-        page.wait_for_function(
-            """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
-                   .some(m => m.innerText.includes('Prediction') && !m.innerText.includes('–'))""",
-            timeout=20_000)
+        page.wait_for_function(PREDICTED_JS, timeout=20_000)
     except Exception:
         screenshot(page, "draw-failed")
         raise

@@ -8,11 +8,10 @@ import shutil
 
 import pytest
 
-from benchmarks.bench_first_visit import MAP_POINTS_JS
-from benchmarks.browser import start_app, stop_app
+from tools.browser import start_app, stop_app
 from core.training.bundled import DEFAULTS_DIR
 from tests.e2e.conftest import open_page, screenshot, wait_until_idle
-from tests.e2e.test_draw_e2e import canvas_box, clear, one, prediction, stroke, zero
+from tools.drive import MAP_POINTS_JS, PREDICTED_JS, canvas_box, clear, one, prediction, stroke, zero
 
 SEED = "ROMEO:"
 
@@ -27,9 +26,7 @@ def app_server(chromium, tmp_path_factory):
 
 def draw(page, points) -> str:
     stroke(page, canvas_box(page), points)
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
-               .some(m => m.innerText.includes('Prediction') && !m.innerText.includes('–'))""", timeout=30_000)
+    page.wait_for_function(PREDICTED_JS, timeout=30_000)
     wait_until_idle(page)
     return prediction(page)
 

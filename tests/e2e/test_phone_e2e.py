@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import SCREENSHOTS, open_page, screenshot, wait_until_idle
-from tests.e2e.test_draw_e2e import canvas_box, clear, one, prediction, seven
+from tools.drive import canvas_box, clear, one, prediction, seven
 
 PHONE = {"width": 390, "height": 844}
 

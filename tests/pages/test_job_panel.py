@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 import core.training.jobs
-from tests import fake_kind
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    kind = fake_kind.FakeKind()
-    monkeypatch.setattr(fake_kind, "KIND", kind)
-    monkeypatch.setitem(core.training.jobs.KINDS, "fake", "tests.fake_kind:KIND")
-    return kind
 
 
 def panel_script():

@@ -1,6 +1,6 @@
-"""Start the real app under ``streamlit run`` and find Debian's Chromium.
+"""Start the real app under ``streamlit run``, find Debian's Chromium, wait for a page to be idle.
 
-Shared by the end-to-end tests and the benchmarks that need a real browser.
+Shared by the end-to-end tests, the browser benchmarks and the deploy checks.
 """
 from __future__ import annotations
 
@@ -83,14 +83,20 @@ def stop_app(server: AppServer) -> None:
         server.process.wait(10)
 
 
+#: True while Streamlit's status widget says a script runs: "Running…" at desktop width; on a phone
+#: only its "Stop" button shows.
+RUNNING_JS = """() => { const w = document.querySelector('[data-testid="stStatusWidget"]');
+                        return !!w && /Running|Stop/.test(w.innerText); }"""
+
+
 def wait_until_idle(page, timeout: float = 30.0) -> None:
-    """Wait until Streamlit reports no script running in this browser page."""
+    """Wait until Streamlit reports no script running in this browser page, twice 0.3 s apart (a
+    rerun can follow the one that just ended)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
     deadline = time.time() + timeout
     while time.time() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').filter(has_text="Running")
-        if running.count() == 0:
+        if not page.evaluate(RUNNING_JS):
             time.sleep(0.3)
-            if running.count() == 0:
+            if not page.evaluate(RUNNING_JS):
                 return
         time.sleep(0.1)
