@@ -21,7 +21,7 @@ st.set_page_config(page_title="Deep Learning Playground", page_icon="🧠", layo
 # (file, title, icon, picture, one-sentence introduction)
 PAGES = [
     ("views/draw/page.py", "Draw", ":material/draw:", "draw.png",
-     "Draw a digit and watch several networks from the talks classify it while you draw, "
+     "Draw a digit and watch the networks from the talks classify it each time you lift the pen, "
      "then look inside them: feature maps, activations, filters and saliency."),
     ("views/playground/page.py", "Playground", ":material/hub:", "playground.png",
      "The TensorFlow Playground: add layers and neurons, change activation, noise and "
@@ -30,7 +30,7 @@ PAGES = [
      "A character LSTM written from scratch in TensorFlow: train it on Shakespeare or your "
      "own text, watch it learn to spell, and sample from your seed."),
     ("views/embeddings/page.py", "Embeddings", ":material/scatter_plot:", "embeddings.png",
-     "What the networks learned, projected with PCA, t-SNE or UMAP into interactive 3-D "
+     "What the networks learned, projected with PCA, t-SNE or UMAP into interactive 2-D or 3-D "
      "plots, with thumbnails, nearest neighbours and export to TensorBoard."),
     ("views/runs/page.py", "Runs", ":material/monitoring:", "runs.png",
      "Every training run as TensorBoard shows it: curves with smoothing, weight "
@@ -41,17 +41,25 @@ PAGES = [
 def home() -> None:
     st.title("Deep Learning Playground")
     st.markdown(
-        "Everything from the live-coding talks — an MNIST CNN, a Keras MLP with TensorBoard, "
-        "an LSTM text generator written from scratch and the embedding projector — working, "
-        "on your laptop, offline. Models train on demand in the background and are kept in a "
-        "local model store, so the second visit is instant."
+        "Everything from the live-coding talks — the 2017 stream's MNIST CNN (written there in raw "
+        "TensorFlow, rebuilt here as a Keras model), a Keras MLP with TensorBoard, an LSTM text "
+        "generator written from scratch in TensorFlow and the embedding projector — working, on your "
+        "laptop, offline. Ready-made models come with the app; the others train on demand in the "
+        "background and are kept in a local model store, so each trains once."
     )
+    # Each card is one link: its page link is stretched over the whole card, picture included,
+    # so a click anywhere on it navigates as the link does (within the app, session kept).
+    cards = ", ".join(f".st-key-home_card_{Path(path).parent.name}" for path, *_ in PAGES)
+    st.html(f"<style>{cards} {{position: relative;}} "
+            f":is({cards}) [data-testid='stElementContainer']:has([data-testid='stPageLink']) {{position: static;}} "
+            f":is({cards}) [data-testid='stPageLink'] a::after "
+            "{content: ''; position: absolute; inset: 0; z-index: 1;}</style>")
     # One row of columns per three pages: on a phone the columns stack, and row by row keeps
     # the pages in order.
     for index, (path, title, icon, picture, blurb) in enumerate(PAGES):
         if index % 3 == 0:
             columns = st.columns(3)
-        with columns[index % 3].container(border=True):
+        with columns[index % 3].container(border=True, key=f"home_card_{Path(path).parent.name}"):
             st.image(str(IMAGES / picture), width="stretch")
             st.page_link(path, label=title, icon=icon)
             st.caption(blurb)

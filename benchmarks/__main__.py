@@ -1,12 +1,16 @@
-"""Run benchmarks: ``python -m benchmarks [NAME ...] [--quick] [--json PATH]``.
+"""Run benchmarks: ``python -m benchmarks [NAME ...] [--quick] [--json PATH] [--record]``.
 
-Every ``benchmarks/bench_<name>.py`` is a benchmark called ``<name>``.
+Every ``benchmarks/bench_<name>.py`` is a benchmark called ``<name>``. ``--record`` keeps each
+finished benchmark's rows as its latest in ``benchmarks/results/latest.json`` (a ``--quick`` run
+never replaces a full one) and rewrites the current table at the top of ``benchmarks/RESULTS.md``;
+``--table`` only rewrites that table.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import json
+import os
 import platform
 import sys
 import time
@@ -16,7 +20,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks import record  # noqa: E402
 from benchmarks.harness import table  # noqa: E402
+
+MACHINE = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
 
 
 def available() -> list[str]:
@@ -27,39 +34,60 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("names", nargs="*", help=f"which to run (default all): {', '.join(available())}")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--json", type=Path, help="also write this run's results to this JSON file")
+    parser.add_argument("--record", action="store_true",
+                        help=f"keep each finished benchmark's rows in {record.LATEST.relative_to(HERE.parent)} "
+                             "and rewrite RESULTS.md's current table")
+    parser.add_argument("--table", action="store_true",
+                        help="only rewrite RESULTS.md's current table from the recorded results, run nothing")
     args = parser.parse_args(argv)
+    if args.table:
+        record.write_table()
+        print(f"rewrote the current table in {record.RESULTS_MD}")
+        return 0
     names = args.names or available()
     unknown = [n for n in names if n not in available()]
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; available: {', '.join(available())}")
 
-    rows, failures = [], []
+    rows, failures, runs = [], [], {}
     for name in names:
         module = importlib.import_module(f"benchmarks.bench_{name}")
         summary = " ".join((module.__doc__ or "").strip().split("\n\n")[0].split())  # the first paragraph
         print(f"== {name}: {summary}", flush=True)
-        started = time.time()
+        when, started = time.strftime("%Y-%m-%d %H:%M:%S"), time.time()
         try:
-            for result in module.run(quick=args.quick):
-                rows.append((name, result))
-                print(f"   {result.metric}: ours {result.ours:.4g} {result.unit}, reference "
-                      f"{result.reference if result.reference is None else format(result.reference, '.4g')}",
-                      flush=True)
+            results = list(module.run(quick=args.quick))
         except Exception:  # report and go on with the other benchmarks
             traceback.print_exc()
             failures.append(name)
-        print(f"   ({time.time() - started:.0f} s)", flush=True)
+            results = None
+        seconds = time.time() - started
+        print(f"   ({seconds:.0f} s)", flush=True)
+        if results is None:
+            continue
+        for result in results:
+            rows.append((name, result))
+            print(f"   {result.metric}: ours {result.ours:.4g} {result.unit}, reference "
+                  f"{result.reference if result.reference is None else format(result.reference, '.4g')}", flush=True)
+        runs[name] = {"when": when, "seconds": round(seconds)}
+        if args.record:
+            kept = record.record(name, results, quick=args.quick, when=when, seconds=seconds, machine=MACHINE)
+            print(f"   recorded in {record.LATEST.name}" if kept else
+                  "   not recorded: a --quick run does not replace the full run recorded for it", flush=True)
 
     print()
     print(table(rows))
+    if args.record:
+        record.write_table()
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
             "when": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count(),
-                        "platform": platform.platform()},
+            "machine": MACHINE,
             "quick": args.quick,
+            "commit": record.commit(),
+            "runs": runs,
             "results": [{"benchmark": n, **r.as_dict()} for n, r in rows],
             "failed": failures,
         }, indent=2))

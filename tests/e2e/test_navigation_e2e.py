@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import open_page, screenshot
+from tests.e2e.conftest import open_page, screenshot, wait_until_idle
 
 PAGES = ["Draw", "Playground", "Text", "Embeddings", "Runs"]
 
@@ -17,11 +17,27 @@ def test_home_lists_every_page(page):
 
 
 @pytest.mark.parametrize("title", PAGES)
+def test_a_home_cards_picture_opens_its_page_within_the_app(page, title):
+    """The picture is covered by the card's page link: a click on it is a click on the link, which
+    navigates inside the app (no reload: the session and the page's JavaScript state stay)."""
+    open_page(page, "", wait_for_text="Deep Learning Playground")
+    picture = page.locator(f".st-key-home_card_{title.lower()} img").first
+    picture.scroll_into_view_if_needed()
+    box = picture.bounding_box()
+    page.evaluate("() => { window.dlpNoReload = true; }")
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(f"**/{title.lower()}")
+    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=120_000)
+    assert page.evaluate("() => window.dlpNoReload === true"), "the click reloaded the app"
+
+
+@pytest.mark.parametrize("title", PAGES)
 def test_every_page_opens_without_error(page, title):
     open_page(page, "", wait_for_text="Deep Learning Playground")
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title).first.wait_for()
-    page.wait_for_timeout(500)
+    page.wait_for_url(f"**/{title.lower()}")
+    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=120_000)
+    wait_until_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, f"page-{title.lower()}")
 

@@ -1,0 +1,146 @@
+"""Figures the app and the README quote, read from where they were measured.
+
+Two places hold measurements: the bundled models' manifest (``assets/defaults/manifest.json``: each
+ready-made model's training record, made by ``scripts/build_defaults.py`` on the project's machine)
+and the latest benchmark results (``benchmarks/results/latest.json``: per benchmark, the latest run
+recorded with ``python -m benchmarks NAME --record``, saying when and whether ``--quick``). A page
+that quotes a time, a speed or a size reads it here; nobody types a measured figure into a page or
+the README (``tests/test_figures.py`` checks both).
+
+A missing or unreadable file gives ``None``/no sources, never an error: a page then words its
+sentence without the figure.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from core.paths import ASSETS, REPO_ROOT
+
+MANIFEST = ASSETS / "defaults" / "manifest.json"
+LATEST_RESULTS = REPO_ROOT / "benchmarks" / "results" / "latest.json"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    value: float
+    unit: str
+    source: str  # where it was measured, in words: "benchmark draw, 2026-12-01", "the bundled model's build"
+
+    def __str__(self) -> str:
+        return f"{self.value:g} {self.unit} ({self.source})"
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@lru_cache(maxsize=4)
+def _cached_json(path: Path, mtime: float) -> dict:
+    return _read_json(path)
+
+
+def _load(path: Path) -> dict:
+    """The file's content, re-read when it changes (a new benchmark run while the app runs)."""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return {}
+    return _cached_json(path, mtime)
+
+
+def manifest(path: Path = MANIFEST) -> dict:
+    return _load(path).get("defaults", {})
+
+
+def latest_results(path: Path = LATEST_RESULTS) -> dict:
+    """``{benchmark name: {"when", "quick", "commit", "results": [Result.as_dict(), ...]}}``."""
+    return _load(path).get("benchmarks", {})
+
+
+def result(benchmark: str, metric: str, *, reference: bool = False,
+           path: Path = LATEST_RESULTS) -> Measurement | None:
+    """The latest recorded value of one benchmark row: ours (or the reference's), matched by the
+    metric's opening words (metrics that name their run's length, e.g. "… over 10 min of Play",
+    are matched by what comes before)."""
+    run = latest_results(path).get(benchmark)
+    if not run:
+        return None
+    for row in run.get("results", []):
+        if row.get("metric", "").startswith(metric):
+            value = row.get("reference" if reference else "ours")
+            if value is None or not math.isfinite(value) or value < 0:
+                return None  # not measured, or a benchmark's "did not happen" marker (-1)
+            side = "reference" if reference else "ours"
+            kind = "--quick" if run.get("quick") else "full run"
+            return Measurement(float(value), row.get("unit", ""),
+                               f"benchmark {benchmark} ({side}), {run.get('when', '?')[:10]}, {kind}")
+    return None
+
+
+def bundled_training_seconds(name: str, path: Path = MANIFEST) -> Measurement | None:
+    """How long the bundled model ``name`` took to train, from its record (the build's own clock)."""
+    entry = manifest(path).get(name, {})
+    seconds = entry.get("record", {}).get("duration_s")
+    if seconds is None:
+        return None
+    return Measurement(float(seconds), "s", f"the bundled model's record, built {entry.get('built', {}).get('date', '?')}")
+
+
+#: Where the training time of each default network was measured: (benchmark, metric, reference?).
+#: The Draw benchmark trains the Fast CNN alone (quiet machine); the first-visit benchmark's
+#: reference clicks Train on a fresh store and waits for the page's first result.
+TRAINING_TIME_SOURCES: dict[str, list[tuple[str, str, bool]]] = {
+    "fast_cnn": [("draw", "Fast CNN training time", False),
+                 ("first_visit", "draw: first prediction", True)],
+    "charlstm_shakespeare": [("first_visit", "text: first sample", True)],
+}
+
+
+def training_time(name: str) -> list[Measurement]:
+    """Every measurement of how long training the default ``name`` takes (benchmarks + its record)."""
+    found = [result(benchmark, metric, reference=reference)
+             for benchmark, metric, reference in TRAINING_TIME_SOURCES.get(name, [])]
+    found.append(bundled_training_seconds(name))
+    return [m for m in found if m is not None]
+
+
+def _minutes(seconds: float) -> float:
+    """To the nearest half minute (at least half a minute)."""
+    return max(0.5, math.floor(seconds / 30 + 0.5) / 2)
+
+
+def _half(value: float) -> str:
+    whole, half = int(value), value % 1 >= 0.5
+    return ("½" if half else "0") if whole == 0 else f"{whole}{'½' if half else ''}"
+
+
+def duration_phrase(measurements: list[Measurement]) -> str | None:
+    """The span of some durations in seconds as a reader would say it: "12–72 s", "about 40 s",
+    "2–2½ minutes" (minutes once the longest is 90 s or more, each end to the nearest half minute).
+    ``None`` without measurements."""
+    seconds = [m.value for m in measurements if m.unit == "s"]
+    if not seconds:
+        return None
+    low, high = min(seconds), max(seconds)
+    if high < 90:
+        low_text, high_text = f"{low:.0f}", f"{high:.0f}"
+        return f"about {low_text} s" if low_text == high_text else f"{low_text}–{high_text} s"
+    low_minutes, high_minutes = _minutes(low), _minutes(high)
+    if low < 90:
+        return f"{low:.0f} s–{_half(high_minutes)} minutes"
+    if low_minutes == high_minutes:
+        return f"about {_half(low_minutes)} minute{'s' if low_minutes > 1 else ''}"
+    return f"{_half(low_minutes)}–{_half(high_minutes)} minutes"
+
+
+def training_time_phrase(name: str) -> str | None:
+    """E.g. "12–72 s" for the Fast CNN: what a page says training the default ``name`` takes."""
+    return duration_phrase(training_time(name))
