@@ -21,7 +21,7 @@ st.set_page_config(page_title="Deep Learning Playground", page_icon="🧠", layo
 # (file, title, icon, picture, one-sentence introduction)
 PAGES = [
     ("views/draw/page.py", "Draw", ":material/draw:", "draw.png",
-     "Draw a digit and watch the networks from the talks classify it each time you lift the pen, "
+     "Draw a digit and watch the networks from the talks classify it while you draw, "
      "then look inside them: feature maps, activations, filters and saliency."),
     ("views/playground/page.py", "Playground", ":material/hub:", "playground.png",
      "The TensorFlow Playground: add layers and neurons, change activation, noise and "

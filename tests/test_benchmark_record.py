@@ -63,4 +63,4 @@ def test_the_bundled_models_training_time_comes_from_their_records():
     fast_cnn = figures.training_time("fast_cnn")
     record_seconds = figures.manifest()["fast_cnn"]["record"]["duration_s"]
     assert any(m.value == record_seconds and "record" in m.source for m in fast_cnn)
-    assert figures.training_time_phrase("charlstm_shakespeare").endswith(("s", "minutes", "minute"))
+    assert figures.training_time_phrase("charlstm_quick").endswith(("s", "minutes", "minute"))

@@ -1,4 +1,4 @@
-"""The load benchmark's websocket-protocol client (``benchmarks/streamlit_client.py``) against the
+"""The load benchmark's websocket-protocol client (``tools/streamlit_client.py``) against the
 real app: it opens the Draw page, draws a "1" as the canvas sends it and reads the Prediction."""
 from __future__ import annotations
 
