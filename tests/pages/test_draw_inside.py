@@ -26,7 +26,7 @@ def inside_page(canvas, fresh_manager):  # noqa: F811 (the fixture imported abov
     at = open_draw(settings=FAST)
     canvas.image = drawn(load_mnist().x_test[0])  # a 7
     at.run()
-    at.button_group(key="draw-section").set_value("A look inside").run()
+    at.button_group(key="draw_section").set_value("A look inside").run()
     assert not at.exception, at.exception
     return at, job
 
