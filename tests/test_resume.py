@@ -54,3 +54,26 @@ def test_a_folder_the_kind_cannot_read_gives_a_clear_error(tmp_path):
     stored(store, kind, "k1", {"weights": [1]})
     with pytest.raises(AppError, match=r"could not be read \(ValueError: weights.json has no 'weights'\)"):
         resume_arguments(store, kind, {"resume": "k1"})
+
+
+def test_a_kind_continues_the_kinds_it_names_read_with_their_own_loader(tmp_path, monkeypatch):
+    """A fine-tune kind continues another kind's model (``resumes_from``), loaded by that kind."""
+    import core.training.kinds
+    from tests import fake_kind
+
+    class Base(FakeKind):
+        def load(self, folder):
+            return {"loaded by": "base", **super().load(folder)}
+
+    class FineTune(FakeKind):
+        name = "finetune"
+        resumes_from = ("fake",)
+
+    monkeypatch.setattr(fake_kind, "KIND", Base())
+    monkeypatch.setitem(core.training.kinds.KINDS, "fake", "tests.fake_kind:KIND")
+    store = ModelStore(tmp_path)
+    stored(store, fake_kind.KIND, "base", {"weights": [1]})
+    assert resume_arguments(store, FineTune(), {"resume": "base"}) == {"resume": {"loaded by": "base", "weights": [1]}}
+    stored(store, FineTune(), "tuned", {"weights": [2]})
+    with pytest.raises(AppError, match="no longer in the model store"):  # not a kind it names
+        resume_arguments(store, FineTune(), {"resume": "tuned"})
