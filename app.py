@@ -81,6 +81,7 @@ pages = {Path(path).parent.name: st.Page(path, title=title, icon=icon, url_path=
 navigation = st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True), *pages.values()])
 from core.training import bundled  # noqa: E402 (no TensorFlow behind this import)
 from core.training.jobs import get_manager  # noqa: E402
+from views import course_notices  # noqa: E402
 
 bundled.check_once(get_manager())  # no TensorFlow: a damaged bundled file is reported even on Home
 if navigation.url_path:  # any page but Home: the home page stays free of TensorFlow so it opens fast
@@ -91,6 +92,7 @@ if navigation.url_path:  # any page but Home: the home page stays free of Tensor
         bundled.install_once(get_manager())  # the ready-made models, loaded with TensorFlow
 # After the install: a bundled model that fails to load must be reported on this very page.
 store_notice()
+course_notices.show(get_manager())  # the shared queue away or refused; a session moved to this process
 # The trainings this session started on other pages, with their progress and a link (views/state.py).
 from views import keys  # noqa: E402  (after the server patches)
 from views.state import trainings_panel  # noqa: E402

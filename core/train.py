@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     manager = get_manager()
+    if manager.queue_notice():
+        print("warning:", manager.queue_notice(), file=sys.stderr)
     if manager.store.warning:
         print("warning:", manager.store.warning, file=sys.stderr)
     if args.list:

@@ -19,6 +19,7 @@ import sys
 
 from core.training.jobs import JobManager
 from core.training.queue import QUEUE_ENV, queue_url
+from core.training.queue_connection import redact
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{QUEUE_ENV}=redis://127.0.0.1:6379/0", file=sys.stderr)
         return 2
     manager = JobManager(queue_url=url)
+    if manager.queue_problem:
+        print(f"error: {manager.queue_problem}", file=sys.stderr)
+        return 2
     if manager.store.warning:
         print(f"error: {manager.store.warning}", file=sys.stderr)
         return 2
@@ -46,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     queue = manager.queue
     queue.ensure_reaper()
     logging.getLogger("dlp.queue").info("worker on %s, models in %s, %d at once",
-                                        url, manager.store.root, args.trainings)
+                                        redact(url), manager.store.root, args.trainings)
     consumer = queue.huey.create_consumer(workers=max(1, args.trainings), worker_type="thread",
                                           periodic=False, initial_delay=0.1, max_delay=1.0)
     consumer.run()

@@ -68,6 +68,8 @@ def main() -> None:
                 answer = describe(job)
             elif op == "model":
                 answer = {"model": manager.load("gated", config)}
+            elif op == "notice":
+                answer = {"notice": manager.queue_notice()}
             else:
                 answer = {"failure": f"unknown op {op}"}
         except Exception as error:  # the test shows it

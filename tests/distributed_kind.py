@@ -1,7 +1,8 @@
 """A tiny model kind for the multi-process tests (tests/test_distributed.py), without TensorFlow.
 
 Like tests/fake_kind.py, but held and counted across processes through files in the folder
-``$DLP_TEST_DIR``: each training start appends a line ``<pid> <time>`` to ``trainings``, and every
+``$DLP_TEST_DIR``: each training start appends a line ``<pid> <time>`` to ``trainings`` (and its end,
+however it ends, to ``ended``), and every
 step waits until the file ``gate`` exists (checking Cancel meanwhile), so a test can hold a training
 under way in a worker process while other processes look at it, kill it or cancel it.
 """
@@ -24,6 +25,14 @@ class GatedKind(FakeKind):
     def train(self, config: dict, reporter):
         with open(shared_dir() / "trainings", "a") as log:
             log.write(f"{os.getpid()} {time.time()}\n")
+        try:
+            self.steps(config, reporter)
+        finally:
+            with open(shared_dir() / "ended", "a") as log:
+                log.write(f"{os.getpid()} {time.time()}\n")
+        return {"weights": list(range(config["size"]))}, {"metrics": {"accuracy": 0.5}}
+
+    def steps(self, config: dict, reporter) -> None:
         reporter.set_total(config["size"], epochs=config["size"])
         reporter.log("started")
         for step in range(1, config["size"] + 1):
@@ -34,7 +43,6 @@ class GatedKind(FakeKind):
             reporter.step(step, loss=1.0 / step)
             reporter.epoch_end(step, loss=1.0 / step)
             time.sleep(0.05)
-        return {"weights": list(range(config["size"]))}, {"metrics": {"accuracy": 0.5}}
 
 
 KIND = GatedKind()

@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import shutil
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -24,110 +19,7 @@ from tools.browser import free_port
 from core.errors import AppError
 from core.training.jobs import JobManager
 from core.training.store import ModelStore
-
-REPO = Path(__file__).resolve().parent.parent
-CONFIG = {"size": 3}
-WORKER = "from tests.distributed_kind import register; register(); from core.worker import main; main(['--no-preload'])"
-
-
-def redis_server_path() -> str:
-    path = shutil.which("redis-server")
-    if path is None:
-        message = "redis-server is not installed (Debian: apt-get install redis-server); the queue tests need it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        print(f"\n*** SKIPPING: {message} ***", file=sys.stderr)
-        pytest.skip(message)
-    return path
-
-
-def wait_until(condition, timeout: float = 20.0, what: str = "the condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Process:
-    def __init__(self, args: list[str], env: dict, log: Path):
-        self.log = log
-        self.popen = subprocess.Popen(args, cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=open(log, "wb"), text=True, bufsize=1)
-
-    def send(self, op: str, **fields) -> None:
-        self.popen.stdin.write(json.dumps({"op": op, **fields}) + "\n")
-        self.popen.stdin.flush()
-
-    def receive(self, timeout: float = 30.0) -> dict:
-        ready, _, _ = select.select([self.popen.stdout], [], [], timeout)
-        line = self.popen.stdout.readline() if ready else ""
-        if not line:
-            raise AssertionError(f"no answer from {self.popen.args}; its log:\n{self.log.read_text()[-3000:]}")
-        answer = json.loads(line)
-        assert "failure" not in answer, answer["failure"]
-        return answer
-
-    def ask(self, op: str, **fields) -> dict:
-        self.send(op, **fields)
-        return self.receive()
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.kill()
-        self.popen.wait(10)
-
-
-class Cluster:
-    """Redis, and the web and worker processes a test starts, on one shared cache folder."""
-
-    def __init__(self, root: Path, lease: float):
-        self.root, self.processes = root, []
-        self.port = free_port()
-        self.redis = subprocess.Popen([redis_server_path(), "--port", str(self.port), "--bind", "127.0.0.1",
-                                       "--save", "", "--appendonly", "no"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        import redis
-
-        client = redis.Redis.from_url(self.url)
-        wait_until(lambda: self._pings(client), 10, "redis-server to answer")
-        self.env = {**os.environ, "DLP_QUEUE": self.url, "DLP_CACHE_DIR": str(root / "cache"),
-                    "DLP_TEST_DIR": str(root), "DLP_LEASE_SECONDS": str(lease), "PYTHONUNBUFFERED": "1"}
-
-    @staticmethod
-    def _pings(client) -> bool:
-        try:
-            return bool(client.ping())
-        except Exception:
-            return False
-
-    def start(self, args: list[str], name: str) -> Process:
-        process = Process([sys.executable, *args], self.env, self.root / f"{name}-{len(self.processes)}.log")
-        self.processes.append(process)
-        return process
-
-    def app(self) -> Process:
-        return self.start(["-m", "tests.distributed_app"], "app")
-
-    def worker(self) -> Process:
-        return self.start(["-c", WORKER], "worker")
-
-    def trainings(self) -> list[tuple[int, float]]:
-        path = self.root / "trainings"
-        lines = path.read_text().splitlines() if path.exists() else []
-        return [(int(pid), float(when)) for pid, when in (line.split() for line in lines)]
-
-    def open_gate(self) -> None:
-        (self.root / "gate").touch()
-
-    def close(self) -> None:
-        for process in self.processes:
-            process.stop()
-        self.redis.terminate()
-        self.redis.wait(10)
+from tests.distributed_cluster import CONFIG, Cluster, running, wait_until
 
 
 @pytest.fixture
@@ -135,12 +27,6 @@ def cluster(tmp_path):
     made = Cluster(tmp_path, lease=1.0)
     yield made
     made.close()
-
-
-def running(app: Process, config: dict = CONFIG) -> dict | None:
-    """The job's progress once it is running and its worker's first heartbeat has published it."""
-    answer = app.ask("progress", config=config)
-    return answer if answer["status"] == "running" and answer["total_steps"] else None
 
 
 def test_ten_requests_from_three_processes_start_one_training_and_all_get_the_model(cluster):
@@ -267,11 +153,16 @@ def test_a_queued_job_cancelled_from_another_process_never_trains(cluster):
 
 
 def test_without_configuration_jobs_stay_in_process(monkeypatch):
+    import core.training.jobs
+
+    monkeypatch.setitem(core.training.jobs.KINDS, "gated", "tests.distributed_kind:KIND")
     monkeypatch.delenv("DLP_QUEUE", raising=False)
-    assert JobManager().queue is None
+    assert JobManager().queue is None and JobManager().queue_problem is None
     monkeypatch.setenv("DLP_QUEUE", "localhost:6379")
-    with pytest.raises(AppError, match="must be a Redis URL"):
-        JobManager()
+    manager = JobManager()
+    assert manager.queue is None and "must be a Redis URL" in manager.queue_problem
+    with pytest.raises(AppError, match="must be a Redis URL"):  # refused: never trains here instead
+        manager.request("gated", CONFIG)
 
 
 def test_an_unreachable_queue_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch):
@@ -279,7 +170,7 @@ def test_an_unreachable_queue_is_a_clear_error_not_a_traceback(tmp_path, monkeyp
 
     monkeypatch.setitem(core.training.jobs.KINDS, "gated", "tests.distributed_kind:KIND")
     manager = JobManager(ModelStore(tmp_path / "models"), queue_url=f"redis://127.0.0.1:{free_port()}/0")
-    with pytest.raises(AppError, match=r"training queue \(Redis\) cannot be reached"):
+    with pytest.raises(AppError, match=r"training queue \(Redis\) is unavailable since .*; retrying"):
         manager.request("gated", CONFIG)
-    with pytest.raises(AppError, match="cannot be reached"):
-        manager.find("gated", CONFIG)
+    assert manager.find("gated", CONFIG) is None  # nothing stored: nothing to show, no error
+    assert "unavailable" in manager.queue_notice()

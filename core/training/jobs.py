@@ -24,6 +24,7 @@ from collections import OrderedDict
 from typing import Any
 
 from core.errors import AppError
+from core.training.queue_connection import QueueUnavailable
 from core.training.handle import JobHandle
 from core.training.kinds import KINDS, Kind, get_kind  # noqa: F401 (API: the registry lives in kinds)
 from core.training.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Progress, ProgressSink, Reporter  # noqa: F401 (API)
@@ -98,12 +99,19 @@ class JobManager:
         """``queue_url``: a Redis URL for the shared queue; None reads ``DLP_QUEUE``; '' trains here."""
         self.store = store or ModelStore()
         url = os.environ.get("DLP_QUEUE", "").strip() if queue_url is None else queue_url
+        self.queue: Any = None
+        #: Why the configured queue is refused (e.g. another machine's Redis without a password): then
+        #: nothing trains here (that would split a course's trainings), the store still serves models.
+        self.queue_problem: str | None = None
         if url:
             from core.training.queue import TaskQueue  # imports huey and redis, only when configured
 
-            self.queue: Any = TaskQueue(url, self)
-        else:
-            self.queue = None
+            try:
+                self.queue = TaskQueue(url, self)
+            except AppError as error:
+                self.queue_problem = str(error)
+            else:
+                self.queue.ensure_reaper()  # also notices Redis going away and coming back
         self.max_running = max_running or int(os.environ.get("DLP_MAX_TRAININGS", "1"))
         self._lock = threading.RLock()  # finish -> forget may run under it
         self._active: dict[str, Job] = {}  # key -> queued or running job
@@ -122,6 +130,8 @@ class JobManager:
         """A job for this config: finished if stored, shared if under way."""
         normalized, key = self.key_for(kind, config)
         title = get_kind(kind).title(normalized)
+        if self.queue_problem:
+            raise AppError(self.queue_problem)
         if self.queue is not None:
             shared = self.queue.active(key)
             if shared is not None:
@@ -131,15 +141,10 @@ class JobManager:
         with self._lock:
             if key in self._active:
                 return self._active[key]
-            entry = None if retrain else self.store.get(key)
+            stored = None if retrain else self._stored_job(kind, normalized, key, title)
+            if stored is not None:
+                return stored
             job = Job(self, kind, normalized, key, title, retrain)
-            if entry is not None:
-                job.entry = entry
-                job.sink.set(history=list(entry.record.get("history", [])),
-                             curve=list(entry.record.get("curve", [])),
-                             metrics=dict(entry.record.get("metrics", {})))
-                job.finish(DONE)
-                return job
             self._active[key] = job
             self._queue.append(job)
             self._ensure_workers()
@@ -151,13 +156,18 @@ class JobManager:
         or the last one that failed or was cancelled (so a page can show why)."""
         normalized, key = self.key_for(kind, config)
         if self.queue is not None:
-            shared = self.queue.active(key)
-            if shared is not None:
-                return shared
-            if self.store.get(key) is not None:
-                return self.request(kind, normalized)
-            last = self.queue.last_ended(key)
-            return last if last is not None and last.status in (FAILED, CANCELLED) else None
+            try:
+                shared = self.queue.active(key)
+                if shared is not None:
+                    return shared
+                if self.store.get(key) is not None:
+                    return self.request(kind, normalized)
+                last = self.queue.last_ended(key)
+                return last if last is not None and last.status in (FAILED, CANCELLED) else None
+            except QueueUnavailable:  # Redis away: what the store holds still works (pages say why)
+                return self.queue.known(key) or self._stored_job(kind, normalized, key)
+        if self.queue_problem:
+            return self._stored_job(kind, normalized, key)
         with self._lock:
             if key in self._active:
                 return self._active[key]
@@ -165,6 +175,26 @@ class JobManager:
         if self.store.get(key) is not None:
             return self.request(kind, normalized)
         return ended[-1] if ended else None
+
+    def _stored_job(self, kind: str, config: dict, key: str, title: str | None = None) -> Job | None:
+        """A finished job for the model the store holds under ``key``, or None."""
+        entry = self.store.get(key)
+        if entry is None:
+            return None
+        job = Job(self, kind, config, key, title or get_kind(kind).title(config))
+        job.entry = entry
+        job.sink.set(history=list(entry.record.get("history", [])), curve=list(entry.record.get("curve", [])),
+                     metrics=dict(entry.record.get("metrics", {})))
+        job.finish(DONE)
+        return job
+
+    def queue_notice(self) -> str | None:
+        """What every page should say about the shared queue now: refused, or unavailable; else None."""
+        if self.queue_problem:
+            return self.queue_problem
+        if self.queue is not None and self.queue.outage.down:
+            return self.queue.outage.message()
+        return None
 
     def load(self, kind: str, config: dict) -> Any | None:
         """The trained model for this config, or None if it is not trained."""

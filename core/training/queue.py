@@ -15,6 +15,11 @@ Used only when ``DLP_QUEUE`` names a Redis server (``redis://host:6379/0``); wit
   a job whose second attempt dies too fails with a message. Never two attempts at the same time:
   a new attempt needs the lease, which exists only while the old one renews it.
 - Progress, errors and Cancel live in Redis, so any web process shows and cancels any job.
+- Redis away for a while (restarting, say): every process retries by itself and logs one line when it
+  stops answering and one when it is back (:mod:`core.training.queue_connection`); the pages say so
+  meanwhile. A job whose state Redis lost (restarted without persistence) fails with a sentence in
+  the pages, and its worker drops it at its next heartbeat; with persistence (deploy/) it carries on,
+  or is tried once more if its lease ran out meanwhile.
 """
 from __future__ import annotations
 
@@ -26,13 +31,16 @@ import time
 import uuid
 from typing import Any
 
+import redis
+from huey import RedisHuey
+
 from core.errors import AppError
 from core.training import queue_scripts as lua
+from core.training.queue_connection import QUEUE_ENV, Outage, QueueUnavailable, check_queue_url, connection_pools, redact
 from core.training.progress import FAILED, ProgressSink
 from core.training.remote import LISTS, Heartbeat, RemoteJob
 from core.training.runner import new_run_dir, run_training
 
-QUEUE_ENV = "DLP_QUEUE"
 NAME_ENV = "DLP_QUEUE_NAME"  # several apps can share one Redis under different names
 LEASE_ENV = "DLP_LEASE_SECONDS"
 MAX_ATTEMPTS = 2  # the first try and one retry after its worker died
@@ -54,15 +62,15 @@ class TaskQueue:
     its store, and its cache of loaded models for :meth:`RemoteJob.model`)."""
 
     def __init__(self, url: str, manager: Any):
-        import redis
-        from huey import RedisHuey
-
-        if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise AppError(f"{QUEUE_ENV} must be a Redis URL such as redis://127.0.0.1:6379/0, not {url!r}.")
+        check_queue_url(url)  # AppError: not Redis, or another machine's Redis without a password
         self.manager = manager
+        self.url = redact(url)  # for logs and messages
         self.ns = os.environ.get(NAME_ENV, "dlp")
-        self.redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5)
-        self.huey = RedisHuey(self.ns, url=url, results=False)
+        self.outage = Outage(self.url)
+        ours, hueys = connection_pools(url)
+        self.redis = redis.Redis(connection_pool=ours)
+        self.huey = PatientHuey(self.ns, connection_pool=hueys, results=False)
+        self.huey.outage = self.outage
         self.lease_ms = int(lease_seconds() * 1000)
         self._scripts = {name: self.redis.register_script(getattr(lua, name))
                          for name in ("CLAIM", "START", "RENEW", "FINISH", "CANCEL", "REAP", "ADOPT")}
@@ -88,23 +96,34 @@ class TaskQueue:
         return self._get_job(self._call(self.redis.get, f"{self.ns}:active:{key}"))
 
     def last_ended(self, key: str) -> RemoteJob | None:
-        return self._get_job(self._call(self.redis.get, f"{self.ns}:last:{key}"))
+        """The last job of ``key`` that ended (also one that ended because Redis lost it)."""
+        return self._get_job(self._call(self.redis.get, f"{self.ns}:last:{key}")) or self.known(key, ended=True)
 
     def _call(self, method, *args) -> Any:
-        """A Redis command whose failure the pages show as a sentence, not a traceback."""
-        import redis
-
+        """A Redis command whose failure the pages show as a sentence (QueueUnavailable), not a traceback."""
+        if self.outage.failing_fast():
+            raise QueueUnavailable(self.outage.message())
         try:
-            return method(*args)
+            answer = method(*args)
         except redis.RedisError as error:
-            raise AppError(f"The training queue (Redis) cannot be reached: {error}.") from error
+            self.outage.failed(error)
+            raise QueueUnavailable(self.outage.message()) from error
+        self.outage.answered()
+        return answer
+
+    def known(self, key: str, ended: bool = False) -> RemoteJob | None:
+        """The last job of ``key`` this process has seen, ended or not, as it last read it (while
+        Redis is away, or after it lost the job)."""
+        with self._lock:
+            jobs = [job for job in self._jobs.values() if job.key == key and job.ended_locally == ended]
+        return jobs[-1] if jobs else None
 
     def submit(self, kind: str, config: dict, key: str, title: str, retrain: bool) -> RemoteJob:
         """The queued or running job for ``key``, started here if there was none."""
         self.ensure_reaper()
         created, job_id = self.run_script("CLAIM", [f"{self.ns}:active:{key}", f"{self.ns}:ids", f"{self.ns}:queued"],
                                     [self.ns, key, kind, json.dumps(config, sort_keys=True), title,
-                                     int(retrain), time.time()])
+                                     int(retrain), time.time(), int(time.time()) * 1000])
         if created:
             self.enqueue(int(job_id))
         job = self._get_job(job_id)
@@ -148,16 +167,21 @@ class TaskQueue:
                 self._reaper.start()
 
     def _reap_forever(self) -> None:
+        """Reap every half lease; this also notices Redis going away and coming back."""
         failing = False
         while True:
-            time.sleep(max(0.2, self.lease_ms / 2000))
             try:
                 self.reap()
+                self.outage.answered()
                 failing = False
-            except Exception as error:  # Redis restarting: try again next round, say so once
+            except (redis.RedisError, QueueUnavailable) as error:  # said once, by the outage
+                if isinstance(error, redis.RedisError):
+                    self.outage.failed(error)
+            except Exception:  # a bug: say it once per run of failures, keep reaping
                 if not failing:
-                    log.warning("reaping failed (%s); retrying", error)
+                    log.exception("reaping failed; retrying")
                 failing = True
+            time.sleep(max(0.2, self.lease_ms / 2000))
 
     def reap(self) -> None:
         now = time.time()
@@ -178,12 +202,15 @@ class TaskQueue:
         """The Huey task: train job ``job_id`` if it is still waiting and its lease is free."""
         token = uuid.uuid4().hex
         job_key = self.job_key(job_id)
-        attempt = self.run_script("START", [job_key, f"{self.ns}:lease:{job_id}", f"{self.ns}:queued",
-                                      f"{self.ns}:running", *(f"{job_key}:{name}" for name in LISTS)],
-                            [token, self.lease_ms, job_id, time.time()])
-        if not attempt:
+        try:
+            attempt = self._patiently(lambda: self.run_script(
+                "START", [job_key, f"{self.ns}:lease:{job_id}", f"{self.ns}:queued", f"{self.ns}:running",
+                          *(f"{job_key}:{name}" for name in LISTS)], [token, self.lease_ms, job_id, time.time()]))
+            fields = self._patiently(lambda: self.redis.hgetall(job_key)) if attempt else {}
+        except QueueUnavailable:  # still queued (or running without a heartbeat): adopted or reaped later
+            return log.warning("job %s: Redis went away as it was about to start; leaving it queued", job_id)
+        if not attempt or not fields:
             return
-        fields = self.redis.hgetall(job_key)
         kind, key, title = fields["kind"], fields["key"], fields["title"]
         sink = ProgressSink(new_run_dir(kind, key, f"{job_id}.{attempt}"))
         log.info("training job %s (%s), attempt %s", job_id, title, attempt)
@@ -199,6 +226,45 @@ class TaskQueue:
         finally:
             heartbeat.stop()
         if heartbeat.lost:
-            return log.warning("job %s: lease lost; another attempt owns it now", job_id)
-        self.run_script("FINISH", self._end_keys(job_id, key),
-                  [token, status, error, time.time(), job_id, KEEP_ENDED_SECONDS])
+            return log.warning("job %s: lease lost (its lease ran out, or Redis restarted without it); "
+                               "dropping this attempt", job_id)
+        try:  # after a long outage the reaper retries the job, and the retry finds the model stored
+            self._patiently(lambda: self.run_script("FINISH", self._end_keys(job_id, key), [
+                token, status, error, time.time(), job_id, KEEP_ENDED_SECONDS]))
+        except QueueUnavailable:
+            log.warning("job %s: could not record its end; the reaper will retry it", job_id)
+
+    def _patiently(self, command: Any) -> Any:
+        """``command()``, retried through a Redis outage of up to a lease."""
+        deadline = time.monotonic() + self.lease_ms / 1000
+        while True:
+            try:
+                return self._call(command)
+            except QueueUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+
+class PatientHuey(RedisHuey):
+    """Huey whose consumer, while Redis is away, waits and says so once (:class:`Outage`) instead of
+    logging a traceback every poll; it picks up by itself when Redis is back."""
+
+    outage: Outage
+
+    def dequeue(self):
+        try:
+            task = super().dequeue()
+        except redis.RedisError as error:
+            self.outage.failed(error)
+            time.sleep(1.0)  # blocking storage: the consumer does not sleep between polls itself
+            return None
+        self.outage.answered()
+        return task
+
+    def read_schedule(self, timestamp=None):
+        try:
+            return super().read_schedule(timestamp)
+        except redis.RedisError as error:
+            self.outage.failed(error)
+            return []

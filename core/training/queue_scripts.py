@@ -13,11 +13,14 @@ Keys (``NS`` is the namespace, ``dlp`` unless ``DLP_QUEUE_NAME`` says otherwise)
 """
 from __future__ import annotations
 
-# KEYS: active, ids, queued. ARGV: namespace, key, kind, config, title, retrain, now.
-# -> {1, id} for a new job, {0, id} for the one already queued or running.
+# KEYS: active, ids, queued. ARGV: namespace, key, kind, config, title, retrain, now, first id.
+# -> {1, id} for a new job, {0, id} for the one already queued or running. A Redis that restarted
+# without its data starts the ids at "first id" (from the clock), so no id is ever given twice and
+# a web process never mistakes a new job for one it saw before.
 CLAIM = """
 local id = redis.call('GET', KEYS[1])
 if id then return {0, id} end
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], ARGV[8]) end
 id = redis.call('INCR', KEYS[2])
 redis.call('HSET', ARGV[1] .. ':job:' .. id, 'id', id, 'key', ARGV[2], 'kind', ARGV[3],
            'config', ARGV[4], 'title', ARGV[5], 'retrain', ARGV[6], 'status', 'queued',

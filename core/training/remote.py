@@ -9,12 +9,16 @@ import threading
 import time
 from typing import Any
 
+import redis
+
 from core.errors import AppError
 from core.training.progress import CANCELLED, DONE, FAILED, QUEUED, Progress, ProgressSink
 
 BEAT_SECONDS = 0.5  # how often a running job's progress and lease are written
 LISTS = ("history", "curve", "log")
 ENDED = (DONE, FAILED, CANCELLED)
+LOST = ("The training queue (Redis) restarted without this training's record, so it stopped; "
+        "ask for it again to start it over.")
 log = logging.getLogger("dlp.queue")
 
 
@@ -31,18 +35,21 @@ class Heartbeat(threading.Thread):
     def run(self) -> None:
         every = min(BEAT_SECONDS, self.queue.lease_ms / 3000)
         while not self._halt.wait(every):
-            try:
-                self.beat()
-            except Exception:  # a Redis hiccup: the lease outlasts a few missed beats
-                log.exception("heartbeat failed")
+            self.beat_once()
 
     def stop(self) -> None:
         self._halt.set()
         self.join(5)
+        self.beat_once()  # the last progress, before the job is marked ended
+
+    def beat_once(self) -> None:
         try:
-            self.beat()  # the last progress, before the job is marked ended
+            self.beat()
+        except (redis.RedisError, AppError) as error:  # Redis away: the lease outlasts a short outage
+            if isinstance(error, redis.RedisError):
+                self.queue.outage.failed(error)  # (a QueueUnavailable was noted already)
         except Exception:
-            log.exception("last heartbeat failed")
+            log.exception("heartbeat failed")
 
     def beat(self) -> None:
         queue, job_key = self.queue, self.queue.job_key(self.job_id)
@@ -85,6 +92,11 @@ class RemoteJob:
         self._entry = None
         self._lock = threading.Lock()
 
+    @property
+    def ended_locally(self) -> bool:
+        """Ended, as far as this process last read it (no Redis call)."""
+        return self._fields.get("status") in ENDED
+
     def _refresh(self, force: bool = False) -> dict:
         with self._lock:
             if not force and time.monotonic() - self._fetched < self.FRESH_SECONDS:
@@ -97,17 +109,20 @@ class RemoteJob:
                 pipe.lrange(f"{job_key}:{name}", len(self._lists[name]), -1)
             try:
                 fields, rank, *new = pipe.execute()
-            except Exception:  # Redis away for a moment: show the last known state meanwhile
-                log.warning("could not read job %s from Redis", self.id, exc_info=True)
-                return self._fields
-            if fields:  # an ended job expired from Redis keeps its last known state
-                if fields.get("attempt") != self._attempt:  # a retry starts its lists afresh
-                    self._attempt = fields.get("attempt")
+                if fields and fields.get("attempt") != self._attempt:  # a retry starts its lists afresh
                     new = [self.queue.redis.lrange(f"{job_key}:{name}", 0, -1) for name in LISTS]
-                    self._lists = {name: [] for name in LISTS}
+                    self._lists, self._attempt = {name: [] for name in LISTS}, fields.get("attempt")
+            except redis.RedisError as error:  # Redis away: the last known state meanwhile (pages say why)
+                self.queue.outage.failed(error)
+                return self._fields
+            self.queue.outage.answered()
+            if fields:
                 for name, items in zip(LISTS, new):
                     self._lists[name].extend(json.loads(item) for item in items)
                 self._fields = fields
+            elif not self.ended_locally:  # gone before it ended: Redis restarted without its data
+                self._fields = {**self._fields, "status": FAILED, "error": LOST, "finished": time.time()}
+            # (an ended job that expired from Redis keeps its last known state)
             self._position = 0 if rank is None else rank + 1
             self._fetched = time.monotonic()
             return self._fields
