@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.browser import free_port
+from tools.browser import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = {"size": 3}

@@ -14,7 +14,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from benchmarks.browser import free_port
+from tools.browser import free_port
 from tests.distributed_cluster import CONFIG, Cluster, running, wait_until
 
 
