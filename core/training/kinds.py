@@ -16,6 +16,7 @@ from core.errors import UnknownModel
 #: Imported on first use, so TensorFlow loads only when a model is needed.
 KINDS: dict[str, str] = {
     "digits": "core.digits.models:KIND",
+    "digits_finetune": "core.digits.finetune:KIND",
     "charlstm": "core.text.charlstm:KIND",
     "sequence": "core.text.sequences:KIND",
 }

@@ -1,0 +1,87 @@
+"""Fine-tuning a digit network on your handwriting: a kind that continues a stored network, keyed by
+the base and the drawings, measured honestly on drawings it never trained on and on MNIST."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tools.strokes import drawings
+from core.digits.finetune import MIN_DRAWINGS, augment, fine_tuned_networks, held_out_split, missing
+from core.digits.handwriting import DrawingSet, keep
+from core.digits.preprocess import preprocess
+
+
+def mirror_set(per_digit: int, seed: int = 5) -> DrawingSet:
+    images, labels = drawings(per_digit, seed=seed, mirror=True)
+    return DrawingSet(np.stack([preprocess(image).digit for image in images]), labels)
+
+
+def test_every_third_drawing_of_each_digit_is_set_aside():
+    labels = np.array([0, 0, 1, 0, 1, 1, 2, 0, 0])
+    train, held = held_out_split(labels)
+    assert list(held) == [3, 5]  # the third 0 (zeros at 0, 1, 3, 7, 8) and the third 1 (ones at 2, 4, 5)
+    assert sorted(np.concatenate([train, held])) == list(range(len(labels)))
+    assert missing(DrawingSet()) == MIN_DRAWINGS and missing(mirror_set(2)) == 0
+
+
+def test_augmented_copies_stay_close_to_the_drawing():
+    digit = mirror_set(1).digits[3]
+    copies = augment(digit[None], 20, np.random.default_rng(0))
+    assert copies.shape == (20, 28, 28) and 0 <= copies.min() and copies.max() <= 1
+    assert not np.allclose(copies[0], copies[1])
+    assert np.abs(copies.sum(axis=(1, 2)) / digit.sum() - 1).max() < 0.3  # about the same ink
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """A quick digit network in a throw-away store (the module-scoped cache is set up here)."""
+    from core.training.jobs import JobManager
+    from core.training.store import ModelStore
+
+    cache = tmp_path_factory.mktemp("finetune-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DLP_CACHE_DIR", str(cache))
+        manager = JobManager(ModelStore(cache / "store"))
+        job = manager.request("digits", {"arch": "dense2019", "epochs": 1, "train_limit": 3000})
+        assert job.wait(300) and job.status == "done", job.error
+    return cache, manager, job
+
+
+def test_fine_tuning_continues_the_base_and_measures_it_honestly(base, monkeypatch):
+    cache, manager, base_job = base
+    monkeypatch.setenv("DLP_CACHE_DIR", str(cache))
+    teach = mirror_set(3)
+    config = {"base": base_job.key, "arch": "dense2019", "drawings": keep(teach)}
+    before = np.asarray(base_job.model()(teach.digits[..., None], training=False))
+    job = manager.request("digits_finetune", config)
+    assert job.wait(300) and job.status == "done", job.error
+    record = job.entry.record
+    assert record["title"] == "2019 dense net + your handwriting"
+    report = record["finetune"]
+    assert (report["drawings"], report["trained_on"], report["held_out"]) == (30, 20, 10)
+    for when in ("before", "after"):
+        assert 0 <= report[when]["held_out_accuracy"] <= 1 and 0.5 < report[when]["mnist_accuracy"] <= 1
+    assert record["metrics"]["test_accuracy"] == report["after"]["mnist_accuracy"]
+    assert record["class_names"] == list("0123456789")
+    # The base in the store is untouched: the training continued a copy.
+    np.testing.assert_allclose(np.asarray(manager.load("digits", base_job.config)(teach.digits[..., None])), before,
+                               atol=1e-6)
+    assert not np.allclose(np.asarray(job.model()(teach.digits[..., None])), before, atol=1e-3)
+    # The same drawings on the same base: trained once, found in the store.
+    again = manager.request("digits_finetune", dict(config))
+    assert again.status == "done" and again.key == job.key
+    assert [entry.key for entry in fine_tuned_networks(manager.store)] == [job.key]
+    # Without replay it is another network.
+    assert manager.key_for("digits_finetune", {**config, "replay": False})[1] != job.key
+
+
+def test_too_few_drawings_or_a_missing_base_fail_in_words(base, monkeypatch):
+    cache, manager, base_job = base
+    monkeypatch.setenv("DLP_CACHE_DIR", str(cache))
+    few = mirror_set(1)  # 10 drawings
+    job = manager.request("digits_finetune", {"base": base_job.key, "arch": "dense2019", "drawings": keep(few)})
+    assert job.wait(120) and job.status == "failed"
+    assert f"at least {MIN_DRAWINGS} labelled drawings" in job.error and "has 10" in job.error
+    gone = manager.request("digits_finetune", {"base": "0123456789abcdef", "arch": "dense2019",
+                                               "drawings": keep(mirror_set(2))})
+    assert gone.wait(120) and gone.status == "failed" and "no longer in the model store" in gone.error
