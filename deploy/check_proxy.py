@@ -1,6 +1,10 @@
-"""Check a running course layout (deploy/run_local.sh) through its nginx: sticky sessions, websockets.
+"""Check a running course layout (deploy/run_local.sh) through its nginx: login, sticky sessions, websockets.
 
-    .venv/bin/python deploy/check_proxy.py [http://127.0.0.1:8080] [--sessions 8] [--log /tmp/dlp-course/nginx.log]
+    .venv/bin/python deploy/check_proxy.py [http://127.0.0.1:8080] --login class:PASSWORD \
+        [--sessions 8] [--log /tmp/dlp-course/nginx.log]
+
+The login is the one deploy/make_secrets.py printed (or ``$DLP_LOGIN``); without it nginx must
+answer 401.
 
 Each of the sessions does what a new browser does: GET / (nginx gives it its dlp_route cookie),
 then opens Streamlit's websocket with that cookie and runs the home page. Then nginx's access log
@@ -11,7 +15,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import os
 import re
+import urllib.error
 import sys
 import urllib.request
 from collections import defaultdict
@@ -22,8 +29,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools.streamlit_client import Page  # noqa: E402
 
 
-def new_browser_cookie(url: str) -> str:
-    with urllib.request.urlopen(url + "/", timeout=30) as response:
+def basic(login: str) -> str:
+    return "Basic " + base64.b64encode(login.encode()).decode()
+
+
+def refused_without_login(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url + "/", timeout=30)
+    except urllib.error.HTTPError as error:
+        return error.code == 401
+    return False
+
+
+def new_browser_cookie(url: str, login: str) -> str:
+    request = urllib.request.Request(url + "/", headers={"Authorization": basic(login)})
+    with urllib.request.urlopen(request, timeout=30) as response:
         cookies = response.headers.get_all("Set-Cookie") or []
     route = next((c.split(";")[0] for c in cookies if c.startswith("dlp_route=")), "")
     if not route:
@@ -31,8 +51,8 @@ def new_browser_cookie(url: str) -> str:
     return route
 
 
-async def session(url: str, cookie: str) -> str:
-    async with Page(url, "", cookie=cookie, timeout=60) as page:
+async def session(url: str, cookie: str, login: str) -> str:
+    async with Page(url, "", cookie=cookie, authorization=basic(login), timeout=60) as page:
         await page.wait_for(lambda: any("Deep Learning Playground" in h for h in page.texts("heading")),
                             60, "the home page's title")
         if page.errors:
@@ -45,12 +65,17 @@ def main() -> int:
     parser.add_argument("url", nargs="?", default="http://127.0.0.1:8080")
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--log", type=Path, default=Path("/tmp/dlp-course/nginx.log"))
+    parser.add_argument("--login", default=os.environ.get("DLP_LOGIN", ""), help="USER:PASSWORD for nginx")
     args = parser.parse_args()
     url = args.url.rstrip("/")
-    cookies = [new_browser_cookie(url) for _ in range(args.sessions)]
+    if not args.login:
+        parser.error("give the class's login: --login class:PASSWORD (deploy/make_secrets.py printed it)")
+    if not refused_without_login(url):
+        raise SystemExit(f"{url} answered without a login: is nginx with deploy/nginx.conf in front?")
+    cookies = [new_browser_cookie(url, args.login) for _ in range(args.sessions)]
 
     async def all_sessions():
-        return await asyncio.gather(*(session(url, cookie) for cookie in cookies))
+        return await asyncio.gather(*(session(url, cookie, args.login) for cookie in cookies))
 
     routes = asyncio.run(all_sessions())
     upstreams, websockets = defaultdict(set), defaultdict(int)

@@ -106,9 +106,10 @@ class Page:
     """
 
     def __init__(self, url: str, page: str = "", query: str = "", timeout: float = 30.0,
-                 fetch_media: bool = True, cookie: str = ""):
+                 fetch_media: bool = True, cookie: str = "", authorization: str = ""):
         parts = urlsplit(url)
         self.cookie = cookie  # sent with every request, as a browser does (a proxy's sticky-session cookie)
+        self.authorization = authorization  # an Authorization header for every request (a proxy's login)
         self.host, self.port = parts.hostname, parts.port or 80
         self.fetch_media = fetch_media
         self.media_fetched, self.media_failed = 0, 0
@@ -149,9 +150,12 @@ class Page:
     async def open(self) -> None:
         self._socket = await connect(self.ws_url, subprotocols=SUBPROTOCOLS, max_size=None,
                                      open_timeout=self.timeout,
-                                     additional_headers={"Cookie": self.cookie} if self.cookie else None)
+                                     additional_headers=self._headers() or None)
         self._reader = asyncio.create_task(self._read(), name="streamlit-client-read")
         await self.rerun()
+
+    def _headers(self) -> dict[str, str]:
+        return {name: value for name, value in (("Cookie", self.cookie), ("Authorization", self.authorization)) if value}
 
     async def close(self) -> None:
         for _, timer in self._timers.values():
@@ -277,8 +281,8 @@ class Page:
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), self.timeout)
             try:
-                cookie = f"Cookie: {self.cookie}\r\n" if self.cookie else ""
-                writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{cookie}"
+                headers = "".join(f"{name}: {value}\r\n" for name, value in self._headers().items())
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{headers}"
                              "Connection: close\r\n\r\n".encode("ascii"))
                 await writer.drain()
                 response = await asyncio.wait_for(reader.read(), self.timeout)
