@@ -46,10 +46,10 @@ def wait_until(condition, timeout: float = 20.0, what: str = "the condition"):
 
 
 class Process:
-    def __init__(self, args: list[str], env: dict, log: Path):
+    def __init__(self, args: list[str], env: dict, log: Path, preexec_fn=None):
         self.log = log
         self.popen = subprocess.Popen(args, cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=open(log, "wb"), text=True, bufsize=1)
+                                      stderr=open(log, "wb"), text=True, bufsize=1, preexec_fn=preexec_fn)
 
     def send(self, op: str, **fields) -> None:
         self.popen.stdin.write(json.dumps({"op": op, **fields}) + "\n")
@@ -110,16 +110,17 @@ class Cluster:
         except Exception:
             return False
 
-    def start(self, args: list[str], name: str) -> Process:
-        process = Process([sys.executable, *args], self.env, self.root / f"{name}-{len(self.processes)}.log")
+    def start(self, args: list[str], name: str, preexec_fn=None) -> Process:
+        process = Process([sys.executable, *args], self.env, self.root / f"{name}-{len(self.processes)}.log",
+                          preexec_fn)
         self.processes.append(process)
         return process
 
     def app(self) -> Process:
         return self.start(["-m", "tests.distributed_app"], "app")
 
-    def worker(self) -> Process:
-        return self.start(["-c", WORKER], "worker")
+    def worker(self, preexec_fn=None) -> Process:
+        return self.start(["-c", WORKER], "worker", preexec_fn)
 
     def trainings(self, log: str = "trainings") -> list[tuple[int, float]]:
         """(pid, time) of each training's start (``log="ended"``: of each one's end, however it ended)."""

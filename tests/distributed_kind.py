@@ -30,7 +30,7 @@ class GatedKind(FakeKind):
         finally:
             with open(shared_dir() / "ended", "a") as log:
                 log.write(f"{os.getpid()} {time.time()}\n")
-        return {"weights": list(range(config["size"]))}, {"metrics": {"accuracy": 0.5}}
+        return self.model(config), {"metrics": {"accuracy": 0.5}}
 
     def steps(self, config: dict, reporter) -> None:
         reporter.set_total(config["size"], epochs=config["size"])

@@ -28,7 +28,10 @@ class FakeKind:
         size = int(config.get("size", 3))
         if size < 1:
             raise BadConfig("Size must be at least 1.")
-        return {"size": size, "fail": bool(config.get("fail", False))}
+        normalized = {"size": size, "fail": bool(config.get("fail", False))}
+        if config.get("pad"):  # bytes of padding in the saved model (to fill a disk)
+            normalized["pad"] = int(config["pad"])
+        return normalized
 
     def title(self, config: dict) -> str:
         return f"Fake model of size {config['size']}"
@@ -50,7 +53,14 @@ class FakeKind:
             reporter.phase("Measuring the fake accuracy…")
             while not self.finish_gate.wait(0.01):
                 reporter.check()
-        return {"weights": list(range(config["size"]))}, {"metrics": {"accuracy": 0.5}}
+        return self.model(config), {"metrics": {"accuracy": 0.5}}
+
+    @staticmethod
+    def model(config: dict) -> dict:
+        model = {"weights": list(range(config["size"]))}
+        if config.get("pad"):
+            model["pad"] = "x" * config["pad"]
+        return model
 
     def save(self, model, folder: Path) -> None:
         (folder / "weights.json").write_text(json.dumps(model))

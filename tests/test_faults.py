@@ -1,4 +1,4 @@
-"""Crashes and full disks: the store stays consistent and an interrupted training can start again."""
+"""Crashes and full disks: the store stays consistent and readable, and an interrupted training can start again."""
 from __future__ import annotations
 
 import errno
@@ -88,18 +88,73 @@ def test_server_killed_during_a_real_keras_save_leaves_a_loadable_store(tmp_path
     assert not [p for p in root.iterdir() if not p.name.startswith(".") and p.name != "k"]
 
 
-def test_disk_full_while_saving_keeps_the_model_in_memory_and_says_so(tmp_path, monkeypatch):
+def file_size_limit() -> None:
+    """In a child process: no file over 1 MB (the kernel refuses the write: EFBIG)."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # (else the signal kills the process instead)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """The course's model store on a 1-MB disk: a tmpfs mounted for the test when it runs as root and
+    may mount (as CI does), else a plain folder in which the worker may write no file over 1 MB.
+    Either way the kernel refuses the write; yields (store folder, mounted)."""
+    folder = tmp_path / "cache" / "models"
+    folder.mkdir(parents=True)
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True).returncode == 0
+    if not mounted:
+        print("\n(no tmpfs: the worker gets a 1-MB file-size limit instead)", file=sys.stderr)
+    yield folder, mounted
+    if mounted:
+        subprocess.run(["umount", str(folder)], check=True, timeout=30)
+
+
+def test_a_full_disk_fails_the_save_clearly_keeps_the_store_readable_and_leaves_no_half_entry(tmp_path, small_disk):
+    from tests.distributed_cluster import Cluster
+
+    folder, mounted = small_disk
+    small, big = {"size": 2}, {"size": 3, "pad": 2_000_000}  # the big model needs 2 MB on a 1-MB disk
+    cluster = Cluster(tmp_path, lease=1.0)
+    try:
+        cluster.open_gate()
+        cluster.worker(None if mounted else file_size_limit)
+        app = cluster.app()
+        app.ask("request", config=small)
+        assert app.ask("wait", config=small, timeout=60)["status"] == "done"
+        app.ask("request", config=big)
+        failed = app.ask("wait", config=big, timeout=60)
+        assert failed["status"] == "failed", failed
+        assert failed["error"].startswith("The trained model could not be saved to the model store (")
+        assert ("No space left on device" if mounted else "File too large") in failed["error"]
+        # The store stays readable, from the web process and from a fresh reader, with no half entry.
+        assert app.ask("model", config=small)["model"] == {"weights": [0, 1]}
+        store = ModelStore(folder)
+        assert [entry.config for entry in store.entries()] == [{"size": 2, "fail": False}] and not store.problems
+        assert not [path.name for path in folder.iterdir() if path.name.startswith(".tmp")]
+    finally:
+        cluster.close()
+
+
+def test_disk_full_in_the_lone_app_keeps_the_model_in_memory_and_the_store_readable(tmp_path, monkeypatch):
+    """Without the queue the app keeps a model its disk refused in memory, says so on every page, and
+    still reads every model stored before."""
     kind = fake_kind.FakeKind()
-
-    def no_space(model, folder):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(kind, "save", no_space)
     monkeypatch.setattr(fake_kind, "KIND", kind)
     monkeypatch.setitem(core.training.jobs.KINDS, "fake", "tests.fake_kind:KIND")
     manager = JobManager(ModelStore(tmp_path))
-    job = manager.request("fake", {"size": 2})
-    assert job.wait(10) and job.status == DONE
-    assert "No space left" in manager.store.warning and "memory only" in manager.store.warning
-    assert manager.request("fake", {"size": 2}).model() == {"weights": [0, 1]}
+    assert manager.request("fake", {"size": 2}).wait(10)
+
+    def no_space(model, folder):
+        (folder / "weights.json").write_text("half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(kind, "save", no_space)
+    job = manager.request("fake", {"size": 3})
+    assert job.wait(10) and job.status == DONE and job.entry.path is None
+    assert "No space left on device" in manager.store.warning and "memory only" in manager.store.warning
+    assert manager.load("fake", {"size": 2}) == {"weights": [0, 1]}  # the store stays readable
+    assert [e.key for e in manager.store.entries() if e.path is not None] == [manager.key_for("fake", {"size": 2})[1]]
     assert not list(tmp_path.glob(".tmp-*"))

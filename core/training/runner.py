@@ -81,6 +81,6 @@ def _save(store: ModelStore, key: str, model: Any, record: dict, saver: Any, kee
         reason = error.strerror or str(error)
         if not keep_in_memory:
             raise AppError(f"The trained model could not be saved to the model store ({reason}).") from error
-        store.writable = False
-        store.warning = f"Saving to the model cache failed ({reason}); trained models are kept in memory only."
-        return store.put(key, model, record, saver)
+        store.warning = (f"Saving a trained model to the model cache failed ({reason}), so it is kept in "
+                         "memory only and will be lost when the app stops; the models saved before are fine.")
+        return store.keep_in_memory(key, model, record)

@@ -18,7 +18,9 @@ leave one whole entry (the last) and a reader never sees the gap between the old
 the new one, or a record with the other version's files.
 
 When the cache folder cannot be written, the store keeps entries in memory for
-the life of the process and says so in :attr:`ModelStore.warning`.
+the life of the process and says so in :attr:`ModelStore.warning`. A write that fails
+midway (the disk full, say) removes what it had written and raises; the entries already
+on disk stay readable, and the caller may keep that model in memory (:meth:`keep_in_memory`).
 """
 from __future__ import annotations
 
@@ -142,8 +144,15 @@ class ModelStore:
     @contextlib.contextmanager
     def _locked(self, exclusive: bool):
         """The store's lock across processes, and across threads too: each call opens its own
-        descriptor (flock locks belong to one open file, which threads sharing it would share)."""
-        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+        descriptor (flock locks belong to one open file, which threads sharing it would share).
+        A store whose folder is read-only is read without the lock: nobody can swap entries in it."""
+        try:
+            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError:
+            if exclusive or not self.root.is_dir():
+                raise
+            yield
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield
@@ -155,7 +164,7 @@ class ModelStore:
         """The entry for ``key`` if it exists and is intact, else None."""
         if key in self._memory:
             return self._memory[key]
-        if not self.writable:
+        if not self.root.is_dir():
             return None
         with self._locked(exclusive=False):
             return self._read(key)
@@ -183,7 +192,7 @@ class ModelStore:
     def entries(self, kind: str | None = None) -> list[Entry]:
         """Every intact entry, newest first."""
         found: dict[str, Entry] = dict(self._memory)
-        if self.writable:
+        if self.root.is_dir():
             for folder in self.root.iterdir():
                 if folder.is_dir() and not folder.name.startswith("."):
                     entry = self.get(folder.name)
@@ -209,9 +218,7 @@ class ModelStore:
         now = time.time()
         record = {"format": FORMAT_VERSION, "key": key, "created": now, **record, "updated": now}
         if not self.writable:
-            entry = Entry(key, record, None, obj)
-            self._memory[key] = entry
-            return entry
+            return self.keep_in_memory(key, obj, record)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
         try:
             saver(obj, tmp)
@@ -227,6 +234,14 @@ class ModelStore:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return Entry(key, record, self.root / key)
+
+    def keep_in_memory(self, key: str, obj: Any, record: dict) -> Entry:
+        """An entry that lives in this process only (the disk refused it); it hides a disk entry
+        of the same key for the life of the process."""
+        now = time.time()
+        entry = Entry(key, {"format": FORMAT_VERSION, "key": key, "created": now, **record, "updated": now}, None, obj)
+        self._memory[key] = entry
+        return entry
 
     def _swap_into_place(self, tmp: Path, final: Path) -> None:
         with self._locked(exclusive=True):
@@ -249,8 +264,12 @@ class ModelStore:
             return
         with self._locked(exclusive=True):  # not into a folder another process swaps out
             tmp = entry.path / (RECORD + f".{uuid.uuid4().hex}.partial")
-            tmp.write_text(json.dumps(entry.record, indent=2, default=str), encoding="utf-8")
-            os.replace(tmp, entry.path / RECORD)
+            try:
+                tmp.write_text(json.dumps(entry.record, indent=2, default=str), encoding="utf-8")
+                os.replace(tmp, entry.path / RECORD)
+            except OSError:  # the disk full, say: the old record stays, nothing half-written is left
+                tmp.unlink(missing_ok=True)
+                raise
 
     def delete(self, key: str) -> None:
         self._memory.pop(key, None)
