@@ -1,4 +1,4 @@
-"""Probes saved while training (issue 33): what recording 2,000 test digits through the Dense
+"""Probes saved while training (issue 33): what recording 1,000 test digits through the Dense
 layers at the run's 11 log points costs a Fast CNN training, against the same training without
 probes in the same run (target ≤ 5 % more time), and how many bytes they add beside the model.
 
@@ -85,5 +85,5 @@ def run(quick: bool = False) -> list[Result]:
                note=f"{extra_wall:+.1%}, {how}; wall-clock, meaningful on a quiet machine only"),
         Result("probes.npz beside a Fast CNN", probe_bytes / 1e6, model_bytes / 1e6, "MB",
                "report (reference: model.keras)", None,
-               note="11 points × 2,000 digits × (256 + 10) float16 numbers"),
+               note="11 points × 1,000 digits × (256 + 10) float16 numbers"),
     ]

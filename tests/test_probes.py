@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.embeddings.probes import FILE, ProbeRecorder, attach, read_probes, save_probes
+from core.embeddings.probes import FILE, PROBE_IMAGES, ProbeRecorder, attach, read_probes, save_probes
 from core.training.runs import LogSchedule
 
 
@@ -35,12 +35,12 @@ def test_probes_are_saved_at_the_scheduled_steps_step_0_included(mlp_job):
     assert stored is not None and stored.complete
     assert stored.steps.tolist() == scheduled == record["probes"]["steps"]
     images = stored.sets["images"]
-    assert len(images) == 2000 and images.label_names == [str(d) for d in range(10)]
+    assert len(images) == PROBE_IMAGES == 1000 and images.label_names == [str(d) for d in range(10)]
     from core.data import load_mnist
 
-    assert np.array_equal(images.labels, load_mnist().y_test[:2000])
+    assert np.array_equal(images.labels, load_mnist().y_test[:1000])
     assert set(images.layers) == {"dense1", "dense2", "probabilities"}
-    assert images.layers["dense2"].shape == (11, 2000, 16) and images.layers["dense2"].dtype == np.float16
+    assert images.layers["dense2"].shape == (11, 1000, 16) and images.layers["dense2"].dtype == np.float16
     assert record["probes"]["sets"]["images"]["layers"] == {"dense1": 128, "dense2": 16, "probabilities": 10}
     # The probabilities sum to 1 at every step; the predictions and accuracy follow from them.
     sums = images.layers["probabilities"].astype(np.float32).sum(axis=2)
@@ -52,15 +52,15 @@ def test_probes_are_saved_at_the_scheduled_steps_step_0_included(mlp_job):
     assert images.accuracy[0] < 0.3 and images.accuracy[-1] > images.accuracy[0] + 0.3
     # The final point is the stored model itself.
     model = mlp_job.model()
-    final = np.asarray(model(load_mnist().x_test[:2000, ..., None] / 255.0, training=False))
+    final = np.asarray(model(load_mnist().x_test[:1000, ..., None] / 255.0, training=False))
     assert np.allclose(images.layers["probabilities"][-1].astype(np.float32), final, atol=0.01)
     # The run's folder kept the same points while it trained.
     during = read_probes(record["run_dir"])
     assert during.steps.tolist() == scheduled
     assert np.array_equal(during.sets["images"].layers["dense1"], images.layers["dense1"])
-    # Small: 11 × 2,000 × (128 + 16 + 10) float16 numbers, about 6.8 MB.
+    # Small: 11 × 1,000 × (128 + 16 + 10) float16 numbers, about 3.4 MB.
     size = (mlp_job.entry.path / FILE).stat().st_size
-    assert size < 11 * 2000 * 154 * 2 * 1.05
+    assert size < 11 * 1000 * 154 * 2 * 1.05
 
 
 def test_a_run_still_training_shows_the_points_saved_so_far(tmp_path):
@@ -103,3 +103,15 @@ def test_a_damaged_probe_file_is_reported_not_raised_as_a_crash(tmp_path):
     (tmp_path / FILE).write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="cannot be read"):
         read_probes(tmp_path)
+
+
+def test_the_separation_curve_rises_over_a_tiny_training(mlp_job):
+    """Issue 33: classes separate in the original space as the network learns (k-NN accuracy of
+    the last hidden layer's activations), and the probes' accuracy rises with it."""
+    from core.embeddings.over_training import separation
+
+    images = read_probes(mlp_job.entry.path).sets["images"]
+    curve = separation(images.layers["dense2"], images.labels)
+    assert curve.shape == (11,) and np.all((0 <= curve) & (curve <= 1))
+    assert curve[-1] > curve[0] + 0.1 and curve[-1] > 0.6
+    assert images.accuracy[-1] > images.accuracy[0]

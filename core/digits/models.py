@@ -273,7 +273,7 @@ class DigitsKind:
         model = build(config["arch"], data.num_classes, config["augment"])
         steps = int(np.ceil(len(x_fit) / config["batch_size"]))
         compile_model(model, config, steps)
-        # The first 2,000 test images through the Dense layers at the run's log schedule (Embeddings' "over training").
+        # The first test images through the Dense layers at the run's log schedule (Embeddings' "over training").
         probes = keras_probes(reporter, steps * config["epochs"], data.x_test, data.y_test, data.class_names,
                               dataset=config["dataset"])
         model.fit(

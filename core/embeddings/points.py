@@ -54,22 +54,28 @@ class PointSet:
         return rows
 
 
-def mnist_slice(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first n MNIST images (test images first, then training images) and their labels."""
-    from core.data import load_mnist
+def image_slice(n: int, dataset: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
+    """The first n images of an image data set (test images first, then training images) and their labels."""
+    from core.data import load_image_dataset
 
-    mnist = load_mnist()
-    available = len(mnist.x_test) + len(mnist.x_train)
+    data = load_image_dataset(dataset)
+    available = len(data.x_test) + len(data.x_train)
     if not 3 <= n <= available:
-        raise BadInput(f"Choose between 3 and {available:,} points; MNIST has {available:,} images.")
-    images = np.concatenate([mnist.x_test, mnist.x_train[:max(0, n - len(mnist.x_test))]])[:n]
-    labels = np.concatenate([mnist.y_test, mnist.y_train[:max(0, n - len(mnist.y_test))]])[:n]
+        raise BadInput(f"Choose between 3 and {available:,} points; {data.title.replace(' (download)', '')} has "
+                       f"{available:,} images.")
+    images = np.concatenate([data.x_test, data.x_train[:max(0, n - len(data.x_test))]])[:n]
+    labels = np.concatenate([data.y_test, data.y_train[:max(0, n - len(data.y_test))]])[:n]
     return images, labels
 
 
-def digit_points(n: int, model=None, layer: str | None = None, title: str = "Raw pixels") -> PointSet:
-    """Raw pixels (``model`` None) or ``layer``'s activations for the first n MNIST images."""
-    images, labels = mnist_slice(n)
+def digit_points(n: int, model=None, layer: str | None = None, title: str = "Raw pixels", dataset: str = "mnist",
+                 label_names: list[str] | None = None) -> PointSet:
+    """Raw pixels (``model`` None) or ``layer``'s activations for the first n images of ``dataset``
+    (MNIST's digits unless the network learned another data set), labelled with its class names."""
+    from core.data import dataset_spec
+
+    images, labels = image_slice(n, dataset)
+    names = list(label_names) if label_names else list(dataset_spec(dataset).class_names)
     x = images.astype(np.float32) / 255
     predicted = None
     if model is None:
@@ -79,8 +85,7 @@ def digit_points(n: int, model=None, layer: str | None = None, title: str = "Raw
 
         features = layer_activations(model, layer, x)
         predicted = reader_for(model).probabilities(x).argmax(1)
-    return PointSet(title, features, labels, [str(d) for d in range(10)], [f"#{i}" for i in range(n)],
-                    predicted, images)
+    return PointSet(title, features, labels, names, [f"#{i}" for i in range(n)], predicted, images)
 
 
 CHARACTER_CLASSES = ["lower-case letter", "capital letter", "digit", "punctuation", "space or line break", "other"]

@@ -40,7 +40,7 @@ def clamp_perplexity(perplexity: float, n: int) -> tuple[float, str | None]:
     if perplexity >= limit:
         clamped = max(1.0, math.floor(limit - 1e-9))
         return clamped, (f"Perplexity {perplexity:g} is too large for {n} points (it must stay below "
-                         f"N/3 = {limit:.1f}); using {clamped:g}.")
+                         f"(N − 1)/3 = {limit:.1f}); using {clamped:g}.")
     return perplexity, None
 
 
@@ -175,6 +175,19 @@ class _SearchIndex:
         return self.index.query(np.asarray(points, dtype=np.float64), k)
 
 
+def precomputed_neighbours(features: np.ndarray, neighbours: int, seed: int) -> tuple:
+    """UMAP's ``precomputed_knn``: (indices, distances, an index that answers queries).
+
+    Our neighbours, not UMAP's: its NN-descent (pynndescent) compiles for minutes on a cold start
+    here and runs on one core when a seed is set. UMAP counts a point as its own first neighbour,
+    at distance 0."""
+    index = neighbour_index(features, neighbours - 1, seed)
+    found, distances = index.build()
+    own = np.arange(len(features))[:, None]
+    return (np.hstack([own, found]).astype(np.int32), np.hstack([np.zeros_like(own), distances]).astype(np.float32),
+            _SearchIndex(index))
+
+
 def run_umap(projection, features: np.ndarray) -> None:
     """UMAP's fuzzy graph and start, then its own optimiser, publishing layouts as it goes."""
     p, n = projection.params, len(features)
@@ -189,13 +202,7 @@ def run_umap(projection, features: np.ndarray) -> None:
         from umap.layouts import optimize_layout_euclidean
         from umap.umap_ import find_ab_params, make_epochs_per_sample
 
-        # Our neighbours, not UMAP's: its NN-descent (pynndescent) compiles for minutes on a cold
-        # start here and runs on one core when a seed is set. UMAP counts a point as its own first
-        # neighbour, at distance 0.
-        index = neighbour_index(features, neighbours - 1, seed)
-        found, distances = index.build()
-        own = np.arange(n)[:, None]
-        knn = (np.hstack([own, found]).astype(np.int32), np.hstack([np.zeros_like(own), distances]).astype(np.float32))
+        knn = precomputed_neighbours(features, neighbours, seed)
         if projection._cancel.is_set():
             raise _Cancelled()
         # n_epochs=0: UMAP builds the fuzzy neighbour graph and the (scaled) starting layout, no more.
@@ -207,7 +214,7 @@ def run_umap(projection, features: np.ndarray) -> None:
             reducer = umap.UMAP(n_components=projection.dims, n_neighbors=neighbours, min_dist=min_dist,
                                 n_epochs=0, random_state=seed, n_jobs=1, low_memory=True,
                                 init="spectral" if n <= SPECTRAL_UP_TO else starting_layout(features, projection.dims),
-                                precomputed_knn=(*knn, _SearchIndex(index)))
+                                precomputed_knn=knn)
             reducer.fit(features)
         layout = np.ascontiguousarray(reducer.embedding_, dtype=np.float32)
         projection._publish(0, layout)

@@ -42,6 +42,28 @@ class Source:
         return self.kind in (RAW, DIGITS)
 
     @property
+    def dataset(self) -> str:
+        """The image data set a digit source's points come from: the one its network learned."""
+        return self.entry.config.get("dataset", "mnist") if self.kind == DIGITS and self.entry else "mnist"
+
+    def label_names(self) -> list[str]:
+        """What each class of a digit source is called (its network's own classes, issue 29)."""
+        from core.digits.models import class_names
+
+        if self.kind == DIGITS and self.entry is not None:
+            return class_names(self.entry.record)
+        from core.data import dataset_spec
+
+        return list(dataset_spec(self.dataset).class_names)
+
+    def available_images(self) -> int:
+        """How many images (test, then training) a digit source can show."""
+        from core.data import load_image_dataset
+
+        data = load_image_dataset(self.dataset)
+        return len(data.x_test) + len(data.x_train)
+
+    @property
     def stored(self) -> bool:
         return self.trained and self.kind in JOB_KINDS
 
@@ -92,7 +114,7 @@ def source_points(source: Source, manager, layer: str | None = None, n: int = 0)
         return digit_points(n)
     model = stored_model(source, manager)
     if source.kind == DIGITS:
-        return digit_points(n, model, layer, f"{source.title}, layer {layer}")
+        return digit_points(n, model, layer, f"{source.title}, layer {layer}", source.dataset, source.label_names())
     return character_points(model, source.title)
 
 

@@ -25,7 +25,7 @@ def open_embeddings(at: AppTest | None = None) -> AppTest:
 
 def choose_source(at: AppTest, value: str) -> None:
     # AppTest cannot apply the page's format_func, so the choice goes through session state.
-    at.session_state["emb-source"] = value
+    at.session_state["emb_source"] = value
     at.run()
     assert not at.exception, at.exception
 
@@ -35,7 +35,7 @@ def run(at: AppTest) -> None:
     assert not at.exception, at.exception
 
 
-def plotted(at: AppTest, key: str = "emb-plot") -> dict:
+def plotted(at: AppTest, key: str = "emb_plot") -> dict:
     """name -> number of points of each group of the map (not the ring around the chosen point)."""
     chart = next(c for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id)
     figure = json.loads(chart.proto.spec)
@@ -75,17 +75,17 @@ def test_raw_pixels_pca_filter_and_isolate(fresh_manager, monkeypatch):
     monkeypatch.setattr(core.embeddings.projection, "pca", lambda *a, **k: computed.append(a[1:]) or real_pca(*a, **k))
     at = open_embeddings()  # PCA needs no Run: the page opens on a map (2,000 raw digits)...
     assert len(computed) == 1 and sum(plotted(at).values()) == 2000
-    at.number_input(key="emb-n").set_value(600).run()  # ...and follows a change at once
+    at.number_input(key="emb_n").set_value(600).run()  # ...and follows a change at once
     run(at)
     assert len(computed) == 2
     traces = plotted(at)
     assert sorted(traces) == [str(d) for d in range(10)] and sum(traces.values()) == 600
-    at.multiselect(key="emb-filter-raw-10").set_value(["1", "7"]).run()
+    at.multiselect(key="emb_filter_raw_10").set_value(["1", "7"]).run()
     traces = plotted(at)
     assert sorted(traces) == ["1", "7"] and 0 < sum(traces.values()) < 600
-    at.multiselect(key="emb-filter-raw-10").set_value([str(d) for d in range(10)]).run()
-    at.slider(key="emb-k").set_value(5).run()
-    at.toggle(key="emb-isolate").set_value(True).run()
+    at.multiselect(key="emb_filter_raw_10").set_value([str(d) for d in range(10)]).run()
+    at.slider(key="emb_k").set_value(5).run()
+    at.toggle(key="emb_isolate").set_value(True).run()
     assert sum(plotted(at).values()) == 6  # the chosen point and its five neighbours
     assert len(computed) == 2, "filtering, neighbours and isolating reuse the session's PCA"
     assert not at.exception
@@ -93,7 +93,7 @@ def test_raw_pixels_pca_filter_and_isolate(fresh_manager, monkeypatch):
 
 def test_untrained_network_is_offered_for_training(fresh_manager):
     at = open_embeddings()
-    options = at.selectbox(key="emb-source").options
+    options = at.selectbox(key="emb_source").options
     assert "2019 dense net — not trained yet" in options
     assert "Characters of the text LSTM — not trained yet" in options
     choose_source(at, "train-digits:dense2019")
@@ -113,7 +113,7 @@ def test_character_embeddings_of_a_trained_lstm(fresh_manager):
                                        "window": 20})
     assert job.wait(300) and job.status == "done", job.error
     at = open_embeddings()
-    options = at.selectbox(key="emb-source").options
+    options = at.selectbox(key="emb_source").options
     assert "Characters: " + job.title in options and "Characters of the text LSTM — not trained yet" not in options
     choose_source(at, f"chars:{job.key}")
     run(at)
@@ -122,7 +122,7 @@ def test_character_embeddings_of_a_trained_lstm(fresh_manager):
     assert sum(traces.values()) == vocab
     assert "lower-case letter" in traces and "capital letter" in traces
     assert at.dataframe, "neighbours of a character are listed in a table"
-    at.segmented_control(key="emb-method").set_value("t-SNE").run()
+    at.segmented_control(key="emb_method").set_value("t-SNE").run()
     run(at)
     assert wait_for_progress(at, "t-SNE finished"), [e.value for e in at.error]
     assert sum(plotted(at).values()) == vocab
@@ -141,7 +141,7 @@ def test_playground_last_hidden_layer(fresh_manager):
     assert set(traces) == {"class −1 (orange)", "class +1 (blue)"} and sum(traces.values()) == 500
 
 
-def trace_points(at: AppTest, name: str, key: str = "emb-plot") -> np.ndarray:
+def trace_points(at: AppTest, name: str, key: str = "emb_plot") -> np.ndarray:
     """(points, dims) coordinates of the map's trace called ``name``."""
     chart = next(c for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id)
     trace = next(t for t in json.loads(chart.proto.spec)["data"] if t["name"] == name)
@@ -162,8 +162,8 @@ def test_spherize_places_the_digit_drawn_on_the_draw_page(fresh_manager):
     # What the Draw page leaves in session state after a stroke: the preprocessed 28×28 digit.
     at.session_state["current_digit"] = preprocess(drawn(load_mnist().x_test[0])).digit
     choose_source(at, f"digits:{job.key}")
-    at.number_input(key="emb-n").set_value(300).run()
-    at.toggle(key="emb-sphere").set_value(True).run()
+    at.number_input(key="emb_n").set_value(300).run()
+    at.toggle(key="emb_sphere").set_value(True).run()
     run(at)
     assert any("Your drawing" in c.value for c in at.caption)
     mine = trace_points(at, "your drawing")
@@ -171,6 +171,108 @@ def test_spherize_places_the_digit_drawn_on_the_draw_page(fresh_manager):
     assert mine.shape == (1, 3) and len(points) == 300
     # Spherized vectors have length 1, so every PCA coordinate, the drawing's too, lies in [-1, 1].
     assert np.abs(points).max() <= 1 + 1e-6 and np.abs(mine).max() <= 1 + 1e-6
-    at.toggle(key="emb-sphere").set_value(False).run()
+    at.toggle(key="emb_sphere").set_value(False).run()
     run(at)
     assert np.abs(trace_points(at, "your drawing")).max() > 1, "raw activations are not on the unit sphere"
+
+
+def animation(at: AppTest, key: str = "emb_ot_plot") -> dict:
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id)
+    return json.loads(chart.proto.spec)
+
+
+def test_the_map_over_training_plays_the_saved_points(fresh_manager):
+    """Issue 33 §2: a network trained with probes shows its map at every saved point, as frames of
+    one animation (step 0 first), with the separation curve beside it."""
+    from core.embeddings.probes import read_probes
+    from core.training.runs import LogSchedule
+
+    manager = core.training.jobs.get_manager()
+    job = manager.request("digits", {"arch": "dense2019", "epochs": 1, "train_limit": 640, "batch_size": 32})
+    assert job.wait(300) and job.status == "done", job.error
+    at = open_embeddings()
+    choose_source(at, f"digits:{job.key}")
+    at.segmented_control(key="emb_view").set_value("Over training").run()
+    assert not at.exception, at.exception
+    figure = animation(at)
+    steps = [str(s) for s in LogSchedule(20).histogram_steps()]
+    key_frames = [f["name"] for f in figure["frames"] if "+" not in f["name"]]
+    assert key_frames == steps and steps[0] == "0"
+    assert len(figure["frames"]) == len(steps) + 4 * (len(steps) - 1)  # four in-between frames per interval
+    assert [s["label"] for s in figure["layout"]["sliders"][0]["steps"]] == [f"{int(s):,}" for s in steps]
+    assert sorted(t["name"] for t in figure["data"]) == [str(d) for d in range(10)]
+    assert sum(count(t["x"]) for t in figure["data"]) == 1000
+    # The first frame is step 0's layout, the last the trained network's: the points moved.
+    first, last = figure["frames"][0]["data"][0], figure["frames"][-1]["data"][0]
+    assert not np.allclose(decoded(first["x"]), decoded(last["x"]))
+    curve = animation(at, "emb_ot_curve")
+    separation = decoded(curve["data"][0]["y"])
+    accuracy = decoded(curve["data"][1]["y"])
+    stored = read_probes(job.entry.path).sets["images"]
+    assert len(separation) == len(steps) and np.allclose(accuracy, stored.accuracy)
+    assert any("turned (a rotation or a mirror)" in c.value for c in at.caption)
+    # 3-D, right / wrong at each point, and t-SNE started from the previous point's layout.
+    at.toggle(key="emb_ot_3d").set_value(True).run()
+    assert animation(at)["data"][0]["type"] == "scatter3d"
+    at.radio(key="emb_ot_colour").set_value("right / wrong").run()
+    figure = animation(at)
+    assert [t["name"] for t in figure["data"]] == ["probes", "right", "wrong"]
+    colours = [set(f["data"][0]["marker"]["color"]) for f in figure["frames"] if "+" not in f["name"]]
+    assert colours[0] != colours[-1] or len(colours[0]) == 2
+    at.toggle(key="emb_ot_3d").set_value(False).run()
+    at.segmented_control(key="emb_ot_method").set_value("t-SNE").run()
+    try:  # the chain runs in the background, point after point (tests/test_over_training.py waits for one)
+        assert wait_for_progress(at, "points laid out", 60)
+    finally:
+        from core.embeddings.over_training import cancel_chains
+
+        cancel_chains()
+
+
+def test_a_network_without_probes_says_so_and_offers_to_train_again(fresh_manager):
+    manager = core.training.jobs.get_manager()
+    job = manager.request("digits", {"arch": "dense2019", "epochs": 1, "train_limit": 300})
+    assert job.wait(300) and job.status == "done", job.error
+    # As an entry stored before trainings saved probes: no probes.npz, no word of it in the record.
+    (job.entry.path / "probes.npz").unlink()
+    record_path = job.entry.path / "record.json"
+    record = json.loads(record_path.read_text())
+    del record["files"]["probes.npz"], record["probes"]
+    record_path.write_text(json.dumps(record))
+    at = open_embeddings()
+    choose_source(at, f"digits:{job.key}")
+    at.segmented_control(key="emb_view").set_value("Over training").run()
+    assert any("before trainings saved their probes" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Train again, saving probes").click().run()
+    again = manager.find("digits", job.config)
+    assert again is not None and again.status in ("queued", "running", "done")
+    again.wait(300)
+
+
+def test_a_network_on_26_letters_uses_its_own_classes(fresh_manager, monkeypatch):
+    """Issue 29: a network trained on EMNIST letters (a small 26-class set made in the test) shows
+    letters, not digits, everywhere on the page: legend, filter, hover, predictions, neighbours."""
+    from tests.small_datasets import use_small_letters
+
+    data = use_small_letters(monkeypatch)
+    manager = core.training.jobs.get_manager()
+    job = manager.request("digits", {"arch": "dense2019", "dataset": "emnist_letters", "epochs": 1})
+    assert job.wait(300) and job.status == "done", job.error
+    at = open_embeddings()
+    choose_source(at, f"digits:{job.key}")
+    letters = [chr(ord("a") + i) for i in range(26)]
+    assert at.multiselect(key="emb_filter_digits_26").options == letters
+    figure = json.loads(next(c for c in at.get("plotly_chart") if "emb_plot" in c.proto.id).proto.spec)
+    shown = {t["name"] for t in figure["data"] if not t["name"].startswith("chosen")}
+    assert shown <= set(letters) and "z" in shown
+    assert sum(plotted(at).values()) == 2000
+    texts = [text for t in figure["data"] if not t["name"].startswith("chosen") for text in t["text"]]
+    assert all(text.split(" · ")[1] in letters for text in texts)
+    assert any(text.endswith("predicted z") for text in texts)  # past index 9, where digits end
+    assert len({t["marker"]["color"] for t in figure["data"] if t["name"] in letters}) == len(shown)
+    at.radio(key="emb_colour").set_value("right / wrong").run()
+    assert set(plotted(at)) <= {"right", "wrong"}
+    at.segmented_control(key="emb_view").set_value("Over training").run()
+    figure = animation(at)
+    assert {t["name"] for t in figure["data"]} <= set(letters)
+    assert len(data.y_test) == 400 and sum(count(t["x"]) for t in figure["data"]) == 400

@@ -9,13 +9,21 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 
 from core.embeddings.points import PointSet
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf"]
+# Plotly's 26-colour "Alphabet" set, for data sets with more than ten classes (EMNIST letters).
+MANY_COLOURS = list(plotly.colors.qualitative.Alphabet)
 RIGHT_WRONG = ["#2ca02c", "#d62728"]
+
+
+def palette(classes: int) -> list[str]:
+    """One colour per class: ten well-told-apart colours, or 26 for more classes (repeating beyond)."""
+    return COLOURS if classes <= len(COLOURS) else MANY_COLOURS
 COLOUR_BY = ["label", "prediction", "right / wrong"]
 
 
@@ -40,15 +48,15 @@ def map_view(points: PointSet, colour_by: str, shown_labels: list[str], chosen: 
              isolated: set[int] | None = None) -> MapView:
     """Colour groups for ``colour_by``; only ``shown_labels`` are visible, and only ``isolated`` if given."""
     if colour_by == "prediction" and points.predicted is not None:
-        groups, names, palette = points.predicted, points.label_names, points.colours or COLOURS
+        groups, names, colours = points.predicted, points.label_names, points.colours or palette(len(points.label_names))
     elif colour_by == "right / wrong" and points.predicted is not None:
-        groups, names, palette = (points.predicted != points.labels).astype(int), ["right", "wrong"], RIGHT_WRONG
+        groups, names, colours = (points.predicted != points.labels).astype(int), ["right", "wrong"], RIGHT_WRONG
     else:
-        groups, names, palette = points.labels, points.label_names, points.colours or COLOURS
+        groups, names, colours = points.labels, points.label_names, points.colours or palette(len(points.label_names))
     visible = np.isin(points.labels, [points.label_names.index(name) for name in shown_labels])
     if isolated is not None:
         visible &= np.isin(np.arange(len(points)), sorted(isolated))
-    return MapView(points, np.asarray(groups), names, palette, visible, chosen, lasso=isolated is not None)
+    return MapView(points, np.asarray(groups), names, colours, visible, chosen, lasso=isolated is not None)
 
 
 def markers(rows: np.ndarray, webgl: bool = False, **settings) -> go.Scatter | go.Scattergl | go.Scatter3d:

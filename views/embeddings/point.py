@@ -23,7 +23,7 @@ def closer_look(points: PointSet, index: int, found: np.ndarray, distances: np.n
     st.caption("Click a point on a 2-D map, or choose it here.")
     pick_left, pick_right = st.columns([1, 3])
     with pick_left:
-        picker_key = f"emb-point-{ss.get('emb_point_version', 0)}"
+        picker_key = f"emb_point_{ss.get('emb_point_version', 0)}"
 
         def point_picked() -> None:
             ss.emb_point, ss.emb_lasso = int(ss[picker_key]), None
@@ -34,9 +34,9 @@ def closer_look(points: PointSet, index: int, found: np.ndarray, distances: np.n
         else:
             st.number_input("Point index (see the hover text)", 0, len(points) - 1, index, key=picker_key,
                             on_change=point_picked)
-        st.radio("Distance in the original space", ["cosine", "euclidean"], horizontal=True, key="emb-metric")
+        st.radio("Distance in the original space", ["cosine", "euclidean"], horizontal=True, key="emb_metric")
         if len(points) > 2:
-            st.slider("Neighbours", 1, min(24, len(points) - 1), k, key="emb-k")
+            st.slider("Neighbours", 1, min(24, len(points) - 1), k, key="emb_k")
         if lasso:
             st.caption(f"{len(lasso)} points selected on the map; double-click the map to clear the selection.")
         label_text = points.label_names[points.labels[index]]
@@ -54,7 +54,7 @@ def closer_look(points: PointSet, index: int, found: np.ndarray, distances: np.n
         if points.images is not None:
             for row in range(0, len(found), 8):
                 for column, (j, d) in zip(st.columns(8), list(zip(found, distances))[row:row + 8]):
-                    column.image(points.images[j], caption=f"{points.names[j]} ({points.labels[j]}) d={d:.3f}",
+                    column.image(points.images[j], caption=f"{points.names[j]} ({points.label_names[points.labels[j]]}) d={d:.3f}",
                                  width=64)
         else:
             st.dataframe({"point": [points.names[j] for j in found],
