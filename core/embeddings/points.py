@@ -68,6 +68,11 @@ def image_slice(n: int, dataset: str = "mnist") -> tuple[np.ndarray, np.ndarray]
     return images, labels
 
 
+def mnist_slice(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first n MNIST images (test images first, then training images) and their labels."""
+    return image_slice(n, "mnist")
+
+
 def digit_points(n: int, model=None, layer: str | None = None, title: str = "Raw pixels", dataset: str = "mnist",
                  label_names: list[str] | None = None) -> PointSet:
     """Raw pixels (``model`` None) or ``layer``'s activations for the first n images of ``dataset``

@@ -302,7 +302,9 @@ def keras_probes(reporter, total_steps: int, images: np.ndarray, labels: np.ndar
         def _record(self, step: int) -> None:
             if self.forward is None:
                 self.layers = probe_layers(self.model)
-                self.forward = keras.Model(self.model.inputs,
+                # On model.input (one tensor), not model.inputs (a list): called with one array, a probe
+                # built on the list warns about the inputs' structure (core.digits.look_inside.probe_model).
+                self.forward = keras.Model(self.model.input,
                                            [self.model.get_layer(name).output for name in self.layers])
             # Eager: eleven calls do not repay a tf.function's tracing (0.46 CPU-s for the Fast CNN,
             # where one eager call of 1,000 images costs about 0.06).
