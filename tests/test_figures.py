@@ -189,12 +189,6 @@ CLAIMS = [
     # The pages
     Claim(r"up to (\d+) MB\)", lambda m: same(m[1], _setting("core.text.corpus", "MAX_BYTES") / 2**20),
           where="views/text/page.py"),
-    Claim(r"Barnes-Hut in 3-D: (\d+) s for 20,000 points",
-          lambda m: same(m[1], result("embeddings", "t-SNE 3-D of 20,000 points")), where="views/embeddings/page.py"),
-    Claim(r"a UMAP of them took (\d+) s, a t-SNE (\d+) s",
-          lambda m: _all(same(m[1], result("embeddings", "UMAP 2-D of 70,000 points, from raw pixels")),
-                         same(m[2], result("embeddings", "t-SNE 2-D of 70,000 points, from raw pixels"))),
-          where="views/embeddings/page.py"),
 ]
 
 #: Figures typed into pages that their owners are replacing with ``core.figures`` (issue 29):
@@ -202,7 +196,6 @@ CLAIMS = [
 PENDING = {
     ("views/text/page.py", "about a minute"): "h3",
     ("views/text/sequences_tab.py", "a few seconds"): "h3",
-    ("views/embeddings/page.py", "half a minute"): "h4",
 }
 
 

@@ -52,3 +52,21 @@ def test_a_spherized_drawing_is_centred_on_the_maps_mean_and_has_length_one():
     spherized = drawing_features(raw, None, None, digit, spherized_like=features)
     expected = digit.reshape(1, -1) - features.mean(axis=0)
     assert np.allclose(spherized, expected / np.linalg.norm(expected)) and np.isclose(np.linalg.norm(spherized), 1)
+
+
+def test_a_fine_tuned_network_is_listed_beside_its_base(tmp_path):
+    """Issue 31: "Fast CNN + your handwriting" comes right after the network it was fine-tuned from,
+    is loaded by its own kind, and has no over-training view (fine-tuning saves no probes)."""
+    store = ModelStore(tmp_path)
+    put(store, "a" * 16, "digits", "Fast CNN (1 epoch)", arch="fast_cnn")
+    put(store, "c" * 16, "digits", "2019 dense net (5 epochs)", arch="dense2019")
+    put(store, "f" * 16, "digits_finetune", "Fast CNN + your handwriting", base="a" * 16, arch="fast_cnn")
+    put(store, "e" * 16, "digits_finetune", "2019 dense net + your handwriting", base="9" * 16, arch="dense2019")
+    listed = [s for s in sources(store) if s.kind == DIGITS and s.trained]
+    titles = [s.title for s in listed]
+    assert titles.index("Fast CNN + your handwriting") == titles.index("Fast CNN (1 epoch)") + 1
+    assert titles[-1] == "2019 dense net + your handwriting"  # its base is gone: listed last
+    tuned = next(s for s in listed if s.key == "f" * 16)
+    assert tuned.job_kind == "digits_finetune" and tuned.has_images and not tuned.records_probes
+    assert next(s for s in listed if s.key == "a" * 16).records_probes
+    assert "train-digits:fast_cnn" not in {s.id for s in sources(store)}

@@ -9,6 +9,7 @@ neighbour search and the exports treat them alike:
 """
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 
@@ -52,6 +53,29 @@ class PointSet:
                 row["predicted"] = self.label_names[self.predicted[i]]
             rows.append(row)
         return rows
+
+
+SEARCH_FIELDS = ("label", "name", "predicted")
+
+
+def search(points: PointSet, query: str, field: str = "label", regex: bool = False) -> np.ndarray:
+    """Indices of the points whose ``field`` ("label", "name" or "predicted") contains ``query``
+    (ignoring case), or matches it as a regular expression: the projector's search."""
+    if field not in SEARCH_FIELDS or (field == "predicted" and points.predicted is None):
+        raise BadInput(f"These points cannot be searched by {field}.")
+    if field == "name":
+        values = points.names
+    else:
+        classes = points.labels if field == "label" else points.predicted
+        values = [points.label_names[c] for c in classes]
+    if regex:
+        try:
+            pattern = re.compile(query, re.IGNORECASE)
+        except re.error as error:
+            raise BadInput(f"“{query}” is not a regular expression Python can read ({error}).") from error
+        return np.array([i for i, value in enumerate(values) if pattern.search(value)], dtype=np.int64)
+    wanted = query.casefold()
+    return np.array([i for i, value in enumerate(values) if wanted in value.casefold()], dtype=np.int64)
 
 
 def image_slice(n: int, dataset: str = "mnist") -> tuple[np.ndarray, np.ndarray]:

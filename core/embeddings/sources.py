@@ -1,7 +1,7 @@
 """What the Embeddings page can project, as typed sources built from the model store.
 
-A :class:`Source` is raw MNIST pixels, a stored digit network, a stored character LSTM,
-a network not trained yet (offered for training), or this session's Playground network.
+A :class:`Source` is raw MNIST pixels, a stored digit network (fine-tuned ones listed after their
+base), a stored character LSTM, a network not trained yet (offered for training), or this session's Playground network.
 The page picks one by its :attr:`Source.id`, a name that is never parsed back.
 """
 from __future__ import annotations
@@ -34,7 +34,16 @@ class Source:
 
     @property
     def job_kind(self) -> str | None:
+        """The kind that trained (or trains) it: a stored network's own (e.g. "digits_finetune")."""
+        if self.entry is not None and self.entry.record.get("kind"):
+            return self.entry.record["kind"]
         return JOB_KINDS.get(self.kind)
+
+    @property
+    def records_probes(self) -> bool:
+        """Its training saves probes (Embeddings' "over training" view): the digit networks and the
+        character LSTM; fine-tuning on drawings does not."""
+        return self.job_kind in ("digits", "charlstm")
 
     @property
     def has_images(self) -> bool:
@@ -90,11 +99,18 @@ def stored_source(kind: str, entry: Entry, prefix: str = "") -> Source:
 def sources(store: ModelStore) -> list[Source]:
     """Every source in the picker's order: raw pixels, digit networks (trained, then the
     architectures not trained yet), character LSTMs (or the offer to train one), the Playground."""
+    from core.digits.finetune import fine_tuned_networks
     from core.digits.models import ARCHITECTURES
 
-    digits = [stored_source(DIGITS, entry) for entry in store.entries(kind="digits")]
+    tuned = fine_tuned_networks(store)
+    digits = []
+    for entry in store.entries(kind="digits"):  # each network, then the ones fine-tuned from it (issue 31)
+        digits.append(stored_source(DIGITS, entry))
+        digits += [stored_source(DIGITS, t) for t in tuned if t.config.get("base") == entry.key]
+    bases = {source.key for source in digits}
+    digits += [stored_source(DIGITS, t) for t in tuned if t.key not in bases]  # their base is gone
     chars = [stored_source(CHARS, entry, "Characters: ") for entry in store.entries(kind="charlstm")]
-    trained_archs = {source.entry.config.get("arch") for source in digits}
+    trained_archs = {source.entry.config.get("arch") for source in digits if source.job_kind == "digits"}
     untrained = [Source(DIGITS, arch, f"{title} — not trained yet", trained=False)
                  for arch, (title, _) in ARCHITECTURES.items() if arch not in trained_archs]
     if not chars:

@@ -276,3 +276,73 @@ def test_a_network_on_26_letters_uses_its_own_classes(fresh_manager, monkeypatch
     figure = animation(at)
     assert {t["name"] for t in figure["data"]} <= set(letters)
     assert len(data.y_test) == 400 and sum(count(t["x"]) for t in figure["data"]) == 400
+
+
+def test_a_fine_tuned_network_is_offered_beside_its_base(fresh_manager):
+    """Issue 31: "... + your handwriting" (a stored digits_finetune entry) is in the list right after
+    its base and maps like any network; fine-tuning saves no probes, so it has no over-training view."""
+    from core.digits.models import KIND
+
+    manager = core.training.jobs.get_manager()
+    job = manager.request("digits", {"arch": "dense2019", "epochs": 1, "train_limit": 300})
+    assert job.wait(300) and job.status == "done", job.error
+    tuned_key = "f" * 16
+    manager.store.put(tuned_key, job.model(), {
+        "kind": "digits_finetune", "title": "2019 dense net + your handwriting",
+        "config": {"base": job.key, "resume": job.key, "arch": "dense2019", "drawings": "d" * 16, "replay": True,
+                   "seed": 0},
+        "class_names": [str(d) for d in range(10)]}, KIND.save)
+    at = open_embeddings()
+    options = at.selectbox(key="emb_source").options
+    assert options.index("2019 dense net + your handwriting") == options.index(job.title) + 1
+    choose_source(at, f"digits:{tuned_key}")
+    assert sum(plotted(at).values()) == 2000
+    assert "emb_method" in [w.key for w in at.segmented_control]
+    assert "emb_view" not in [w.key for w in at.segmented_control]
+
+
+def test_the_projectors_search_rings_what_it_finds(fresh_manager):
+    """Issue 30 #11: search by label (or name, or prediction), as text or a regular expression; what it
+    finds is ringed on the map and becomes the selection; a broken expression is said, not raised."""
+    from core.data import load_mnist
+
+    at = open_embeddings()
+    at.text_input(key="emb_search").set_value("7").run()
+    sevens = int((load_mnist().y_test[:2000] == 7).sum())
+    assert any(c.value == f"{sevens:,} of 2,000 points match." for c in at.caption)
+    assert plotted(at).get(f"found: {sevens:,}") == sevens
+    at.toggle(key="emb_search_regex").set_value(True).run()
+    at.text_input(key="emb_search").set_value("^[0-3]$").run()
+    low = int((load_mnist().y_test[:2000] <= 3).sum())
+    assert plotted(at).get(f"found: {low:,}") == low
+    at.toggle(key="emb_isolate").set_value(True).run()
+    shown = plotted(at)
+    assert set(shown) == {"0", "1", "2", "3", f"found: {low:,}"} and sum(shown[d] for d in "0123") == low
+    at.selectbox(key="emb_search_by").set_value("name").run()
+    at.text_input(key="emb_search").set_value("^#1[0-9]$").run()
+    assert plotted(at).get("found: 10") == 10
+    at.text_input(key="emb_search").set_value("(").run()
+    assert any("is not a regular expression" in e.value for e in at.error) and not at.exception
+
+
+def test_what_you_look_at_survives_a_page_switch(fresh_manager):
+    """Issue 30 #3 on Embeddings: the chosen vectors, method, 3-D and the over-training view come back
+    after a visit to another page."""
+    manager = core.training.jobs.get_manager()
+    job = manager.request("digits", {"arch": "dense2019", "epochs": 1, "train_limit": 300})
+    assert job.wait(300) and job.status == "done", job.error
+    at = open_embeddings()
+    choose_source(at, f"digits:{job.key}")
+    at.toggle(key="emb_3d").set_value(False).run()
+    at.segmented_control(key="emb_method").set_value("UMAP").run()
+    at.segmented_control(key="emb_view").set_value("Over training").run()
+    at.toggle(key="emb_ot_3d").set_value(True).run()
+    at.switch_page("views/draw/page.py").run()
+    assert not at.exception, at.exception
+    open_embeddings(at)
+    assert at.selectbox(key="emb_source").value == f"digits:{job.key}"
+    assert at.segmented_control(key="emb_view").value == "Over training"
+    assert at.toggle(key="emb_ot_3d").value is True
+    assert animation(at)["data"][0]["type"] == "scatter3d"
+    at.segmented_control(key="emb_view").set_value("Trained network").run()
+    assert at.segmented_control(key="emb_method").value == "UMAP" and at.toggle(key="emb_3d").value is False

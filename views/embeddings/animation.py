@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.embeddings.probes import ProbeSet
-from views.embeddings.map import MARGIN, RIGHT_WRONG, markers, palette
+from views.embeddings.map import KEY_BELOW, MARGIN, RIGHT_WRONG, TOP_MARGIN, markers, palette, title_under_toolbar
 
 TWEENS = 4  # in-between frames per interval: linear steps between two aligned layouts
 FRAME_MS = 70  # one frame every 70 ms while playing: about 3.5 s for ten intervals
@@ -105,7 +105,7 @@ def animation_figure(layouts: np.ndarray, steps: list[int], probe_set: ProbeSet,
                                        traces=list(range(len(groups)))))
     figure.frames = frames
     # Wide enough for nearly every point of every frame: the rare far-out one may leave the view.
-    reach = float(np.percentile(np.abs(layouts), 99.5, axis=(1, 2)).max()) * 1.1 or 1.0
+    reach = float(np.percentile(np.abs(layouts), 99.9, axis=(1, 2)).max()) * 1.05 or 1.0
     axis = dict(range=[-reach, reach], autorange=False, zeroline=False, showticklabels=False, title="")
     if flat:
         figure.update_layout(xaxis=axis, yaxis={**axis, "scaleanchor": "x"})
@@ -121,9 +121,8 @@ def animation_figure(layouts: np.ndarray, steps: list[int], probe_set: ProbeSet,
                          args=[[str(step)], {"frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0},
                                              "mode": "immediate"}]) for step in steps]
     figure.update_layout(
-        title=dict(text=title, x=0, xanchor="left"), height=700, margin={**MARGIN, "t": 40, "b": 110},
-        uirevision="keep", dragmode="pan" if flat else "orbit",
-        legend=dict(itemsizing="constant", title="click to hide"),
+        title=title_under_toolbar(title), height=720, margin={**MARGIN, "t": TOP_MARGIN, "b": 170},
+        uirevision="keep", dragmode="pan" if flat else "orbit", legend=KEY_BELOW,
         # Play / Pause on a row of their own under the map, the slider under them: side by side they
         # overlap on a phone.
         updatemenus=[dict(type="buttons", direction="left", showactive=False, buttons=[play, pause],

@@ -37,15 +37,29 @@ class MapView:
     visible: np.ndarray  # (N,) bool: passes the label filter (and the isolated selection)
     chosen: int  # the point under "Look at one point", ringed
     lasso: bool = False  # a drag on a 2-D map selects points (Isolate is on) instead of zooming
+    found: np.ndarray | None = None  # the points a search found, ringed
 
 
 # A little right margin: plotly's invisible corner drag handles stick out of a zero one, past a
 # phone's screen.
 MARGIN = dict(l=0, r=8, t=40, b=0)
+# Plotly's toolbar sits in the top-right corner, and on a phone (always shown on touch) it reaches
+# across most of a title's line: titles go on a line of their own under it (issue 30 #9).
+UNDER_TOOLBAR = 32
+TOP_MARGIN = UNDER_TOOLBAR + 32
+
+
+def title_under_toolbar(text: str) -> dict:
+    return dict(text=text, x=0, xanchor="left", yref="container", y=1, yanchor="top", pad=dict(t=UNDER_TOOLBAR))
+
+
+# The colour key across the bottom of the figure: at the side it took a quarter of a phone's width.
+KEY_BELOW = dict(itemsizing="constant", orientation="h", x=0, xanchor="left", yref="container", y=0,
+                 yanchor="bottom")
 
 
 def map_view(points: PointSet, colour_by: str, shown_labels: list[str], chosen: int,
-             isolated: set[int] | None = None) -> MapView:
+             isolated: set[int] | None = None, found: np.ndarray | None = None) -> MapView:
     """Colour groups for ``colour_by``; only ``shown_labels`` are visible, and only ``isolated`` if given."""
     if colour_by == "prediction" and points.predicted is not None:
         groups, names, colours = points.predicted, points.label_names, points.colours or palette(len(points.label_names))
@@ -56,7 +70,8 @@ def map_view(points: PointSet, colour_by: str, shown_labels: list[str], chosen: 
     visible = np.isin(points.labels, [points.label_names.index(name) for name in shown_labels])
     if isolated is not None:
         visible &= np.isin(np.arange(len(points)), sorted(isolated))
-    return MapView(points, np.asarray(groups), names, colours, visible, chosen, lasso=isolated is not None)
+    return MapView(points, np.asarray(groups), names, colours, visible, chosen, lasso=isolated is not None,
+                   found=found)
 
 
 def markers(rows: np.ndarray, webgl: bool = False, **settings) -> go.Scatter | go.Scattergl | go.Scatter3d:
@@ -85,6 +100,12 @@ def scatter(layout: np.ndarray, title: str, view: MapView, drawing: np.ndarray |
         for trace in figure.data:
             trace.update(mode="markers+text", text=[points.names[i] for i in trace.customdata],
                          hovertext=hover[trace.customdata], hoverinfo="text", textposition="top center")
+    if view.found is not None and len(view.found):
+        shown = view.found[visible[view.found]]
+        figure.add_trace(markers(layout[shown], webgl=True, mode="markers", name=f"found: {len(view.found):,}",
+                                 hoverinfo="skip",
+                                 marker=dict(size=(11 if many else 15) if flat else 6, color="rgba(0,0,0,0)",
+                                             line=dict(width=1.5, color="black"))))
     if visible[index]:
         figure.add_trace(markers(layout[index], mode="markers", name=f"chosen: {points.names[index]}",
                                  hoverinfo="name",
@@ -92,8 +113,8 @@ def scatter(layout: np.ndarray, title: str, view: MapView, drawing: np.ndarray |
     if drawing is not None:
         figure.add_trace(markers(drawing, mode="markers", name="your drawing", hoverinfo="name",
                                  marker=dict(size=14 if flat else 8, color="black", symbol="diamond")))
-    figure.update_layout(title=title, height=620, margin=MARGIN, uirevision="keep",
-                         legend=dict(itemsizing="constant", title="click to hide"))
+    figure.update_layout(title=title_under_toolbar(title), height=660, margin={**MARGIN, "t": TOP_MARGIN, "b": 40},
+                         uirevision="keep", legend=KEY_BELOW)
     if flat:
         figure.update_layout(dragmode="lasso" if view.lasso else "zoom", clickmode="event+select")
     return figure

@@ -18,6 +18,7 @@ from core.training.progress import DONE
 from views.common import manager
 from views.embeddings.animation import OT_COLOUR_BY, animation_figure, colour_choices, separation_figure
 from views.embeddings.memo import remembered
+from views.state import kept
 from views.training_widget import start_training
 
 ss = st.session_state
@@ -76,15 +77,15 @@ def section(source: Source, left, right) -> None:
                               help="The probes' activations were saved for these layers at every point.")
         set_name, layer = options[chosen]
         probe_set = probes.sets[set_name]
-        method = st.segmented_control("Method", list(METHODS), default="PCA", key="emb_ot_method", required=True)
-        dims = 3 if st.toggle("3-D", value=False, key="emb_ot_3d") else 2
+        method = st.segmented_control("Method", list(METHODS), default="PCA", required=True, **kept("emb_ot_method"))
+        dims = 3 if st.toggle("3-D", value=False, **kept("emb_ot_3d")) else 2
         fit = "each"
         if method == "PCA":
-            fit = st.radio("PCA fitted on", list(FITS), format_func=FITS.get, key="emb_ot_fit",
+            fit = st.radio("PCA fitted on", list(FITS), format_func=FITS.get, **kept("emb_ot_fit"),
                            help="Each point's own principal components show its own structure; fitted once on "
                                 "the trained network, one fixed view shows how that structure emerges.")
         colour_by = st.radio("Colour by", colour_choices(probe_set), format_func=OT_COLOUR_BY.get,
-                             key="emb_ot_colour", horizontal=True)
+                             horizontal=True, **kept("emb_ot_colour"))
     probes_id = f"{source.id}/{source.updated}/{set_name}/{layer}"
     with left:
         separation_curve(probes, probe_set, layer, probes_id)
@@ -97,7 +98,8 @@ def separation_curve(probes: Probes, probe_set: ProbeSet, layer: str, probes_id:
     steps = [int(s) for s in probes.steps]
     curve = remembered("ot_separation", (probes_id,), lambda: separation(probe_set.layers[layer], probe_set.labels))
     accuracy_name = "right on the probes" if probe_set.predicted is None else "test accuracy (on the probes)"
-    st.plotly_chart(separation_figure(steps, curve, probe_set.accuracy, accuracy_name, layer), key="emb_ot_curve")
+    st.plotly_chart(separation_figure(steps, curve, probe_set.accuracy, accuracy_name, layer), key="emb_ot_curve",
+                    config={"displayModeBar": False})
     st.caption(f"**Classes apart**: the share of the {len(probe_set):,} probes whose 10 nearest neighbours — "
                f"between the {layer} vectors themselves, not on the map — are mostly of their own class. Even "
                "at step 0 many are: a random layer roughly keeps which inputs are alike. **"

@@ -9,18 +9,18 @@ import streamlit as st
 from core.errors import AppError
 from core.training.jobs import get_kind
 from core.embeddings.points import PointSet, playground_points
-from core.embeddings.projection import (
-    MAX_POINTS_3D, clamp_perplexity, default_perplexity, max_points, nearest_neighbours, pca, place_new_point,
-    spherize, start,
-)
-from core.embeddings.sources import CHARS, DIGITS, PLAYGROUND, RAW, Source, digit_layers, drawing_features, source_points
+from core.embeddings.projection import clamp_perplexity, nearest_neighbours, pca, place_new_point, spherize, start
+from core.embeddings.sources import CHARS, DIGITS, PLAYGROUND, Source, digit_layers, drawing_features, source_points
 from core.embeddings.sources import sources as all_sources
 from views.common import manager
-from views.embeddings.map import COLOUR_BY, map_view, scatter, scree_figure
+from views.embeddings.controls import display_settings, method_settings, points_count
+from views.embeddings.map import map_view, scatter, scree_figure
 from views.embeddings.memo import remembered
 from views.embeddings.over_training import live_points, section
+from views.embeddings.pick import picked_index
 from views.embeddings.point import closer_look, export
 from views.keys import CURRENT_DIGIT, PLAYGROUND_DATA, PLAYGROUND_NET
+from views.state import kept
 from views.training_widget import training_widget
 
 ss = st.session_state
@@ -56,47 +56,15 @@ def points_of(source: Source, layer: str | None, n: int) -> PointSet:
     return stored_points(source.id, source.updated, layer, n, source)
 
 
-def method_settings(method: str, n: int, dims: int) -> tuple[dict, list[int]]:
-    """The chosen method's settings, and the PCA components to show."""
-    if method == "PCA":
-        return {}, st.multiselect("Components on X, Y(, Z)", list(range(1, 11)), default=[1, 2, 3][:dims],
-                                  max_selections=dims, key=f"emb_axes_{dims}")
-    if method == "t-SNE":
-        perplexity = st.slider("Perplexity", 2, 100, int(default_perplexity(max(n, 3))), key="emb_perplexity",
-                               help="Roughly how many neighbours each point tries to keep close. "
-                                    "Default max(5, ⌈√N/4⌉) as in the projector (which stops at 10,000 "
-                                    "points), at most 30, openTSNE's and scikit-learn's default: t-SNE "
-                                    "looks at the 3 × perplexity nearest neighbours of every point, so the "
-                                    "cost grows with it. It must stay below (N − 1)/3.")
-        return {"perplexity": perplexity,
-                "learning_rate": st.select_slider("Learning rate", ["auto", 10, 100, 200, 500, 1000],
-                                                  value="auto", key="emb_lr",
-                                                  help="'auto' is openTSNE's rule, N divided by the "
-                                                       "exaggeration: N/12 during the early-exaggeration "
-                                                       "phase (at the default 12), then N. scikit-learn's "
-                                                       "'auto' differs: max(N / early exaggeration / 4, 50)."),
-                "iterations": st.slider("Iterations", 100, 2000, 500, step=50, key="emb_iter",
-                                        help="Iterations after the early-exaggeration phase."),
-                "early_exaggeration": st.slider("Early exaggeration", 1.0, 30.0, 12.0, key="emb_exag",
-                                                help="How much the attraction between neighbours is "
-                                                     "multiplied in the first phase, so clusters form "
-                                                     "early and can move apart.")}, []
-    return {"neighbors": st.slider("Neighbours", 5, 50, 15, key="emb_nb",
-                                   help="How many neighbours UMAP's graph links each point to: "
-                                        "few keep fine local detail, many more of the overall shape."),
-            "min_dist": st.slider("Minimum distance", 0.0, 0.99, 0.1, key="emb_md",
-                                  help="How tightly UMAP may pack points together.")}, []
-
-
 left, right = st.columns([1, 2.2], gap="large")
 with left:
     source = by_id[st.selectbox("Vectors from", list(by_id), format_func=lambda i: by_id[i].title,
-                                key="emb_source",
+                                **kept("emb_source"),
                                 help="Digit networks trained on the Draw page, the character LSTM trained "
                                      "on the Text page and this session's Playground network appear here.")]
-    if source.trained and source.kind in (DIGITS, CHARS):
+    if source.trained and source.records_probes:
         view = st.segmented_control("Show", ["Trained network", "Over training"], default="Trained network",
-                                    key="emb_view", required=True,
+                                    required=True, **kept("emb_view"),
                                     help="Over training: the map at the points the training saved, step 0 "
                                          "included, played as an animation.")
         if view == "Over training":
@@ -111,31 +79,11 @@ with left:
                                       "output layer reads.")
         except Exception as error:  # a stored model that cannot be loaded is reported, not raised
             problem = f"Could not load this network: {error}"
-    method = st.segmented_control("Method", ["PCA", "t-SNE", "UMAP"], default="PCA", key="emb_method", required=True)
-    dims = 3 if st.toggle("3-D", value=True, key="emb_3d") else 2
+    method = st.segmented_control("Method", ["PCA", "t-SNE", "UMAP"], default="PCA", required=True, **kept("emb_method"))
+    dims = 3 if st.toggle("3-D", value=True, **kept("emb_3d")) else 2
     n = 0
     if source.has_images and source.trained:
-        # Raw pixels: all 70,000 digits (t-SNE and UMAP in 3-D fewer); a network's activations: 10,000.
-        try:  # a network's own data set (issue 29): MNIST, or e.g. EMNIST letters with fewer images
-            max_n = (70_000 if method == "PCA" else max_points(dims, "tsne" if method == "t-SNE" else "umap")) \
-                if source.kind == RAW else min(10_000, source.available_images())
-        except AppError as error:
-            right.error(str(error), icon=":material/error:")
-            st.stop()
-        if ss.get("emb_n", 0) > max_n:  # the limit just dropped (3-D, another method or source)
-            ss["emb_n"] = max_n
-        first = {} if "emb_n" in ss else {"value": min(2000, max_n)}  # a default beside a set state warns
-        n = int(st.number_input("Points (test images first, then training images)", 100, max_n,
-                                step=500, key="emb_n", **first,
-                                help=f"Up to {max_n:,} for this method. TensorBoard's projector samples "
-                                     "t-SNE down to 10,000 points and UMAP to 5,000; here raw pixels go "
-                                     "up to all 70,000 digits in 2-D (on two cores a UMAP of them took 22 s, "
-                                     "a t-SNE 87 s)."))
-        if source.kind == RAW and method != "PCA" and dims == 3:
-            st.caption(f"3-D maps stop at {MAX_POINTS_3D['tsne']:,} points for t-SNE and "
-                       f"{MAX_POINTS_3D['umap']:,} for UMAP: beyond that a 3-D t-SNE takes minutes (Barnes-Hut "
-                       "in 3-D: 203 s for 20,000 points here) and Plotly's 3-D scatter redraws every point "
-                       "each time the view turns. Switch 3-D off for up to 70,000.")
+        n = points_count(source, method, dims, right)
     elif source.kind in (CHARS, PLAYGROUND) and source.trained and problem is None:
         try:
             points = points_of(source, None, 0) if source.kind == CHARS else \
@@ -145,7 +93,7 @@ with left:
         except AppError as error:
             problem = str(error)
     params, axes = method_settings(method, n, dims)
-    sphere = st.toggle("Spherize", key="emb_sphere", help="Centre the vectors and scale each to length 1 first.")
+    sphere = st.toggle("Spherize", **kept("emb_sphere"), help="Centre the vectors and scale each to length 1 first.")
     run = st.button("Run", type="primary", icon=":material/play_arrow:", disabled=not source.trained)
     display_options = st.container()
 
@@ -197,16 +145,7 @@ features = points.features
 
 # ---- how the points are shown ----------------------------------------------------------------------
 with display_options:
-    st.divider()
-    colour_by = st.radio("Colour by", COLOUR_BY, horizontal=True, key="emb_colour",
-                         disabled=points.predicted is None,
-                         help="What the network predicts needs a network that predicts (not raw pixels).")
-    shown_labels = st.multiselect("Show points labelled", points.label_names, default=points.label_names,
-                                  key=f"emb_filter_{source.kind}_{len(points.label_names)}",
-                                  help="Filter by the true label. The legend hides colours too.")
-    isolate = st.toggle("Isolate the selection", key="emb_isolate",
-                        help="Show only the selected points: a box or lasso selection on a 2-D map, otherwise "
-                             "the point under 'Look at one point' and its nearest neighbours.")
+    colour_by, shown_labels, matches, isolate = display_settings(points, source)
 
 # The chosen point (clicked on a 2-D map, or picked below) and its neighbours in the original space.
 index = min(int(ss.get("emb_point", 0)), len(points) - 1)
@@ -214,8 +153,8 @@ metric = ss.get("emb_metric", "cosine")
 k = min(int(ss.get("emb_k", 8)), 24, len(points) - 1)
 found, distances = nearest_neighbours(features, index, k=k, metric=metric)
 lasso = ss.get("emb_lasso")  # points selected with a box or lasso on a 2-D map
-selection = lasso if lasso else {index, *map(int, found)}
-view = map_view(points, colour_by, shown_labels, index, selection if isolate else None)
+selection = lasso if lasso else set(map(int, matches)) if matches is not None else {index, *map(int, found)}
+view = map_view(points, colour_by, shown_labels, index, selection if isolate else None, matches)
 
 
 def drawing_vector() -> np.ndarray | None:
@@ -229,8 +168,13 @@ def drawing_vector() -> np.ndarray | None:
 def show_map(layout: np.ndarray, title: str, drawing: np.ndarray | None, key: str) -> None:
     """The map; on a 2-D map a click picks a point and a box or lasso selects a group."""
     figure = scatter(layout, title, view, drawing)
-    if layout.shape[1] != 2:
-        st.plotly_chart(figure, key=key)
+    if layout.shape[1] != 2:  # 3-D: Plotly has no selection there; a click is caught by views/embeddings/pick.py
+        with st.container(key="emb_map3d"):
+            st.plotly_chart(figure, key=key)
+        index = picked_index("emb_map3d", len(layout), "emb_pick3d")
+        if index is not None:
+            pick_point(index)
+            st.rerun()
         return
     event = st.plotly_chart(figure, key=key, on_select="rerun", selection_mode=("points", "box", "lasso"))
     picked = [p.get("customdata") for p in (event.selection.points if event else []) if "customdata" in p]
@@ -239,9 +183,14 @@ def show_map(layout: np.ndarray, title: str, drawing: np.ndarray | None, key: st
         ss.emb_last_pick = picked
         ss.emb_lasso = picked if len(picked) > 1 else None
         if len(picked) == 1:
-            ss.emb_point = picked.pop()
-            ss.emb_point_version = ss.get("emb_point_version", 0) + 1  # remounts the picker at this point
+            pick_point(picked.pop())
         st.rerun()
+
+
+def pick_point(index: int) -> None:
+    """Make ``index`` the point under "Look at one point" (a click on the map)."""
+    ss.emb_point, ss.emb_lasso = index, None
+    ss.emb_point_version = ss.get("emb_point_version", 0) + 1  # remounts the picker at this point
 
 
 with right:
@@ -263,7 +212,7 @@ with right:
         # A short title: Plotly's mode bar covers the right end of a long one.
         show_map(layout, f"PCA of {len(features):,} vectors", drawing, "emb_plot")
         st.caption(f"The components shown explain {variance[chosen_axes].sum():.1%} of the variance.")
-        st.plotly_chart(scree_figure(variance), key="emb_scree")
+        st.plotly_chart(scree_figure(variance), key="emb_scree", config={"displayModeBar": False})
     else:
         key = "tsne" if method == "t-SNE" else "umap"
         if key == "tsne":
@@ -280,7 +229,7 @@ with right:
             def live_map():
                 if projection.frame is None:
                     text = f"{method}: finding each point's neighbours…" + \
-                        (" (the first UMAP run also compiles its optimiser, about half a minute)"
+                        (" (the first UMAP run in this server also compiles its optimiser first)"
                          if key == "umap" else "")
                     st.progress(0.0, text=text)
                 else:

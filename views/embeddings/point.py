@@ -4,6 +4,7 @@ Not a page itself (app.py does not list it); views/embeddings/page.py calls both
 """
 from __future__ import annotations
 
+import shutil
 import tempfile
 
 import numpy as np
@@ -14,13 +15,14 @@ from core.embeddings.projector_bundle import write_projector_bundle, zip_folder
 from views.embeddings.map import MapView, coordinates_csv, scatter
 
 ss = st.session_state
+MAX_BUNDLE_NUMBERS = 8_000_000  # 10,000 digits' raw pixels: up to 9 bytes each as text, before zipping
 
 
 def closer_look(points: PointSet, index: int, found: np.ndarray, distances: np.ndarray, metric: str, k: int,
                 lasso: set[int] | None) -> None:
     """Pick a point (also by clicking a 2-D map), choose the distance, see its nearest neighbours."""
     st.subheader("Look at one point")
-    st.caption("Click a point on a 2-D map, or choose it here.")
+    st.caption("Click a point on the map, or choose it here.")
     pick_left, pick_right = st.columns([1, 3])
     with pick_left:
         picker_key = f"emb_point_{ss.get('emb_point_version', 0)}"
@@ -68,10 +70,21 @@ def export(points: PointSet, layout: np.ndarray, view: MapView) -> None:
     e1, e2, e3 = st.columns(3)
     e1.download_button("Coordinates (CSV)", coordinates_csv(layout, points), "coordinates.csv", "text/csv",
                        icon=":material/download:")
-    if len(points) <= 10_000 and e2.button("Prepare a TensorBoard projector bundle", icon=":material/inventory_2:"):
+    numbers = points.features.size
+    if numbers > MAX_BUNDLE_NUMBERS:  # say why there is no button (issue 30 #10)
+        e2.caption(f"No projector bundle for {len(points):,} points × {points.features.shape[1]:,} numbers: the "
+                   "bundle keeps every number as text (tensors.tsv), several characters each, and is built in this "
+                   f"server's memory, so it is offered up to {MAX_BUNDLE_NUMBERS / 1e6:g} million numbers (e.g. "
+                   f"{MAX_BUNDLE_NUMBERS // points.features.shape[1]:,} of these points). Choose fewer points, or "
+                   "export the coordinates.")
+    elif e2.button("Prepare a TensorBoard projector bundle", icon=":material/inventory_2:"):
         folder = tempfile.mkdtemp(prefix="projector-")
-        write_projector_bundle(folder, points.features, points.metadata(), points.images, tensor_name=points.title)
-        ss.emb_bundle = zip_folder(folder)
+        try:
+            write_projector_bundle(folder, points.features, points.metadata(), points.images,
+                                   tensor_name=points.title)
+            ss.emb_bundle = zip_folder(folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
     if ss.get("emb_bundle"):
         e2.download_button("Projector bundle (zip)", ss.emb_bundle, "projector.zip", "application/zip",
                            icon=":material/download:", help="Unzip into a folder and run "
