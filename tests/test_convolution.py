@@ -12,6 +12,7 @@ import pytest
 from core.data import load_mnist
 from core.digits.models import ARCHITECTURES, build
 from core.errors import BadInput
+from tests.fitted import fitted
 
 TOLERANCE = dict(rtol=1e-4, atol=1e-5)
 
@@ -42,14 +43,7 @@ def digits(count: int = 2) -> np.ndarray:
 @pytest.fixture(scope="module")
 def trained_fast_cnn():
     """A Fast CNN fitted on 2,000 MNIST images for one epoch: real batch-norm statistics."""
-    from core.digits.models import KIND, compile_model
-
-    mnist = load_mnist()
-    x = mnist.x_train[:2000, ..., None].astype(np.float32) / 255
-    model = build("fast_cnn")
-    compile_model(model, KIND.normalize({"arch": "fast_cnn"}), steps_per_epoch=16)
-    model.fit(x, mnist.y_train[:2000], batch_size=128, epochs=1, verbose=0)
-    return model
+    return fitted("fast_cnn")
 
 
 def check_every_cell_against_keras(model, digit, cells_per_layer=None, seed=0):

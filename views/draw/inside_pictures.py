@@ -31,11 +31,12 @@ def outlined(image: np.ndarray, box: tuple[int, int, int, int], size: int = 196)
 
 
 def signed_picture(values: np.ndarray, size: int = 196) -> Image.Image:
-    """Positive values red, negative blue, zero white, scaled to the largest size; enlarged."""
+    """Positive values blue, negative red (as in the numbers and bars), zero white, scaled to the
+    largest size; enlarged."""
     peak = float(np.abs(values).max()) or 1.0
     t = np.clip(values / peak, -1, 1)
-    red = np.where(t < 0, 1 + t, 1.0)
-    blue = np.where(t > 0, 1 - t, 1.0)
+    red = np.where(t > 0, 1 - t, 1.0)
+    blue = np.where(t < 0, 1 + t, 1.0)
     green = 1 - np.abs(t)
     rgb = (np.stack([red, green, blue], axis=-1) * 255).round().astype(np.uint8)
     scale = max(1, size // max(values.shape))

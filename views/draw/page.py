@@ -11,6 +11,7 @@ from core.digits.preprocess import load_image_bytes, preprocess
 from core.errors import AppError
 from views.common import manager
 from views.draw import canvas
+from views.draw.attack import attack_section
 from views.draw.inside import look_inside_section
 from views.draw.networks import TITLES, choose_networks, classes_of, config_for, reader_of, trained_job
 from views.draw.reading import show_others, show_prompt, show_reading
@@ -153,13 +154,16 @@ with right, friendly("showing the network"):
 # ---- details ------------------------------------------------------------------------------
 # Only the chosen section is computed, and only when the whole page runs (pen up, a click): the
 # live reading must not wait for feature maps nobody is looking at.
-section = st.segmented_control("Details", ["What the network sees", "A look inside", "Training"],
+section = st.segmented_control("Details", ["What the network sees", "A look inside", "Make it fail", "Training"],
                                default="What the network sees", key="draw_section", required=True,
                                persist_state="session", label_visibility="collapsed")
 with friendly("showing the details"):
     if section == "What the network sees":
         stages_section(result)
     elif section == "A look inside":
-        look_inside_section(reader, None if result is None or result.empty else result.digit)
+        look_inside_section(reader, None if result is None or result.empty else result.digit,
+                            class_names=classes_of(trained_job(primary), primary)[0])
+    elif section == "Make it fail":
+        attack_section(chosen, None if result is None or result.empty else result.digit)
     elif section == "Training":
         training_section(primary, job)
