@@ -6,21 +6,11 @@ import threading
 
 import pytest
 
-import core.training.jobs
 from core.errors import BadConfig, UnknownModel
 from core.training.handle import JobHandle
 from core.training.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobManager
 from core.training.progress import Reporter
 from core.training.store import ModelStore
-from tests import fake_kind
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    kind = fake_kind.FakeKind()
-    monkeypatch.setattr(fake_kind, "KIND", kind)
-    monkeypatch.setitem(core.training.jobs.KINDS, "fake", "tests.fake_kind:KIND")
-    return kind
 
 
 def test_trained_model_is_reused_by_another_session_without_retraining(fake, isolated_cache):
