@@ -1,5 +1,5 @@
-"""An hour of Play in the load benchmark's setting: one server, its 10 websocket sessions (6 drawing,
-2 playing the Playground, 2 writing text, as ``bench_load``) for 60 minutes after its 90-s warm-up;
+"""An hour of Play in the load benchmark's setting: one server, its 10 websocket sessions (5 drawing,
+2 playing the Playground, 2 writing text, 1 on Embeddings, as ``bench_load``) for 60 minutes after its 90-s warm-up;
 the server's memory growth per Playground frame sent (goal from issue 20: < 10 kB per frame).
 ``--quick``: 2 minutes after 30 s.
 
@@ -14,7 +14,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from benchmarks.bench_load import load_run, pretrain
+from benchmarks.bench_load import SESSIONS, load_run
 from benchmarks.harness import Result, growth_per_minute, minute_means
 from tools.browser import start_app, stop_app
 
@@ -30,15 +30,15 @@ def per_frame_kb(samples: list[tuple[float, float]], frames_per_second: float) -
 def run(quick: bool = False) -> list[Result]:
     seconds, warm_up = (120, 30) if quick else (PLAY_SECONDS, WARM_UP_SECONDS)
     cache = Path(tempfile.mkdtemp(prefix="dlp-play-hour-"))
-    pretrain(cache, reuse=quick)
-    server = start_app(cache, extra_env={"DLP_QUEUE": ""})
+    server = start_app(cache, extra_env={"DLP_QUEUE": "", "DLP_BUNDLED": "1"})
     try:
-        figures = asyncio.run(load_run([server.url], seconds, [server.process.pid], warm_up))
+        load = asyncio.run(load_run([server.url], SESSIONS, seconds, {"server": server.process.pid}, warm_up))
     finally:
         stop_app(server)
-    latencies, samples, frame_rates, _, errors, (memory,), cpu, elapsed = figures
+    figures, memory, cpu, elapsed = load.figures, load.memory["server"], load.cpu, load.elapsed
+    latencies, samples, errors = figures.predictions, figures.samples, figures.errors
     warm = [(t, mb) for t, mb in memory if t >= 0]
-    frames_per_second = sum(rate for rate, _ in frame_rates)  # both players together
+    frames_per_second = sum(p["fresh_per_s"] for p in figures.players)  # both players together
     frames = frames_per_second * elapsed
     first = [(t, mb) for t, mb in warm if t < min(600, seconds / 6)]
     ours, early = per_frame_kb(warm, frames_per_second), per_frame_kb(first, frames_per_second)
@@ -51,7 +51,7 @@ def run(quick: bool = False) -> list[Result]:
                note=f"reference: the first {first[-1][0] if first else 0:.0f} s of the same run. "
                     f"{frames:,.0f} frames to 2 players ({frames_per_second / 2:.1f}/s each), "
                     f"{len(latencies)} predictions, {len(samples)} text samples, errors: {len(errors)} "
-                    f"({'; '.join(sorted(set(errors)))[:200] or 'none'}); server CPU {cpu['server']:.0%} of a "
+                    f"({'; '.join(sorted(set(errors)))[:200] or 'none'}); server CPU {cpu['servers']:.0%} of a "
                     f"core; RSS {min(sizes, default=0):.0f}-{max(sizes, default=0):.0f} MB, mean of "
                     f"{'each' if len(means) <= 12 else 'every fifth'} minute: {shown or 'n/a'} MB; all growth "
                     f"charged to the frames (an upper bound)"),
