@@ -80,10 +80,10 @@ def test_raw_pixels_pca_filter_and_isolate(fresh_manager, monkeypatch):
     assert len(computed) == 2
     traces = plotted(at)
     assert sorted(traces) == [str(d) for d in range(10)] and sum(traces.values()) == 600
-    at.multiselect(key="emb_filter_raw_10").set_value(["1", "7"]).run()
+    at.pills(key="emb_filter_raw_10").set_value(["1", "7"]).run()
     traces = plotted(at)
     assert sorted(traces) == ["1", "7"] and 0 < sum(traces.values()) < 600
-    at.multiselect(key="emb_filter_raw_10").set_value([str(d) for d in range(10)]).run()
+    at.pills(key="emb_filter_raw_10").set_value([str(d) for d in range(10)]).run()
     at.slider(key="emb_k").set_value(5).run()
     at.toggle(key="emb_isolate").set_value(True).run()
     assert sum(plotted(at).values()) == 6  # the chosen point and its five neighbours
@@ -261,7 +261,7 @@ def test_a_network_on_26_letters_uses_its_own_classes(fresh_manager, monkeypatch
     at = open_embeddings()
     choose_source(at, f"digits:{job.key}")
     letters = [chr(ord("a") + i) for i in range(26)]
-    assert at.multiselect(key="emb_filter_digits_26").options == letters
+    assert at.pills(key="emb_filter_digits_26").options == letters
     figure = json.loads(next(c for c in at.get("plotly_chart") if "emb_plot" in c.proto.id).proto.spec)
     shown = {t["name"] for t in figure["data"] if not t["name"].startswith("chosen")}
     assert shown <= set(letters) and "z" in shown
@@ -318,7 +318,7 @@ def test_the_projectors_search_rings_what_it_finds(fresh_manager):
     at.toggle(key="emb_isolate").set_value(True).run()
     shown = plotted(at)
     assert set(shown) == {"0", "1", "2", "3", f"found: {low:,}"} and sum(shown[d] for d in "0123") == low
-    at.selectbox(key="emb_search_by").set_value("name").run()
+    at.radio(key="emb_search_by").set_value("name").run()
     at.text_input(key="emb_search").set_value("^#1[0-9]$").run()
     assert plotted(at).get("found: 10") == 10
     at.text_input(key="emb_search").set_value("(").run()

@@ -96,17 +96,18 @@ def display_settings(points: PointSet, source: Source) -> tuple[str, list[str], 
     colour_by = st.radio("Colour by", COLOUR_BY, horizontal=True, **kept("emb_colour"),
                          disabled=points.predicted is None,
                          help="What the network predicts needs a network that predicts (not raw pixels).")
-    shown_labels = st.multiselect("Show points labelled", points.label_names, default=points.label_names,
-                                  key=f"emb_filter_{source.kind}_{len(points.label_names)}",
-                                  help="Filter by the true label. The legend hides colours too.")
+    # Pills, not a multiselect: its box clipped the last of six long names (the characters' classes).
+    shown_labels = st.pills("Show points labelled", points.label_names, selection_mode="multi",
+                            default=points.label_names, key=f"emb_filter_{source.kind}_{len(points.label_names)}",
+                            help="Filter by the true label: click one to hide or show it. A click on a colour in "
+                                 "the map's key hides that colour too.") or []
     query = st.text_input("Search", key="emb_search", placeholder="e.g. 7",
                           help="Rings the points whose label, name or prediction contains this text (case is "
                                "ignored), or matches it as a regular expression, as the projector's search does. "
                                "They become the selection.")
-    by_column, regex_column = st.columns(2, vertical_alignment="bottom")
-    search_by = by_column.selectbox("in", [f for f in SEARCH_FIELDS if f != "predicted" or points.predicted is not None],
-                                    key="emb_search_by", label_visibility="collapsed")
-    regex = regex_column.toggle("Regular expression", key="emb_search_regex", help="e.g. ^[0-3]$ or 1|7")
+    search_by = st.radio("Search in", [f for f in SEARCH_FIELDS if f != "predicted" or points.predicted is not None],
+                         horizontal=True, key="emb_search_by")
+    regex = st.toggle("Regular expression", key="emb_search_regex", help="e.g. ^[0-3]$ or 1|7")
     matches = None
     if query:
         try:
