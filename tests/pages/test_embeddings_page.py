@@ -103,8 +103,18 @@ def test_untrained_network_is_offered_for_training(fresh_manager):
     manager = core.training.jobs.get_manager()
     job = manager.find("digits", {"arch": "dense2019"})
     assert job is not None and job.status in ("queued", "running")
-    job.cancel()
-    job.wait(60)
+    try:  # while it trains, the map over training shows the points saved so far (step 0 first)
+        from core.embeddings.probes import read_probes
+
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and read_probes(job.run_dir) is None:
+            time.sleep(0.5)
+        at.run()
+        live = next(c for c in at.get("plotly_chart") if "emb_ot_live" in c.proto.id)
+        assert "Saved so far: " in json.loads(live.proto.spec)["layout"]["title"]["text"]
+    finally:
+        job.cancel()
+        job.wait(60)
 
 
 def test_character_embeddings_of_a_trained_lstm(fresh_manager):

@@ -78,7 +78,7 @@ def animation_figure(layouts: np.ndarray, steps: list[int], probe_set: ProbeSet,
     colours = _frame_colours(probe_set, colour_by, start)
     for members, name, colour in zip(groups, names, palette):
         figure.add_trace(markers(layouts[start][members], webgl=True, mode="markers", name=name,
-                                 text=hover_texts(probe_set, start)[members], hoverinfo="text",
+                                 hovertext=hover_texts(probe_set, start)[members], hoverinfo="text",
                                  customdata=members,
                                  marker=dict(size=size, color=colours if colours is not None else colour)))
     if colour_by != "label":  # legend entries for the colours of the single trace
@@ -87,12 +87,15 @@ def animation_figure(layouts: np.ndarray, steps: list[int], probe_set: ProbeSet,
         for g, name in enumerate(legend):
             figure.add_trace(markers(np.full((1, layouts.shape[2]), np.nan), webgl=True, mode="markers", name=name,
                                      hoverinfo="skip", marker=dict(size=size + 2, color=legend_colours[g % len(legend_colours)])))
+    if len(probe_set) <= 200:  # few points (the characters): their names ride along with them
+        for trace, members in zip(figure.data, groups):
+            trace.update(mode="markers+text", text=[probe_set.names[i] for i in members], textposition="top center")
     frames = []
     for t, step in enumerate(steps):
         texts, colours = hover_texts(probe_set, t), _frame_colours(probe_set, colour_by, t)
         data = []
         for members in groups:
-            trace = {**_coordinates(layouts[t][members]), "text": texts[members]}
+            trace = {**_coordinates(layouts[t][members]), "hovertext": texts[members]}
             if colours is not None:
                 trace["marker"] = {"color": [colours[i] for i in members], "size": size}
             data.append(trace)
