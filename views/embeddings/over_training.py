@@ -85,7 +85,7 @@ def section(source: Source, left, right) -> None:
                            help="Each point's own principal components show its own structure; fitted once on "
                                 "the trained network, one fixed view shows how that structure emerges.")
         colour_by = st.radio("Colour by", colour_choices(probe_set), format_func=OT_COLOUR_BY.get,
-                             horizontal=True, **kept("emb_ot_colour"))
+                             horizontal=True, **kept(f"emb_ot_colour_{set_name}"))  # choices differ per set
     probes_id = f"{source.id}/{source.updated}/{set_name}/{layer}"
     with left:
         separation_curve(probes, probe_set, layer, probes_id)
@@ -152,7 +152,8 @@ def chain_progress(chain, name: str, probe_set: ProbeSet, steps: list[int]) -> N
         done = len(chain.layouts)
         first = f" (the first took {chain.first_seconds:.0f} s; each later one starts from the previous layout and " \
                 "takes less)" if chain.first_seconds else ""
-        st.progress(done / chain.count, text=f"{name}: {done} of {chain.count} points laid out{first}…")
+        compiling = " (the first UMAP in this server also compiles its optimiser)" if name == "UMAP" and not done else ""
+        st.progress(done / chain.count, text=f"{name}: {done} of {chain.count} points laid out{first}{compiling}…")
         if done:
             figure = animation_figure(np.stack(chain.layouts), steps[:done], probe_set, "label",
                                       f"{name} so far", start=done - 1)
