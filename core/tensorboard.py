@@ -96,6 +96,9 @@ def ensure_running(logdir: Path | None = None, timeout: float = 60.0) -> str:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if _process.poll() is not None:
+                _process = None
+                if fixed and _serving(port, logdir):  # another app process started it just now
+                    return _public_url(port)
                 raise AppError(f"TensorBoard exited as it started; its messages are in {log}.")
             if _serving(port, logdir):
                 _url = _public_url(port)
@@ -180,7 +183,9 @@ def write_projector(manager, points: int = 2000, root: Path | None = None) -> tu
             except AppError as error:
                 left_out.append(f"{source.title}: {error}")
                 continue
-            write_projector_bundle(folder, vectors.features, vectors.metadata(), vectors.images,
+            # Not the points' names ("#17"): the Projector would label points by them.
+            metadata = [{k: v for k, v in row.items() if k != "name"} for row in vectors.metadata()]
+            write_projector_bundle(folder, vectors.features, metadata, vectors.images,
                                    tensor_name=f"{source.title} — {layer}")
             stamp_path.write_text(json.dumps(stamp))
         for embedding in text_format.Parse(config_path.read_text(), ProjectorConfig()).embeddings:

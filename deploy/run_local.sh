@@ -30,6 +30,9 @@ RUN_DIR=${RUN_DIR:-/tmp/dlp-course}
 SECRETS_DIR=${DLP_SECRETS_DIR:-deploy}
 export DLP_CACHE_DIR=${DLP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/deep-learning-playground}
 export PYTHONUNBUFFERED=1
+# TensorBoard (Runs page) on one port for all web processes (the first to open it starts it, the others
+# use it), behind nginx's /tensorboard/.
+export DLP_TENSORBOARD_PORT=${DLP_TENSORBOARD_PORT:-6006} DLP_TENSORBOARD_URL=/tensorboard/
 for tool in nginx redis-server redis-cli; do
   command -v "$tool" >/dev/null || { echo "$tool not found: apt-get install nginx redis-server" >&2; exit 1; }
 done
@@ -90,6 +93,8 @@ done
 # file beside it.
 sed -e '/^\s*server web[0-9]*:8501;/d' \
     -e "s|^\(\s*hash \$dlp_route consistent;\)|\1\n$servers|" \
+    -e '/^\s*server web[0-9]*:6006;/d' \
+    -e "s|^\(\s*upstream tensorboard {\)|\1\n        server 127.0.0.1:$DLP_TENSORBOARD_PORT;|" \
     -e "s|^\(\s*\)listen 8080;|\1listen $PROXY_ADDRESS:$PROXY_PORT;|" \
     deploy/nginx.conf >"$RUN_DIR/nginx.conf"
 cp "$SECRETS_DIR/htpasswd" "$RUN_DIR/htpasswd" && chmod 644 "$RUN_DIR/htpasswd"  # nginx's workers read it

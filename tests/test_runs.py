@@ -261,8 +261,8 @@ def test_tensorboard_serves_the_curves_and_each_networks_embedding_in_its_projec
         np.testing.assert_allclose(served, expected, rtol=1e-4, atol=1e-5)
         with urllib.request.urlopen(f"{projector}metadata?run=projector&name={name}", timeout=30) as response:
             metadata = response.read().decode().splitlines()
-        assert metadata[0].split("\t") == ["name", "label", "predicted"]
-        assert [row.split("\t")[1] for row in metadata[1:]] == [str(label) for label in labels]
+        assert metadata[0].split("\t") == ["label", "predicted"]
+        assert [row.split("\t")[0] for row in metadata[1:]] == [str(label) for label in labels]
         with urllib.request.urlopen(f"{projector}sprite_image?run=projector&name={name}", timeout=30) as response:
             assert response.headers["Content-Type"] == "image/png"
     finally:

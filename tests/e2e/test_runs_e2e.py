@@ -1,13 +1,26 @@
 """Runs page in a real browser: the default Fast CNN (one epoch) shows how it learned — a loss
 curve of many points and weight and gradient histograms of several rows — at desktop and
-phone widths; a second, three-epoch run overlays it on the epoch axis."""
+phone widths; a second, three-epoch run overlays it on the epoch axis. TensorBoard, opened from
+the page behind the course's nginx, shows each network in its projector and stops with the app."""
 from __future__ import annotations
 
+import base64
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
 
-from tests.e2e.conftest import REPO, open_page, screenshot
+import pytest
+
+from tests.e2e.conftest import REPO, free_port, open_page, screenshot, start_app, stop_app, wait_until_idle
 
 FAST_CNN = "Fast CNN (1 epoch)"
 SMALL_MLP = "2019 dense net (3 epochs, 500 images)"
@@ -15,7 +28,7 @@ SMALL_MLP = "2019 dense net (3 epochs, 500 images)"
 
 def train(app_server, *args: str) -> None:
     done = subprocess.run([sys.executable, "-m", "core.train", "digits", *args], cwd=REPO,
-                          env={**os.environ, "DLP_CACHE_DIR": str(app_server.cache)},
+                          env={**os.environ, "DLP_CACHE_DIR": str(getattr(app_server, "cache", app_server))},
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
 
@@ -110,3 +123,145 @@ def test_runs_of_different_lengths_overlay_on_the_epoch_axis(page, app_server):
         .filter(t => t.name && t.name.includes(part)).map(t => t.x[t.x.length - 1])[0]""", f"{SMALL_MLP} · train")
     assert abs(last_x - 3.0) < 1e-9  # the three-epoch run ends at epoch 3, the Fast CNN at 1
     whole_page_screenshot(page, "runs-overlay-epochs")
+
+
+def start_nginx(app_port: int, tensorboard_port: int, folder: Path) -> tuple[str, subprocess.Popen]:
+    """deploy/nginx.conf in front of one app process and its TensorBoard, rewritten for one machine
+    as deploy/run_local.sh does: the upstreams on loopback, a free port to listen on. ``folder``
+    must be readable by nginx's workers (which run as nobody when nginx starts as root)."""
+    port = free_port()
+    config = (REPO / "deploy" / "nginx.conf").read_text()
+    config = re.sub(r"^\s*server web\d+:8501;\n", "", config, flags=re.M)
+    config = re.sub(r"^\s*server web\d+:6006;\n", "", config, flags=re.M)
+    config = config.replace("hash $dlp_route consistent;", f"hash $dlp_route consistent;\n        server 127.0.0.1:{app_port};")
+    config = config.replace("upstream tensorboard {", f"upstream tensorboard {{\n        server 127.0.0.1:{tensorboard_port};")
+    config = config.replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    (folder / "nginx.conf").write_text(config)
+    (folder / "htpasswd").write_text(f"{LOGIN[0]}:{{PLAIN}}{LOGIN[1]}\n")  # the class's login (basic auth)
+    (folder / "htpasswd").chmod(0o644)
+    nginx = subprocess.Popen(["nginx", "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log"),
+                              "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            fetch(url + "/_stcore/health")
+            return url, nginx
+        except OSError:
+            time.sleep(0.1)
+    stop_nginx(nginx)
+    raise RuntimeError("nginx did not answer: " + (folder / "error.log").read_text()[-2000:])
+
+
+def stop_nginx(nginx: subprocess.Popen) -> None:
+    nginx.terminate()  # the master stops its workers (SIGKILL would leave them serving)
+    nginx.wait(10)
+
+
+LOGIN = ("class", "a-test-password")
+
+
+def fetch(url: str, login: tuple[str, str] | None = LOGIN) -> bytes:
+    request = urllib.request.Request(url)
+    if login:
+        request.add_header("Authorization", "Basic " + base64.b64encode(":".join(login).encode()).decode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read()
+
+
+def wait_for_json(url: str, ready, timeout: float = 90.0):
+    deadline = time.time() + timeout
+    while True:
+        try:
+            answer = json.loads(fetch(url))
+            if ready(answer) or time.time() > deadline:
+                return answer
+        except OSError:
+            if time.time() > deadline:
+                raise
+        time.sleep(1)
+
+
+def in_some_frame(page, text: str, timeout: float) -> bool:
+    """Whether ``text`` shows in the page or one of its iframes (TensorBoard puts plugins in iframes)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for frame in page.frames:
+            try:
+                if text in frame.evaluate(DEEP_TEXT):
+                    return True
+            except Exception:  # a frame navigating away
+                pass
+        page.wait_for_timeout(1000)
+    return False
+
+
+# All the text of a document, open shadow roots included (TensorBoard is made of web components).
+DEEP_TEXT = """() => { const parts = []; const walk = (node) => {
+    if (node.shadowRoot) walk(node.shadowRoot);
+    for (const child of node.childNodes) {
+        if (child.nodeType === 3) parts.push(child.textContent); else walk(child);
+    } }; walk(document.body); return parts.join(' ').replace(/\\s+/g, ' '); }"""
+
+
+def test_tensorboard_opens_behind_the_proxy_shows_the_projector_and_stops_with_the_app(browser, tmp_path):
+    import psutil
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    train(cache, "--arch", "dense2019", "--epochs", "1", "--set", "train_limit=500")
+    tensorboard_port = free_port()
+    server = start_app(cache, extra_env={"DLP_BUNDLED": "0", "DLP_TENSORBOARD_PORT": str(tensorboard_port),
+                                         "DLP_TENSORBOARD_URL": "/tensorboard/"})
+    family = []
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="dlp-nginx-"))  # not under pytest's owner-only tmp_path
+        folder.chmod(0o755)
+        proxy, nginx = start_nginx(server.port, tensorboard_port, folder)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000},
+                                    http_credentials={"username": LOGIN[0], "password": LOGIN[1]})
+            page.set_default_timeout(30_000)
+            page.goto(proxy + "/runs")
+            page.get_by_text("Smoothing").first.wait_for(timeout=120_000)
+            wait_until_idle(page)
+            page.get_by_role("button", name="Open in TensorBoard").click()
+            link = page.get_by_role("link", name="Open TensorBoard")
+            link.wait_for(timeout=120_000)
+            assert link.get_attribute("href") == "/tensorboard/"  # the proxy's path: a student can open it
+            page.get_by_text("one embedding per digit network").wait_for()
+            screenshot(page, "runs-tensorboard-link")
+
+            projector = proxy + "/tensorboard/data/plugin/projector/"
+            with pytest.raises(urllib.error.HTTPError, match="401"):
+                fetch(projector + "runs", login=None)  # the class's login guards TensorBoard too
+            assert wait_for_json(projector + "runs", lambda runs: runs == ["projector"]) == ["projector"]
+            [embedding] = json.loads(fetch(projector + "info?run=projector"))["embeddings"]
+            assert embedding["tensorName"].startswith("2019 dense net (1 epoch, 500 images) — ")
+            rows, width = embedding["tensorShape"]
+            name = urllib.parse.quote(embedding["tensorName"])
+            tensor = fetch(f"{projector}tensor?run=projector&name={name}")
+            assert len(tensor) == rows * width * 4 and rows == 2000
+            import numpy as np
+
+            values = np.frombuffer(tensor, dtype=np.float32)
+            assert np.isfinite(values).all() and values.std() > 0
+
+            page.goto(proxy + "/tensorboard/#projector")
+            # TensorBoard's own page, through the proxy: its projector (in an iframe) loads the network's points.
+            assert in_some_frame(page, "Points: 2000", timeout=90), "the projector did not load the points"
+            assert in_some_frame(page, "2019 dense net (1 epoch, 500 images)", timeout=10)
+            page.wait_for_timeout(5000)  # the points are drawn
+            screenshot(page, "runs-tensorboard-projector")
+            page.close()
+
+            app = psutil.Process(server.process.pid)
+            [tensorboard] = [p for p in app.children() if "core.tensorboard" in " ".join(p.cmdline())]
+            family = [tensorboard, *tensorboard.children(recursive=True)]
+            assert any("tensorboard_data_server" in " ".join(p.cmdline()) for p in family[1:])
+        finally:
+            stop_nginx(nginx)
+            shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        stop_app(server)
+    _, alive = psutil.wait_procs(family, timeout=30)
+    assert not alive, [p.cmdline() for p in alive]  # TensorBoard and its data server stopped with the app

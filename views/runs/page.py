@@ -46,8 +46,8 @@ if top[0].button("Open in TensorBoard", icon=":material/open_in_new:", key="runs
     open_tensorboard()
 if st.session_state.get("runs_tensorboard_url"):
     url = st.session_state.runs_tensorboard_url
-    top[1].markdown(f"TensorBoard is running at [{url}]({url}): Scalars, Histograms, HParams and Projector; "
-                    f"{st.session_state.get('runs_projector_note', '')}.")
+    top[1].markdown(f"**[Open TensorBoard :material/open_in_new:]({url})** — Scalars, Histograms, HParams and "
+                    f"Projector; {st.session_state.get('runs_projector_note', '')}.")
 
 if not runs:
     st.info("No runs yet. Train a network on the Draw or Text page, or press **Save run** on the "
