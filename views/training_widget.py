@@ -18,24 +18,45 @@ from views.common import format_seconds, manager
 from views.state import remember_training
 
 
+#: Plotly's own toolbar hidden: it covered the title and the legend (zoom by dragging and a double
+#: click to reset still work; Streamlit's toolbar keeps full screen).
+CHART_CONFIG = {"displayModeBar": False}
+
+
 def history_figure(history: list[dict], metrics: tuple[str, ...] = ("loss", "val_loss"),
-                   title: str = "Loss", height: int = 260, curve: list[dict] | None = None,
+                   title: str = "Loss", height: int = 300, curve: list[dict] | None = None,
                    xaxis_title: str = "epoch") -> go.Figure:
     """Metrics per epoch (or per evaluation); training metrics found in ``curve`` are drawn from it
-    instead, as a line through the epochs (the running mean Keras reports), so one epoch is a curve too."""
+    instead, as a line through the epochs (the running mean Keras reports), so one epoch is a curve too.
+
+    The legend sits under the plot (above it, it covered the title on a phone), and epochs and
+    evaluations are counted in whole numbers: no tick at "1.5"."""
     figure = go.Figure()
+    last = 0
     for name in metrics:
         fine = not name.startswith("val_") and any(point.get(name) is not None for point in curve or [])
         source = curve if fine else history
         points = [(h.get("epoch", i + 1), h[name]) for i, h in enumerate(source) if h.get(name) is not None]
         if points:
             xs, ys = zip(*points)
+            last = max(last, max(xs))
             label = name.replace("val_", "validation ").replace("_", " ")
             figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines" if fine else "lines+markers", name=label))
-    figure.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
-                         xaxis_title=xaxis_title,
-                         legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"))
+    # Plotly picks ticks at halves on a short axis: whole numbers only (1, 2, 5, 10, 20, … apart).
+    every = whole_tick_step(last)
+    figure.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height,
+                         margin=dict(l=10, r=10, t=40, b=10),
+                         xaxis=dict(title=xaxis_title, tick0=0, dtick=every, rangemode="tozero"),
+                         legend=dict(orientation="h", x=0, xanchor="left", y=-0.3, yanchor="top"))
     return figure
+
+
+def whole_tick_step(last: float, ticks: int = 8) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, … that puts at most ``ticks`` ticks on 0..``last``."""
+    step = 1
+    while last / step > ticks:
+        step = step * 5 // 2 if str(step)[0] == "2" else step * 2
+    return step
 
 
 def evaluation_axis(history: list[dict]) -> str:
@@ -70,12 +91,15 @@ def training_widget(kind: str, config: dict, key: str, *, label: str = "Train", 
         job_panel(job, key, on_done=on_done, curve_metrics=curve_metrics, curve_title=curve_title,
                   per_evaluation=per_evaluation)
         return job
-    if job is not None:
+    if job is not None and job.status == CANCELLED:  # the user's own choice: no error
+        st.info(f"{job.error or 'Training was cancelled.'} Your settings are kept; train whenever you like.",
+                icon=":material/cancel:")
+    elif job is not None:
         st.error(job.error or "Training did not finish.", icon=":material/error:")
     if not_trained:
         st.info(not_trained, icon=":material/model_training:")
-    if st.button("Train again" if job is not None and label == "Train" else label, type="primary",
-                 icon=":material/model_training:", key=key):
+    again = job is not None and job.status == FAILED and label == "Train"
+    if st.button("Train again" if again else label, type="primary", icon=":material/model_training:", key=key):
         start_training(kind, config, retrain=job is not None)
     return job
 
@@ -141,7 +165,7 @@ def job_panel(job: JobHandle, key: str, on_done: Callable[[JobHandle], None] | N
         if p.history and len(p.history) > 1 or (p.status == RUNNING and (p.history or p.curve)):
             xaxis = evaluation_axis(p.history) if per_evaluation else "epoch"
             st.plotly_chart(history_figure(p.history, curve_metrics, curve_title, curve=p.curve,
-                                           xaxis_title=xaxis), key=f"{key}-curve-{p.status}")
+                                           xaxis_title=xaxis), key=f"{key}-curve-{p.status}", config=CHART_CONFIG)
         if p.status in (QUEUED, RUNNING):
             if st.button("Cancel training", key=f"{key}-cancel", icon=":material/stop:"):
                 job.cancel()

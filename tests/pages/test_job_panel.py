@@ -165,3 +165,30 @@ def test_bundled_model_says_so_and_can_be_trained_yourself(fake, fresh_manager):
     at.run()
     assert not any(c.value.startswith("Bundled model") for c in at.caption), "now it is your own model"
     assert not at.exception
+
+
+def test_a_cancelled_training_is_no_error_and_offers_train(fake, fresh_manager):
+    fake.gate.clear()
+    at = AppTest.from_function(widget_script, default_timeout=30).run()
+    at.button(key="fake-train").click().run()
+    assert fake.started.wait(5)
+    at.run()
+    next(b for b in at.button if b.label == "Cancel training").click().run()
+    job = core.training.jobs.get_manager().jobs()[0]
+    assert job.wait(5) and job.status == "cancelled"
+    fake.gate.set()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    assert any("cancelled" in i.value and "settings are kept" in i.value for i in at.info)
+    assert at.button(key="fake-train").label == "Train"  # not "again": nothing went wrong
+    assert not at.exception
+
+
+def test_curves_count_epochs_in_whole_numbers_with_the_legend_under_the_plot():
+    from views.training_widget import history_figure, whole_tick_step
+
+    history = [{"epoch": 1, "loss": 0.5, "val_loss": 0.6}, {"epoch": 2, "loss": 0.3, "val_loss": 0.4}]
+    figure = history_figure(history)
+    assert figure.layout.xaxis.dtick == 1 and figure.layout.xaxis.tick0 == 0  # no tick at 0.5 or 1.5
+    assert figure.layout.legend.y < 0 and figure.layout.legend.yanchor == "top"  # under the plot
+    assert [whole_tick_step(n) for n in (3, 9, 40, 41, 150, 5000)] == [1, 2, 5, 10, 20, 1000]
