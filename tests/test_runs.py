@@ -315,7 +315,8 @@ def test_a_saved_playground_run_keeps_about_100_points_and_its_weights_over_time
     assert run_dir.parent == runs_dir()
     scalars = read_scalars(run_dir)
     assert [step for step, _, _ in scalars["train/loss"]] == list(range(3, 301, 3))
-    assert scalars["validation/loss"][-1][2] == pytest.approx(1.1 / 300)
+    assert scalars["test/loss"][-1][2] == pytest.approx(1.1 / 300)  # its test set, not a validation set
+    assert "validation/loss" not in scalars
     rows = read_histograms(run_dir)["layer1/kernel"]
     steps = [step for step, _ in rows]
     assert steps[0] == 0 and steps[-1] == 30 and len(steps) == 12, steps  # the start, 10 between, the end

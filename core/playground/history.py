@@ -52,7 +52,7 @@ def save_run(state: PlaygroundState, net: PlaygroundNet, history: list[tuple[int
     for index, (epoch, train_loss, test_loss) in enumerate(history):
         if schedule.scalar_due(index + 1):
             logger.scalars(epoch, split="train", loss=train_loss)
-            logger.scalars(epoch, split="validation", loss=test_loss)
+            logger.scalars(epoch, split="test", loss=test_loss)  # held-out points, never trained on
     # The initial weights follow from the state's weight_seed alone: a new net has them.
     between = [(epoch, layers) for epoch, layers in snapshots if 0 < epoch < net.epoch]
     if len(between) > HISTOGRAM_ROWS:

@@ -125,6 +125,70 @@ def test_runs_of_different_lengths_overlay_on_the_epoch_axis(page, app_server):
     whole_page_screenshot(page, "runs-overlay-epochs")
 
 
+def curves_layout(page) -> dict:
+    return page.evaluate("""() => { const p = [...document.querySelectorAll('.js-plotly-plot')]
+        .find(p => (p.data || []).some(t => t.type !== 'heatmap'));
+        return {xtype: p.layout.xaxis.type, ytype: p.layout.yaxis.type,
+                fills: p.data.filter(t => t.fill === 'tonexty').length,
+                names: p.data.map(t => t.name).filter(n => n)}; }""")
+
+
+def test_log_axis_band_csv_and_the_selection_kept_across_pages_and_reloads(page, app_server):
+    """Relies on the two runs trained above: both selected, a log x axis, the min-max band, one CSV
+    of both runs' scalars; a page switch and a reload keep all of it."""
+    import csv
+    import io
+
+    from core.training.runs import read_scalars
+    from views.runs.pictures import CSV_COLUMNS
+
+    open_page(page, "runs", wait_for_text="Lines")
+    grid = page.locator("[data-testid='stDataFrame']").first
+    box = grid.bounding_box()
+    for row in (1, 2):
+        page.mouse.click(box["x"] + 15, box["y"] + 35 * row + 18)
+        page.wait_for_timeout(800)
+    page.wait_for_function(f"() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => p.data || [])"
+                           f".some(t => t.name && t.name.includes('{SMALL_MLP}'))")
+    page.get_by_role("button", name="x axis").click()
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p.layout && "
+                           "p.layout.xaxis && p.layout.xaxis.type === 'log')")
+    page.get_by_role("button", name="Min–max band").click()
+    page.get_by_text("Window (points)").wait_for()
+    wait_until_idle(page)
+    layout = curves_layout(page)
+    assert layout["xtype"] == "log" and layout["fills"] == 4  # a band per line: two runs, train and validation
+    whole_page_screenshot(page, "runs-log-band")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="CSV").click()
+    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    assert list(rows[0]) == CSV_COLUMNS
+    run_dirs = sorted((app_server.cache / "runs").glob("*-digits-*"))
+    expected = sum(len(points) for folder in run_dirs for points in read_scalars(folder).values())
+    assert len(rows) == expected and {r["run"] for r in rows} == {folder.name for folder in run_dirs}
+    assert {r["network"] for r in rows} == {FAST_CNN, SMALL_MLP}
+
+    # Away to Draw and back, then a reload: the same runs, axis and band.
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Draw", exact=True).click()
+    page.get_by_role("heading", name="Draw").first.wait_for(timeout=120_000)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Runs", exact=True).click()
+    page.get_by_text("Window (points)").wait_for()
+    wait_until_idle(page)
+    for when in ("after a page switch", "after a reload"):
+        layout = curves_layout(page)
+        assert layout["xtype"] == "log" and layout["fills"] == 4, when
+        assert any(SMALL_MLP in n for n in layout["names"]) and any(FAST_CNN in n for n in layout["names"]), when
+        page.reload()
+        page.get_by_text("Window (points)").wait_for(timeout=60_000)
+        wait_until_idle(page)
+        page.wait_for_timeout(1000)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(1500)
+    whole_page_screenshot(page, "runs-log-band-phone")
+
+
 def start_nginx(app_port: int, tensorboard_port: int, folder: Path) -> tuple[str, subprocess.Popen]:
     """deploy/nginx.conf in front of one app process and its TensorBoard, rewritten for one machine
     as deploy/run_local.sh does: the upstreams on loopback, a free port to listen on. ``folder``

@@ -2,6 +2,7 @@
 a RunLogger writes the event files a Keras training would."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -87,13 +88,83 @@ def test_the_page_shows_weights_and_gradients_under_their_own_labels(isolated_ca
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("views/runs/page.py").run()
     assert not at.exception, at.exception
-    assert at.radio(key="runs-what-20260101-000000-digits-test").value == "weights"
-    assert at.selectbox(key="runs-hist-20260101-000000-digits-test-weights").label == "Layer weights"
-    assert not at.toggle(key="runs-skip0-20260101-000000-digits-test-weights").value
+    assert at.radio(key="runs_what_20260101-000000-digits-test").value == "weights"
+    assert at.selectbox(key="runs_hist_20260101-000000-digits-test_weights").label == "Layer weights"
+    assert not at.toggle(key="runs_skip0_20260101-000000-digits-test_weights").value
     assert any("distribution" in m.value for m in at.markdown)
-    at.radio(key="runs-what-20260101-000000-digits-test").set_value("gradients").run()
+    at.radio(key="runs_what_20260101-000000-digits-test").set_value("gradients").run()
     assert not at.exception, at.exception
-    assert at.selectbox(key="runs-hist-20260101-000000-digits-test-gradients").label.startswith("Gradients")
-    assert at.toggle(key="runs-skip0-20260101-000000-digits-test-gradients").value  # step 0 left out
+    assert at.selectbox(key="runs_hist_20260101-000000-digits-test_gradients").label.startswith("Gradients")
+    assert at.toggle(key="runs_skip0_20260101-000000-digits-test_gradients").value  # step 0 left out
     assert any("Spread (standard deviation) of the gradients" in c.value and "at step 10" in c.value
                for c in at.caption)
+
+
+def test_the_band_spans_each_points_trailing_window_instead_of_smoothing():
+    from views.runs.pictures import rolling_band
+
+    means, lows, highs = rolling_band([1.0, 3.0, 2.0, 6.0], window=2)
+    assert means == [1.0, 2.0, 2.5, 4.0] and lows == [1.0, 1.0, 2.0, 2.0] and highs == [1.0, 3.0, 3.0, 6.0]
+    line = {"label": "a", "colour": "#1f77b4", "split": "train", "steps": (1, 2, 3, 4), "walls": (0, 1, 2, 3),
+            "values": (1.0, 3.0, 2.0, 6.0), "steps_per_epoch": None}
+    figure = curves_figure([line], "loss", 0.6, "step", band=2)
+    high, low, mean = figure.data
+    assert low.fill == "tonexty" and list(low.y) == lows and list(high.y) == highs and list(mean.y) == means
+    assert low.fillcolor == "rgba(31,119,180,0.2)"
+
+
+def test_log_axes_on_steps_and_epochs_and_no_epoch_zero_on_them():
+    lines = [{"label": "a", "colour": "#000000", "split": "train", "steps": tuple(range(1, 41)),
+              "walls": tuple(range(40)), "values": tuple(1 / s for s in range(1, 41)), "steps_per_epoch": 10}]
+    figure = curves_figure(lines, "loss", 0.0, "step", log_x=True, log_y=True)
+    assert figure.layout.xaxis.type == "log" and figure.layout.yaxis.type == "log"
+    assert figure.layout.xaxis2.type == "log" and figure.layout.xaxis2.tickvals[0] > 0
+    assert curves_figure(lines, "loss", 0.0, "relative", log_x=True).layout.xaxis.type != "log"  # time starts at 0
+
+
+def test_one_csv_holds_every_scalar_of_the_selected_runs(tmp_path):
+    import csv
+    import io
+
+    from core.training.runs import read_scalars
+    from views.runs.pictures import CSV_COLUMNS, scalars_csv
+
+    folder = logged_run(tmp_path)
+    run = {"name": folder.name, "title": "Test net (4 epochs)", "kind": "digits", "steps_per_epoch": 10}
+    other = {"name": "b", "title": "Other", "kind": "charlstm"}
+    text = scalars_csv([run, other], [read_scalars(folder), {"train/loss": [(5, 100.0, 0.25)]}])
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == CSV_COLUMNS
+    assert len(rows) == 40 + 4 + 1  # 40 training points, 4 validation points, the other run's one
+    validation = [r for r in rows if r["split"] == "validation"]
+    assert [(r["step"], r["epoch"]) for r in validation] == [("10", "1"), ("20", "2"), ("30", "3"), ("40", "4")]
+    assert float(validation[0]["value"]) == pytest.approx(2 / 2)
+    assert rows[-1] == {"run": "b", "network": "Other", "split": "train", "metric": "loss", "step": "5",
+                        "epoch": "", "wall_time": "100.000", "value": "0.25"}
+
+
+def test_delete_asks_first_then_deletes_the_run(isolated_cache):
+    folder = logged_run(isolated_cache / "runs")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("views/runs/page.py").run()
+    assert not at.exception, at.exception
+    assert folder.exists()  # showing the page (and its popover) deletes nothing
+    confirm = at.button(key=f"runs_delete_{folder.name}")
+    assert confirm.label == "Delete for good"
+    confirm.click().run()
+    assert not folder.exists() and not at.exception
+    assert any("Deleted Test net (4 epochs)" in s.value for s in at.success)
+
+
+def test_the_playgrounds_test_loss_is_drawn_as_test_not_validation(isolated_cache):
+    folder = isolated_cache / "runs" / "20260101-000000-playground-test"
+    logger = RunLogger(folder, kind="playground", title="Playground: XOR", config={"dataset": "xor"})
+    for epoch in range(1, 6):
+        logger.scalars(epoch, split="train", loss=1 / epoch)
+        logger.scalars(epoch, split="test", loss=1.2 / epoch)
+    logger.close()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("views/runs/page.py").run()
+    assert not at.exception, at.exception
+    names = [trace.get("name") for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]]
+    assert "Playground: XOR · test" in names and not any(n and "validation" in n for n in names)

@@ -1,23 +1,23 @@
 """Runs: every training run as TensorBoard shows it — curves, weight and gradient distributions,
-model summary."""
+model summary — and TensorBoard itself, with its projector."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import streamlit as st
 
 from core import tensorboard
 from core.errors import AppError
 from core.paths import runs_dir
-from core.training.runs import GRADIENT_PREFIX, delete_run, list_runs, read_histograms, read_scalars
+from core.training.runs import list_runs, read_histograms, read_scalars
 from views.common import manager
+from views.runs.in_depth import run_in_depth
 from views.runs.pictures import (
-    AXES, GRADIENTS_TEXT, PALETTE, WEIGHTS_TEXT, config_text, curves_caption, curves_figure, histogram_figure,
-    settings_table, spread,
+    AXES, CHART_CONFIG, PALETTE, config_text, curves_caption, curves_figure, epoch_length, scalars_csv,
+    settings_table,
 )
+from views.state import kept, set_url_value, url_value
 
-# ---- the page ------------------------------------------------------------------------------------
 st.title("Runs")
 st.caption(f"Every training writes TensorBoard event files to `{runs_dir()}`. This page reads them back; "
            "the button below opens TensorBoard itself on the same folder.")
@@ -25,6 +25,8 @@ st.caption(f"Every training writes TensorBoard event files to `{runs_dir()}`. Th
 runs = list_runs()  # the projector's folder has no run.json: not listed
 records = {str(e.record.get("run_dir")): e for e in manager().store.entries()}
 
+
+# ---- TensorBoard ---------------------------------------------------------------------------------
 def open_tensorboard() -> None:
     """Write the projector run, start TensorBoard (or find it running), remember its address."""
     try:
@@ -48,6 +50,8 @@ if st.session_state.get("runs_tensorboard_url"):
     url = st.session_state.runs_tensorboard_url
     top[1].markdown(f"**[Open TensorBoard :material/open_in_new:]({url})** — Scalars, Histograms, HParams and "
                     f"Projector; {st.session_state.get('runs_projector_note', '')}.")
+if st.session_state.get("runs_deleted"):
+    st.success(st.session_state.pop("runs_deleted"), icon=":material/delete:")
 
 if not runs:
     st.info("No runs yet. Train a network on the Draw or Text page, or press **Save run** on the "
@@ -55,12 +59,7 @@ if not runs:
     st.stop()
 
 
-def epoch_length(run: dict) -> int | None:
-    """Logged steps per epoch: the Playground logs epochs themselves (as the TensorFlow Playground
-    counts); runs without epochs (the LSTMs draw random windows) have none."""
-    return run.get("steps_per_epoch") or (1 if run.get("kind") == "playground" else None)
-
-
+# ---- the table; the selection survives page switches (session) and links (?runs=a,b) ----------
 def row(run: dict) -> dict:
     entry = records.get(str(run["path"]))
     record = entry.record if entry else {}
@@ -79,13 +78,21 @@ def row(run: dict) -> dict:
     }
 
 
-table = [row(r) for r in runs]
-event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="multi-row", key="runs-table",
-                     column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
-                                    "config": st.column_config.TextColumn(
-                                        help="Every setting of the run; all of them, side by side for the "
-                                             "selected runs, under “All settings” below the table.")})
-picked = [runs[i] for i in (event.selection.rows if event and event.selection else [])] or runs[:1]
+wanted = st.session_state.get("runs_selected")
+if wanted is None:
+    wanted = url_value("runs", [], lambda text: text.split(","))
+start_rows = [index for index, run in enumerate(runs) if run["name"] in wanted]
+event = st.dataframe(
+    [row(r) for r in runs], hide_index=True, on_select="rerun", selection_mode="multi-row", key="runs_table",
+    selection_default={"selection": {"rows": start_rows}} if start_rows else None,
+    column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
+                   "config": st.column_config.TextColumn(
+                       help="Every setting of the run; all of them, side by side for the "
+                            "selected runs, under “All settings” below the table.")})
+chosen = [runs[i] for i in (event.selection.rows if event and event.selection else []) if i < len(runs)]
+st.session_state.runs_selected = [run["name"] for run in chosen]
+set_url_value("runs", ",".join(st.session_state.runs_selected) or None)
+picked = chosen or runs[:1]
 st.caption("Select rows to overlay their curves (the newest run is shown when none is selected).")
 with st.expander("All settings of the shown runs"):
     st.dataframe(settings_table(picked), hide_index=True)
@@ -104,27 +111,49 @@ def histograms_of(path: str, modified: float):
 
 # ---- curves ------------------------------------------------------------------------------------
 c1, c2, c3 = st.columns([2, 2, 1])
-smoothing = c1.slider("Smoothing", 0.0, 0.99, 0.6, step=0.01,
-                      help="TensorBoard's exponential moving average (debiased at the start); the faint "
-                           "line is the raw value.")
+line_kind = c1.segmented_control(
+    "Lines", ["smooth", "band"], default="smooth", required=True,
+    format_func={"smooth": "Smoothed", "band": "Min–max band"}.get, **kept("runs_lines", url=True),
+    help="Smoothed: TensorBoard's exponential moving average (debiased at the start) over the faint raw "
+         "line. Min–max band: the mean of each point's last few points, inside a band from their "
+         "lowest to their highest value, so noisy curves show how far they spread.")
+if line_kind == "band":
+    window = c1.slider("Window (points)", 2, 50, 10, **kept("runs_window", url=True),
+                       help="How many logged points, up to and including each one, its band spans.")
+    smoothing = 0.0
+else:
+    window = 0
+    smoothing = c1.slider("Smoothing", 0.0, 0.99, 0.6, step=0.01, **kept("runs_smoothing", url=True),
+                          help="The weight of the past in TensorBoard's moving average: 0 shows the raw values.")
 x_axis = c2.radio("Horizontal axis", list(AXES), horizontal=True, format_func=AXES.get,
+                  **kept("runs_axis", url=True),
                   help="Step: one optimiser update (one batch), with epochs marked along the top; "
                        "Playground runs count epochs here, as the TensorFlow Playground does. "
                        "Epoch: steps divided by the steps in one pass over the data, so runs with "
                        "different batch sizes or data sizes line up.")
-all_tags = sorted({tag for run in picked for tag in scalars_of(str(run["path"]), run["modified"])})
-metrics = sorted({tag.split("/", 1)[1] for tag in all_tags})
-metric = c3.selectbox("Metric", metrics, index=metrics.index("loss") if "loss" in metrics else 0) if metrics else None
+log_axes = c2.pills("Log scale", ["x", "y"], selection_mode="multi", format_func=lambda a: f"{a} axis",
+                    **kept("runs_log", url=True),
+                    help="A logarithmic axis: on x, the early steps, where most of the learning happens, "
+                         "get as much room as the late ones (step and epoch axes only).")
+all_scalars = [scalars_of(str(run["path"]), run["modified"]) for run in picked]
+metrics = sorted({tag.split("/", 1)[1] for scalars in all_scalars for tag in scalars})
+metric = c3.selectbox("Metric", metrics, index=metrics.index("loss") if "loss" in metrics else 0,
+                      **kept("runs_metric", url=True)) if metrics else None
+if metrics:
+    c3.download_button(
+        "CSV", lambda: scalars_csv(picked, all_scalars), "runs-scalars.csv", "text/csv", icon=":material/download:",
+        key="runs_csv", on_click="ignore",
+        help="Every scalar of the shown runs in one file: run, network, split, metric, step, epoch, "
+             "wall time, value.")
 
 if metric:
     lines, without_epochs = [], []
-    for index, run in enumerate(picked):
+    for index, (run, scalars) in enumerate(zip(picked, all_scalars)):
         steps_per_epoch = epoch_length(run)
         if x_axis == "epoch" and not steps_per_epoch:
             without_epochs.append(run.get("title") or run["name"])
             continue
-        scalars = scalars_of(str(run["path"]), run["modified"])
-        for split in ("train", "validation"):
+        for split in ("train", "validation", "test"):
             points = scalars.get(f"{split}/{metric}")
             if points:
                 steps, walls, values = zip(*points)
@@ -134,54 +163,13 @@ if metric:
     if without_epochs:
         st.caption("Left out on the epoch axis (they have no epochs, or were logged before runs kept their "
                    "epoch length): " + "; ".join(without_epochs) + ". Choose the step axis to see them.")
+    if "x" in (log_axes or []) and x_axis not in ("step", "epoch"):
+        st.caption("A log scale on x needs the step or epoch axis: time starts at 0.")
     if lines:
-        st.plotly_chart(curves_figure(lines, metric, smoothing, x_axis), key="runs-curves")
+        st.plotly_chart(curves_figure(lines, metric, smoothing, x_axis, band=window, log_x="x" in (log_axes or []),
+                                      log_y="y" in (log_axes or [])), key="runs_curves", config=CHART_CONFIG)
         st.caption(curves_caption(metric, {run.get("kind") for run in picked}))
 
 # ---- one run in depth -------------------------------------------------------------------------
 run = picked[0]
-st.subheader(run.get("title") or run["name"])
-histograms = histograms_of(str(run["path"]), run["modified"])
-weight_tags = [t for t in histograms if not t.startswith(GRADIENT_PREFIX)]
-gradient_tags = [t[len(GRADIENT_PREFIX):] for t in histograms if t.startswith(GRADIENT_PREFIX)]
-if weight_tags:
-    what = "weights"
-    if gradient_tags:
-        what = st.radio("Distributions of", ["weights", "gradients"], horizontal=True, key=f"runs-what-{run['name']}",
-                        format_func={"weights": "Layer weights", "gradients": "Gradients"}.get)
-    st.markdown(WEIGHTS_TEXT if what == "weights" else GRADIENTS_TEXT)
-    tags = weight_tags if what == "weights" else gradient_tags
-    show = st.selectbox("Layer weights" if what == "weights" else "Gradients of the layer's weights", tags,
-                        key=f"runs-hist-{run['name']}-{what}")
-    rows = histograms[show if what == "weights" else GRADIENT_PREFIX + show]
-    if len(rows) > 2 and rows[0][0] == 0 and st.toggle(
-            "Leave out step 0", value=what == "gradients", key=f"runs-skip0-{run['name']}-{what}",
-            help="The first gradients, at the random start, are often far larger than all later ones; "
-                 "leaving that row out lets the value axis fit the rows after it."):
-        rows = rows[1:]
-    st.plotly_chart(histogram_figure(rows, what, epoch_length(run)), key="runs-hist")
-    st.caption(f"Spread (standard deviation) of the {what}: {spread(rows[0][1]):.3g} at step {rows[0][0]}, "
-               f"{spread(rows[-1][1]):.3g} at step {rows[-1][0]}.")
-
-summary_path = run["path"] / "model.json"
-if summary_path.exists():
-    summary = json.loads(summary_path.read_text())
-    st.markdown("**Model summary**")
-    st.dataframe([{k: v for k, v in layer.items() if k != "inbound"} for layer in summary["layers"]],
-                 hide_index=True)
-    st.caption(f"{sum(l['params'] for l in summary['layers']):,} parameters in all.")
-    edges_dot = "\n".join(f'"{src}" -> "{layer["name"]}";' for layer in summary["layers"] for src in layer["inbound"])
-    with st.expander("The layers as a graph"):  # top to bottom: a long chain stays legible on a phone too
-        st.graphviz_chart(f'digraph {{ rankdir=TB; node [shape=box, style=rounded, fontsize=11]; {edges_dot} }}')
-
-entry = records.get(str(run["path"]))
-b1, b2 = st.columns(2)
-if entry is not None and entry.path is not None and (entry.path / "model.keras").exists():
-    b1.download_button("Download the .keras file", (entry.path / "model.keras").read_bytes(),
-                       f"{run['name']}.keras", icon=":material/download:")
-if b2.button("Delete this run", icon=":material/delete:", key=f"runs-delete-{run['name']}"):
-    delete_run(run["path"])
-    if entry is not None:
-        manager().store.delete(entry.key)
-    st.cache_data.clear()
-    st.rerun()
+run_in_depth(run, histograms_of(str(run["path"]), run["modified"]), records.get(str(run["path"])))
