@@ -1,4 +1,5 @@
-"""The app opens in a real browser with every page in the navigation, and every page renders."""
+"""The app opens in a real browser with every page in the navigation, and every page renders; what a
+user chose on a page survives a switch to another page and a reload."""
 from __future__ import annotations
 
 import pytest
@@ -57,3 +58,36 @@ def test_a_direct_link_works_on_a_freshly_started_server(browser, tmp_path):
         page.close()
     finally:
         stop_app(server)
+
+
+def chosen_networks(page) -> list[str]:
+    """The chips of Draw's Networks picker, in order."""
+    picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Networks")
+    return [chip.inner_text().strip() for chip in picker.locator('[data-baseweb="tag"]').all()]
+
+
+def test_draw_keeps_its_networks_across_a_page_switch_and_a_reload(page):
+    """Issue 30 #3: Draw → Text → Draw used to reset the chosen networks (and hid one in training)."""
+    open_page(page, "draw", wait_for_text="Networks")
+    assert chosen_networks(page) == ["Fast CNN"]
+    picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Networks")
+    picker.locator("input").click()
+    page.get_by_role("option", name="2019 dense net").click()
+    page.keyboard.press("Escape")
+    wait_until_idle(page)
+    assert chosen_networks(page) == ["Fast CNN", "2019 dense net"]
+    assert "draw_networks=" in page.url  # a link reproduces it
+
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text("Text", exact=True).click()
+    page.get_by_role("heading", name="Text").first.wait_for(timeout=120_000)
+    wait_until_idle(page)
+    nav.get_by_text("Draw", exact=True).click()
+    page.get_by_text("Networks").first.wait_for(timeout=120_000)
+    wait_until_idle(page)
+    assert chosen_networks(page) == ["Fast CNN", "2019 dense net"], "after a page switch"
+    page.reload()
+    page.get_by_text("Networks").first.wait_for(timeout=120_000)
+    wait_until_idle(page)
+    assert chosen_networks(page) == ["Fast CNN", "2019 dense net"], "after a reload"
+    screenshot(page, "navigation-draw-kept")
