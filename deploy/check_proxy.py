@@ -6,10 +6,12 @@
 The login is the one deploy/make_secrets.py printed (or ``$DLP_LOGIN``); without it nginx must
 answer 401.
 
-Each of the sessions does what a new browser does: GET / (nginx gives it its dlp_route cookie),
-then opens Streamlit's websocket with that cookie and runs the home page. Then nginx's access log
-(format ``dlp`` in deploy/nginx.conf) must show every request of one cookie going to one Streamlit
-process, the websockets upgraded (101), and the sessions spread over more than one process.
+Each of the sessions does what a new browser does: GET / (nginx gives it its dlp_route cookie, which
+names a process), then opens Streamlit's websocket with that cookie and runs the home page. Then
+nginx's access log (format ``dlp`` in deploy/nginx.conf), read from where it stood before the check,
+must show every request with one cookie going to one Streamlit process, the websockets upgraded
+(101), and the sessions spread over more than one process. Run it when every process is up: while
+one is down, its sessions go to the others (as they should).
 """
 from __future__ import annotations
 
@@ -72,6 +74,7 @@ def main() -> int:
         parser.error("give the class's login: --login class:PASSWORD (deploy/make_secrets.py printed it)")
     if not refused_without_login(url):
         raise SystemExit(f"{url} answered without a login: is nginx with deploy/nginx.conf in front?")
+    log_start = args.log.stat().st_size if args.log.exists() else 0
     cookies = [new_browser_cookie(url, args.login) for _ in range(args.sessions)]
 
     async def all_sessions():
@@ -80,19 +83,24 @@ def main() -> int:
     routes = asyncio.run(all_sessions())
     upstreams, websockets = defaultdict(set), defaultdict(int)
     pattern = re.compile(r'"(\S+) (\S+) [^"]*" (\d+) route=(\S+) upstream=(\S+)')
-    for line in args.log.read_text().splitlines():
+    with open(args.log, encoding="utf-8", errors="replace") as log:
+        log.seek(log_start)
+        lines = log.read().splitlines()
+    for line in lines:
         match = pattern.search(line)
         if match and match.group(4) in routes:
             method, path, status, route, upstream = match.groups()
             upstreams[route].add(upstream)
             websockets[route] += path.startswith("/_stcore/stream") and status == "101"
-    failures = [f"route {r[:8]}… went to {sorted(u)}" for r, u in upstreams.items() if len(u) != 1]
-    failures += [f"route {r[:8]}… opened no websocket (101)" for r in routes if not websockets[r]]
+    failures = [f"route {r} went to {sorted(u)}" for r, u in upstreams.items() if len(u) != 1]
+    failures += [f"route {r}: {websockets[r]} websockets upgraded (101) for {routes.count(r)} sessions"
+                 for r in set(routes) if websockets[r] < routes.count(r)]
     used = {next(iter(u)) for u in upstreams.values() if len(u) == 1}
     if len(used) < 2:
         failures.append(f"all {len(routes)} sessions went to {sorted(used)}: not spread over processes")
-    for route in routes:
-        print(f"session {route[:8]}…: {sorted(upstreams[route])}, websockets upgraded: {websockets[route]}")
+    for route in sorted(set(routes)):
+        print(f"route {route}: {routes.count(route)} sessions, all requests to {sorted(upstreams[route])}, "
+              f"websockets upgraded: {websockets[route]}")
     print(f"{len(routes)} sessions over {len(used)} processes: "
           + ("sticky, websockets proxied" if not failures else "FAILED: " + "; ".join(failures)))
     return 1 if failures else 0

@@ -81,22 +81,38 @@ for n in $(seq "$WORKERS"); do
   start "worker-$n"
 done
 
-servers=""
 for n in $(seq "$WEB"); do
-  port=$((FIRST_PORT + n - 1))
-  launch[web-$n]="run_web $port"
+  launch[web-$n]="run_web $((FIRST_PORT + n - 1))"
   start "web-$n"
-  servers="$servers        server 127.0.0.1:$port;\n"
 done
 
-# The same nginx.conf as Docker's, with these processes as its upstream and this address; the login
-# file beside it.
-sed -e '/^\s*server web[0-9]*:8501;/d' \
-    -e "s|^\(\s*hash \$dlp_route consistent;\)|\1\n$servers|" \
-    -e '/^\s*server web[0-9]*:6006;/d' \
-    -e "s|^\(\s*upstream tensorboard {\)|\1\n        server 127.0.0.1:$DLP_TENSORBOARD_PORT;|" \
-    -e "s|^\(\s*\)listen 8080;|\1listen $PROXY_ADDRESS:$PROXY_PORT;|" \
-    deploy/nginx.conf >"$RUN_DIR/nginx.conf"
+web_processes() {  # nginx.conf's part between BEGIN and END, for these processes (see its comments)
+  local n m
+  echo '    split_clients "${request_id}" $dlp_new_route {'
+  for n in $(seq $((WEB - 1))); do printf '        %s%% %d;\n' "$(awk "BEGIN {printf \"%.2f\", 100 / $WEB}")" "$n"; done
+  printf '        * %d;\n    }\n    map $cookie_dlp_route $dlp_route {\n' "$WEB"
+  for n in $(seq "$WEB"); do printf '        %d %d;\n' "$n" "$n"; done
+  printf '        default $dlp_new_route;\n    }\n    map $upstream_addr $dlp_answered {\n'
+  for n in $(seq "$WEB"); do printf '        ~:%d$ %d;\n' $((FIRST_PORT + n - 1)) "$n"; done
+  printf '        default "";\n    }\n'
+  for n in $(seq "$WEB"); do
+    printf '    upstream dlp_web%d {\n        server 127.0.0.1:%d;\n' "$n" $((FIRST_PORT + n - 1))
+    for m in $(seq "$WEB"); do
+      [ "$m" -eq "$n" ] || printf '        server 127.0.0.1:%d backup;\n' $((FIRST_PORT + m - 1))
+    done
+    echo '    }'
+  done
+}
+
+# The same nginx.conf as Docker's, with these processes and this address; the login file beside it.
+web_processes >"$RUN_DIR/nginx-web.conf"
+awk -v part="$RUN_DIR/nginx-web.conf" '
+  /# BEGIN web processes/ { print; while ((getline line < part) > 0) print line; skip = 1; next }
+  /# END web processes/ { skip = 0 }
+  !skip' deploy/nginx.conf |
+  sed -e '/^\s*server web[0-9]*:6006;/d' \
+      -e "s|^\(\s*upstream tensorboard {\)|\1\n        server 127.0.0.1:$DLP_TENSORBOARD_PORT;|" \
+      -e "s|^\(\s*\)listen 8080;|\1listen $PROXY_ADDRESS:$PROXY_PORT;|" >"$RUN_DIR/nginx.conf"
 cp "$SECRETS_DIR/htpasswd" "$RUN_DIR/htpasswd" && chmod 644 "$RUN_DIR/htpasswd"  # nginx's workers read it
 nginx -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e "$RUN_DIR/nginx-error.log" -t -q
 launch[nginx]="run_nginx"

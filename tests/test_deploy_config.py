@@ -75,6 +75,7 @@ def test_compose_keeps_redis_private_with_a_password_and_nginx_behind_a_login():
     assert not re.search(r"^\s+ports:", redis, re.M) and "networks: [queue]" in redis
     assert re.search(r"^  queue:\n    internal: true", text, re.M), "Redis's network must be internal"
     assert re.search(r"DLP_QUEUE: redis://:\$\{DLP_REDIS_PASSWORD:\?[^}]*\}@redis:6379/0", text)
+    assert '"--server.port", "8502"' in compose_service(text, "web2")  # nginx.conf tells processes by port
     nginx = compose_service(text, "nginx")
     assert "./htpasswd:/etc/nginx/htpasswd:ro" in nginx and "networks: [web]" in nginx
 
@@ -87,6 +88,9 @@ def test_nginx_asks_for_the_login_everywhere_and_caps_uploads():
     assert re.search(r"^\s*auth_basic_user_file htpasswd;", before_locations, re.M)
     assert re.search(r"^\s*client_max_body_size 25m;", server, re.M)
     assert "auth_basic off" not in text
+    # Sticky by a cookie naming the process, re-set from the process that answered (see its comments).
+    assert "proxy_pass http://dlp_web$dlp_route;" in server and "add_header Set-Cookie $dlp_cookie always;" in server
+    assert re.search(r"upstream dlp_web1 \{\s*server web1:8501;\s*server web2:8502 backup;", text)
 
 
 def test_run_local_gives_redis_a_password_on_loopback_and_nginx_the_login():
