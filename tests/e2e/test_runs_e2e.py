@@ -195,9 +195,11 @@ def start_nginx(app_port: int, tensorboard_port: int, folder: Path) -> tuple[str
     must be readable by nginx's workers (which run as nobody when nginx starts as root)."""
     port = free_port()
     config = (REPO / "deploy" / "nginx.conf").read_text()
-    config = re.sub(r"^\s*server web\d+:8501;\n", "", config, flags=re.M)
+    one_process = ("# BEGIN web processes\n    map $cookie_dlp_route $dlp_route { default 1; }\n"
+                   "    map $upstream_addr $dlp_answered { default 1; }\n"
+                   f"    upstream dlp_web1 {{ server 127.0.0.1:{app_port}; }}\n    # END web processes")
+    config = re.sub(r"# BEGIN web processes\n.*?# END web processes", lambda _: one_process, config, flags=re.S)
     config = re.sub(r"^\s*server web\d+:6006;\n", "", config, flags=re.M)
-    config = config.replace("hash $dlp_route consistent;", f"hash $dlp_route consistent;\n        server 127.0.0.1:{app_port};")
     config = config.replace("upstream tensorboard {", f"upstream tensorboard {{\n        server 127.0.0.1:{tensorboard_port};")
     config = config.replace("listen 8080;", f"listen 127.0.0.1:{port};")
     (folder / "nginx.conf").write_text(config)
