@@ -107,13 +107,16 @@ def animation_figure(layouts: np.ndarray, steps: list[int], probe_set: ProbeSet,
                 frames.append(go.Frame(name=f"{step}+{j}", data=[_coordinates(between[m]) for m in groups],
                                        traces=list(range(len(groups)))))
     figure.frames = frames
-    # Wide enough for nearly every point of every frame: the rare far-out one may leave the view.
-    reach = float(np.percentile(np.abs(layouts), 99.9, axis=(1, 2)).max()) * 1.05 or 1.0
-    axis = dict(range=[-reach, reach], autorange=False, zeroline=False, showticklabels=False, title="")
-    if flat:
-        figure.update_layout(xaxis=axis, yaxis={**axis, "scaleanchor": "x"})
+    # Fixed ranges, so that the points move and the axes do not: each axis spans nearly every point of
+    # every frame (the rare far-out one, common before training, may leave the view).
+    low, high = np.percentile(layouts.reshape(-1, layouts.shape[2]), [0.2, 99.8], axis=0)
+    pad = (high - low) * 0.04 + 1e-9
+    axes = [dict(range=[float(lo - p), float(hi + p)], autorange=False, zeroline=False, showticklabels=False,
+                 title="") for lo, hi, p in zip(low, high, pad)]
+    if flat:  # one unit is as long across as up: distances on the map mean the same both ways
+        figure.update_layout(xaxis=axes[0], yaxis={**axes[1], "scaleanchor": "x"})
     else:
-        figure.update_layout(scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"))
+        figure.update_layout(scene=dict(xaxis=axes[0], yaxis=axes[1], zaxis=axes[2], aspectmode="cube"))
     play = dict(label="▶ Play", method="animate",
                 args=[None, {"frame": {"duration": FRAME_MS, "redraw": True}, "transition": {"duration": 0},
                              "fromcurrent": True, "mode": "immediate"}])
