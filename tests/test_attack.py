@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.data import load_mnist
-from core.digits.attack import STEPS, attack
+from core.digits.attack import LEAD, STEPS, attack
 from core.digits.models import build
 from core.errors import BadInput
 from tests.fitted import fitted
@@ -38,8 +38,9 @@ def test_pgd_stays_within_its_budget_and_the_pictures_range(network, digits, nor
         np.testing.assert_array_equal(result.original, image)
         np.testing.assert_allclose(result.after, read(network, result.changed), atol=1e-5)  # said honestly
         np.testing.assert_allclose(result.before, read(network, image), atol=1e-5)
-        if result.success and result.steps < STEPS:  # stopped early: the target is read, and surely
-            assert result.read_after == result.target and result.after[result.target] >= 0.5
+        if result.steps < STEPS:  # stopped early: the target is read, clearly ahead of the others
+            first, second = np.sort(result.after)[-2:][::-1]
+            assert result.read_after == result.target and first - second >= LEAD
     assert sum(r.success for r in results) >= 8, [r.read_after for r in results]
 
 

@@ -4,8 +4,9 @@ Projected gradient descent (PGD, Madry et al. 2018) on the 28×28 input, the net
 each step moves every pixel a little in the direction that lowers the loss for the target class
 (or, for "anything else", raises it for the class the network reads now), then projects the change
 back into the budget — every pixel within ±ε of the drawing (L∞), or the whole change no longer
-than ε (L2) — and the picture back into [0, 1]. It stops once the target is read with a
-probability of at least one half, so the change it shows is no bigger than it needed.
+than ε (L2) — and the picture back into [0, 1]. It stops once the network reads the target ahead
+of every other class by at least ten percentage points, so the change it shows is no bigger than it
+needed.
 FGSM (Goodfellow et al. 2015), one step of the full budget, is the reference the benchmark
 compares with.
 """
@@ -21,10 +22,10 @@ import numpy as np
 from core.errors import BadInput
 
 NORMS = {"linf": "L∞", "l2": "L2"}
-DEFAULT_BUDGET = {"linf": 0.25, "l2": 3.0}
+DEFAULT_BUDGET = {"linf": 0.3, "l2": 3.0}
 MAX_BUDGET = {"linf": 1.0, "l2": 28.0}  # any picture is within these of any other
 STEPS = 40
-CONFIDENT = 0.5  # stop once the target is read at least this surely
+LEAD = 0.1  # stop once the target's probability leads every other class's by this much
 ANYTHING_ELSE = None  # the target meaning "any class but the one it reads now"
 
 _attackers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -146,7 +147,7 @@ def attack(model, digit: np.ndarray, target: int | None, norm: str = "linf", bud
     (a class index, or None for anything but what it reads now).
 
     ``method="pgd"`` takes up to ``steps`` steps of 2.5·budget/steps each and stops once the
-    target is read with probability ≥ ½; ``"fgsm"`` takes one step of the whole budget.
+    target leads every other class by ``LEAD``; ``"fgsm"`` takes one step of the whole budget.
     """
     import tensorflow as tf
 
@@ -182,7 +183,7 @@ def attack(model, digit: np.ndarray, target: int | None, norm: str = "linf", bud
 
 
 def _done(probabilities: np.ndarray, read: int, target: int | None) -> bool:
+    """Whether the target (or, for anything else, some class other than ``read``) leads clearly."""
+    first, second = np.sort(probabilities)[-2:][::-1]
     top = int(np.argmax(probabilities))
-    if target is None:
-        return top != read and probabilities[top] >= CONFIDENT
-    return top == target and probabilities[target] >= CONFIDENT
+    return (top != read if target is None else top == target) and first - second >= LEAD

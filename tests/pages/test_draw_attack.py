@@ -63,8 +63,8 @@ def test_a_drawn_seven_is_made_to_read_as_a_one(canvas, fresh_manager):  # noqa:
     assert not at.exception, at.exception
     assert "2019 dense net now reads **1**" in messages(at), messages(at)
     captions = [image.caption for element in at.get("image") for image in element.proto.imgs]
-    assert "your drawing: 7" in captions and "changed: 1" in captions, captions
-    assert any(c.startswith("the change, amplified: full blue = +") for c in captions), captions
+    assert any(c.startswith("your drawing (7) · the change, amplified: full blue = +") and
+               c.endswith("the changed drawing (1)") for c in captions), captions
     assert [m.label for m in at.metric if m.label == "2020 Keras MLP"], "the other network read the change"
 
     # Results belong to their drawing: a new drawing asks for a new search.

@@ -8,11 +8,11 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.digits.attack import DEFAULT_BUDGET, MAX_BUDGET, NORMS, STEPS, Attack, attack
+from core.digits.attack import DEFAULT_BUDGET, LEAD, MAX_BUDGET, NORMS, STEPS, Attack, attack
 from core.errors import AppError
 from core.training.jobs import CANCELLED, FAILED
 from views.common import manager
-from views.draw.inside_pictures import PLAIN, signed_picture
+from views.draw.inside_pictures import PLAIN, grey_picture, side_by_side, signed_picture
 from views.draw.networks import TITLES, classes_of, config_for, reader_of, trained_job
 from views.state import kept
 
@@ -24,21 +24,24 @@ EXPLANATION = f"""
 up to {STEPS} steps computes by backpropagation — through the network, its weights fixed — how the loss
 for the target class changes with each of the 784 pixels, and moves the picture a small step the way
 that lowers it (for "anything else": the way that raises the loss of the class it reads now). With an
-L∞ budget ε every pixel moves by the same small amount, following the sign of its gradient, and is then
-put back within ±ε of your drawing; with L2 the picture moves a fixed length along the gradient, and the
+L∞ budget ε every pixel with a gradient moves by the same small amount, following the sign of its
+gradient, and is then put back within ±ε of your drawing; with L2 the picture moves a fixed length along the gradient, and the
 whole change is shrunk back to length ε if it grew longer. Pixels stay between 0 (black) and 1 (white).
-The search stops as soon as the target is read with a probability of at least 50 %.
+The search stops as soon as the network reads the target (for "anything else": any other class), ahead
+of every other class by at least {round(LEAD * 100)} percentage points, so the change shown is no bigger than
+the search needed.
 
 **Why a small change can be enough.** The output depends on all 784 pixels at once. Near your drawing
 the network behaves almost linearly, so nudging every pixel by a tiny ε in the direction of its gradient
-moves the output by about ε times the sum of all the gradients' sizes: many small nudges add up
+moves the target's log-probability by about ε times the sum of the sizes of all 784 gradients: many
+small nudges add up
 (Goodfellow et al., 2015). The network only ever learned from pictures that look like MNIST digits;
 nothing in that training tells it how to respond to faint patterns spread over the whole picture, so
 nothing stops them from pushing the output across a decision boundary.
 
 **What it does not mean.** Not that the network "sees" the new class, nor that the change looks like it
-to a person, nor that the network is useless: it reads real drawings well. This is a worst case, found
-with full access to the network's gradients (a *white-box* attack). With a budget large enough you can
+to a person, nor that the network is useless: it reads real drawings well. It is a search for a bad
+case with full access to the network's gradients (a *white-box* attack). With a budget large enough you can
 simply draw another digit, which is no longer a small change: look at the change next to the drawing.
 A change found for one network often fools others too (it *transfers*), but less reliably — pick more
 networks above to see.
@@ -130,12 +133,10 @@ def show_attack(result: Attack, names: list[str], primary: str, others: list[str
                    f"still reads {names[after]} ({result.after[after]:.0%}) after {result.steps} steps. Allow "
                    "a larger change, or pick another target.", icon=":material/shield:")
     peak = float(np.abs(result.change).max())
-    columns = st.columns(3)
-    columns[0].image(result.original, caption=f"your drawing: {names[before]}", clamp=True, width="stretch")
-    columns[1].image(signed_picture(result.change, size=196), width="stretch",
-                     caption=f"the change, amplified: full blue = +{peak:.3f} (more ink), full red = −{peak:.3f}"
-                             if peak > 0 else "no change")
-    columns[2].image(result.changed, caption=f"changed: {names[after]}", clamp=True, width="stretch")
+    st.image(side_by_side([grey_picture(result.original), signed_picture(result.change, size=224),
+                           grey_picture(result.changed)]), width=696,
+             caption=f"your drawing ({names[before]}) · the change, amplified: full blue = +{peak:.3f} (more ink), "
+                     f"full red = −{peak:.3f}, white = none · the changed drawing ({names[after]})")
     figure = go.Figure([
         go.Bar(name="your drawing", x=names, y=result.before, marker_color="#9aa5b8",
                hovertemplate="%{x}: %{y:.1%}<extra>before</extra>"),

@@ -83,3 +83,22 @@ def contributions_figure(labels: list[str], values: np.ndarray, title: str) -> g
                          margin=dict(l=4, r=4, t=30, b=4), xaxis=dict(title="input × weight"),
                          yaxis=dict(automargin=True))
     return figure
+
+
+def grey_picture(image: np.ndarray, size: int = 224) -> Image.Image:
+    """A [0, 1] grey picture enlarged pixel for pixel (no blur) to about ``size`` pixels."""
+    grey = (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+    scale = max(1, size // max(grey.shape))
+    return Image.fromarray(grey).convert("RGB").resize((grey.shape[1] * scale, grey.shape[0] * scale),
+                                                      Image.NEAREST)
+
+
+def side_by_side(pictures: list[Image.Image], gap: int = 12) -> Image.Image:
+    """Pictures of equal height in one row, on white: one image stays one row even on a phone."""
+    width = sum(p.width for p in pictures) + gap * (len(pictures) - 1)
+    row = Image.new("RGB", (width, max(p.height for p in pictures)), (255, 255, 255))
+    left = 0
+    for picture in pictures:
+        row.paste(picture, (left, 0))
+        left += picture.width + gap
+    return row
