@@ -140,7 +140,8 @@ def _facts(model) -> _Facts:
             probe = tf.function(lambda x: inner(x, training=False), input_signature=spec)
             facts = _probes[model] = _Facts(
                 [layer.name for layer in layers], probe, grids(model),
-                {layer.name: np.asarray(layer.kernel, np.float64) for layer in layers},
+                # As stored (float32): the 2017 CNN's dense1 alone would be 26 MB in float64.
+                {layer.name: np.asarray(layer.kernel) for layer in layers},
                 {layer.name: np.asarray(layer.bias, np.float64) if layer.use_bias else None for layer in layers})
         return facts
 
@@ -281,7 +282,7 @@ def explain_cell(work: Workings, layer_name: str, row: int, col: int, channel: i
               & ((cols >= 0) & (cols < source_map.shape[1]))[None, :])
     padded = np.pad(np.asarray(source_map, np.float64), ((kh, kh), (kw, kw), (0, 0)))
     patch = padded[top + kh:top + 2 * kh, left + kw:left + 2 * kw]
-    kernel = work.facts.kernels[layer_name][:, :, :, channel]
+    kernel = work.facts.kernels[layer_name][:, :, :, channel].astype(np.float64)
     products = patch * kernel
     total = float(products.sum())
     biases = work.facts.biases[layer_name]
@@ -354,7 +355,11 @@ def explain_unit(work: Workings, layer_name: str, unit: int) -> UnitWorking:
     kernel = work.facts.kernels[layer_name]
     bias = work.facts.biases[layer_name]
     bias = np.zeros(layer.units) if bias is None else bias
-    logits = inputs @ kernel + bias
+    weights = kernel[:, unit].astype(np.float64)
+    contributions = inputs * weights
+    # Every unit's sum (softmax needs them all) in float32, this unit's exactly, in float64.
+    logits = (inputs.astype(np.float32) @ kernel).astype(np.float64) + bias
+    logits[unit] = contributions.sum() + bias[unit]
     activation = layer.activation.__name__
     if activation == "softmax":
         exponentials = np.exp(logits - logits.max())
@@ -362,7 +367,7 @@ def explain_unit(work: Workings, layer_name: str, unit: int) -> UnitWorking:
     else:
         value = _activate(activation, float(logits[unit]))
     source, shape = _flattened_from(work.model, layer)
-    return UnitWorking(layer_name, unit, source, shape, inputs, inputs * kernel[:, unit], float(bias[unit]),
+    return UnitWorking(layer_name, unit, source, shape, inputs, contributions, float(bias[unit]),
                        activation, logits, value)
 
 

@@ -134,7 +134,7 @@ def show_attack(result: Attack, names: list[str], primary: str, others: list[str
                    "a larger change, or pick another target.", icon=":material/shield:")
     peak = float(np.abs(result.change).max())
     st.image(side_by_side([grey_picture(result.original), signed_picture(result.change, size=224),
-                           grey_picture(result.changed)]), width=696,
+                           grey_picture(result.changed)]), width="content",
              caption=f"your drawing ({names[before]}) · the change, amplified: full blue = +{peak:.3f} (more ink), "
                      f"full red = −{peak:.3f}, white = none · the changed drawing ({names[after]})")
     figure = go.Figure([

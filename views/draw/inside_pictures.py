@@ -94,11 +94,14 @@ def grey_picture(image: np.ndarray, size: int = 224) -> Image.Image:
 
 
 def side_by_side(pictures: list[Image.Image], gap: int = 12) -> Image.Image:
-    """Pictures of equal height in one row, on white: one image stays one row even on a phone."""
+    """Pictures of equal height in one row, on white, each framed in grey (a picture that is
+    mostly white keeps its edges): one image stays one row even on a phone."""
     width = sum(p.width for p in pictures) + gap * (len(pictures) - 1)
     row = Image.new("RGB", (width, max(p.height for p in pictures)), (255, 255, 255))
+    frame = ImageDraw.Draw(row)
     left = 0
     for picture in pictures:
         row.paste(picture, (left, 0))
+        frame.rectangle((left, 0, left + picture.width - 1, picture.height - 1), outline=(170, 170, 170))
         left += picture.width + gap
     return row
