@@ -36,3 +36,26 @@ def test_no_drawing_or_a_damaged_one_is_no_drawing():
     assert decode_drawing({"png": "data:image/png;base64,not base64!"}) is None
     assert decode_drawing({"png": "data:image/png;base64," + base64.b64encode(b"not a png").decode()}) is None
     assert decode_drawing("data:image/png;base64,") is None
+
+
+def test_a_live_frame_and_a_pen_up_frame_are_told_apart():
+    from views.draw.canvas import frame_from
+
+    rgba = np.zeros((140, 140, 4), np.uint8)
+    rgba[..., 3] = 255
+    url = png_url(Image.fromarray(rgba, "RGBA"))
+    live = frame_from({"png": url, "frame": 7, "final": False})
+    assert live.number == 7 and not live.final and live.image.shape == (140, 140)
+    assert frame_from({"png": url, "frame": 8, "final": True}).final
+    assert frame_from({"png": url}).final and frame_from({"png": url}).number == 0  # an older canvas's message
+    assert frame_from({"png": "not a picture", "frame": 9}) is None
+
+
+def test_the_probability_bars_are_plain_html_with_every_value_on_hover():
+    from views.draw.reading import probability_bars
+
+    bars = probability_bars(np.array([0.1, 0.7, 0.2]), ["T-shirt", "<b>Bag</b>", "Coat"], "item of clothing")
+    assert bars.count('title="item of clothing ') == 3
+    assert 'title="item of clothing &lt;b&gt;Bag&lt;/b&gt;: 70.0%"' in bars and "<b>Bag" not in bars
+    assert "#f26b1d" in bars and ">70%<" in bars  # the predicted one in orange, its value on top
+    assert 'aria-label="Probabilities: T-shirt 10%, &lt;b&gt;Bag&lt;/b&gt; 70%, Coat 20%"' in bars

@@ -13,7 +13,7 @@ from core.errors import AppError
 from core.training.jobs import CANCELLED, FAILED
 from views.common import manager
 from views.draw.inside_pictures import PLAIN, grey_picture, side_by_side, signed_picture
-from views.draw.networks import TITLES, classes_of, config_for, reader_of, trained_job
+from views.draw.networks import classes_of, kind_and_config, reader_of, title, trained_job
 from views.state import kept
 
 RESULT = "draw_attack"  # {"signature": ..., "attack": Attack}
@@ -61,10 +61,10 @@ def signature(job, digit: np.ndarray, target, norm: str, budget: float) -> tuple
 
 def why_not_ready(arch: str) -> str:
     """Why the network cannot be attacked yet, in words."""
-    job = manager().find("digits", config_for(arch))
+    job = manager().find(*kind_and_config(arch))
     if job is None or job.status in (FAILED, CANCELLED):
-        return f"Train {TITLES[arch]} first (above): the search needs its trained weights."
-    return (f"{TITLES[arch]} is still training: the search needs its finished weights. It starts as soon "
+        return f"Train {title(arch)} first (above): the search needs its trained weights."
+    return (f"{title(arch)} is still training: the search needs its finished weights. It starts as soon "
             "as the training above is done.")
 
 
@@ -73,7 +73,7 @@ def attack_section(chosen: list[str], digit: np.ndarray | None) -> None:
     state = st.session_state
     primary = chosen[0]
     st.markdown(f"**Make it fail** — ask for a small change to your drawing, within a budget you set, that "
-                f"makes {TITLES[primary]} read it as something else. The search uses the network's own "
+                f"makes {title(primary)} read it as something else. The search uses the network's own "
                 "gradients.")
     with st.expander("How the search works, and what it shows", icon=":material/school:"):
         st.markdown(EXPLANATION)
@@ -92,7 +92,7 @@ def attack_section(chosen: list[str], digit: np.ndarray | None) -> None:
                       format_func=lambda o: o if o == ANYTHING else names[o], **kept("draw_attack_target"))
     if target != ANYTHING and not (isinstance(target, int) and 0 <= target < len(names)):
         target = ANYTHING  # kept from a network with more classes
-    st.caption(f"{TITLES[primary]} reads your drawing as {names[read]} ({probabilities[read]:.0%}).")
+    st.caption(f"{title(primary)} reads your drawing as {names[read]} ({probabilities[read]:.0%}).")
     left, right = st.columns([1, 2])
     norm = left.segmented_control("Budget", list(NORMS), format_func=NORMS.get, default="linf", required=True,
                                   help="L∞: no pixel changes by more than ε. L2: the change as a whole — "
@@ -124,7 +124,7 @@ def show_attack(result: Attack, names: list[str], primary: str, others: list[str
     before, after = result.read_before, result.read_after
     wanted = "anything else" if result.target is None else names[result.target]
     if result.success:
-        st.success(f"{TITLES[primary]} now reads **{names[after]}** ({result.after[after]:.0%}); it read "
+        st.success(f"{title(primary)} now reads **{names[after]}** ({result.after[after]:.0%}); it read "
                    f"{names[before]} ({result.before[before]:.0%}) before. Change: L∞ {result.linf:.3f}, "
                    f"L2 {result.l2:.2f} (budget {NORMS[result.norm]} {result.budget:g}), found in "
                    f"{result.steps} steps, {result.seconds:.2f} s.", icon=":material/bolt:")
@@ -143,7 +143,7 @@ def show_attack(result: Attack, names: list[str], primary: str, others: list[str
         go.Bar(name="changed", x=names, y=result.after, marker_color="#f26b1d",
                hovertemplate="%{x}: %{y:.1%}<extra>after</extra>")])
     figure.update_layout(barmode="group", height=240, margin=dict(l=10, r=10, t=30, b=10),
-                         title=dict(text=f"{TITLES[primary]}'s probabilities", font=dict(size=13)),
+                         title=dict(text=f"{title(primary)}'s probabilities", font=dict(size=13)),
                          yaxis=dict(range=[0, 1], tickformat=".0%"), xaxis=dict(type="category"),
                          legend=dict(orientation="h", y=-0.2))
     st.plotly_chart(figure, config=PLAIN, key="draw_attack_probabilities")
@@ -160,7 +160,7 @@ def transfer(result: Attack, names: list[str], others: list[str]) -> None:
         job = trained_job(arch)
         with column:
             if job is None:
-                st.metric(TITLES[arch], "–", help="Not trained yet: pick it first in Networks to train it.")
+                st.metric(title(arch), "–", help="Not trained yet: pick it first in Networks to train it.")
                 continue
             their_names, _ = classes_of(job, arch)
             reader = reader_of(job)
@@ -171,7 +171,7 @@ def transfer(result: Attack, names: list[str], others: list[str]) -> None:
                 fooled = read_now != read_was
             else:
                 fooled = their_names == names and read_now == result.target
-            st.metric(TITLES[arch], their_names[read_now], delta="fooled" if fooled else "not fooled",
+            st.metric(title(arch), their_names[read_now], delta="fooled" if fooled else "not fooled",
                       delta_color="inverse" if fooled else "normal", delta_arrow="off")
             st.caption(f"before: {their_names[read_was]} ({was[read_was]:.0%}); "
                        f"after: {their_names[read_now]} ({now[read_now]:.0%})")

@@ -13,9 +13,11 @@ from views.common import manager
 from views.draw import canvas
 from views.draw.attack import attack_section
 from views.draw.inside import look_inside_section
-from views.draw.networks import TITLES, choose_networks, classes_of, config_for, reader_of, trained_job
+from views.draw.networks import (TITLES, choose_networks, classes_of, config_for, kind_and_config, reader_of,
+                                 title, trained_job, tuned_entry)
 from views.draw.reading import show_others, show_prompt, show_reading
 from views.draw.stages import stages_section
+from views.draw.teach import correction_row, finetune_report, show_message, teach_section
 from views.draw.training_section import training_section
 from views.keys import CURRENT_DIGIT
 from views.training_widget import format_seconds, training_widget
@@ -24,6 +26,7 @@ CANVAS_SIZE = 280
 RESULT = "draw_result"  # the preprocessed current drawing (or upload), for the sections below
 FULL_RUN = "draw_full_run"  # set while the whole page runs (not only the live reading)
 FINAL_READ = "draw_final_read"  # the number of the last pen-up picture the whole page has shown
+READING = "draw_reading"  # (digit, predicted class) of a finished reading that can be labelled, or None
 
 state = st.session_state
 state.setdefault("draw_canvas_id", 0)
@@ -99,9 +102,9 @@ job = trained_job(primary)
 reader = reader_of(job)
 names, noun = classes_of(job, primary)
 others = []
-for arch in chosen[1:]:
-    other_job = trained_job(arch)
-    others.append((TITLES[arch], reader_of(other_job), classes_of(other_job, arch)[0]))
+for network in chosen[1:]:
+    other_job = trained_job(network)
+    others.append((title(network), reader_of(other_job), classes_of(other_job, network)[0]))
 reading_slot = right.container()
 
 
@@ -113,6 +116,7 @@ def live_reading(uploaded: np.ndarray | None, problem: str | None, stroke: int, 
     page once, so the sections below show the finished drawing."""
     frame = canvas.current_frame()
     full_run = state.pop(FULL_RUN, False)
+    state[READING] = None
     try:
         with reading_slot, friendly("reading the drawing"):
             source = uploaded if uploaded is not None else (frame.image if frame is not None else None)
@@ -126,8 +130,10 @@ def live_reading(uploaded: np.ndarray | None, problem: str | None, stroke: int, 
             elif reader is not None:
                 if uploaded is not None:
                     st.caption("Reading the uploaded picture — remove it to use the canvas again.")
-                show_reading(reader, TITLES[primary], names, noun, result,
-                             live=uploaded is None and frame is not None and not frame.final)
+                live_frame = uploaded is None and frame is not None and not frame.final
+                probabilities = show_reading(reader, title(primary), names, noun, result, live=live_frame)
+                if not live_frame and noun == "digit":
+                    state[READING] = (result.digit, int(np.argmax(probabilities)))
                 show_others(others, result.digit)
     finally:
         with canvas_slot:
@@ -146,24 +152,34 @@ live_reading(uploaded, problem, stroke, live)
 result = state.get(RESULT)
 
 with right, friendly("showing the network"):
+    show_message()
+    if state.get(READING) is not None:
+        correction_row(*state[READING])
+    kind, config = kind_and_config(primary)
     job = training_widget(
-        "digits", config_for(primary), f"draw_train_{primary}", label=f"Train {TITLES[primary]}",
-        heading=f"{TITLES[primary]} is not trained yet", not_trained=not_trained_note(primary),
+        kind, config, f"draw_train_{primary}", label=f"Train {title(primary)}",
+        heading=f"{title(primary)} is not trained yet",
+        not_trained=not_trained_note(primary) if tuned_entry(primary) is None else "",
         curve_title="Loss and accuracy", curve_metrics=("loss", "val_loss", "accuracy", "val_accuracy"))
 
 # ---- details ------------------------------------------------------------------------------
 # Only the chosen section is computed, and only when the whole page runs (pen up, a click): the
 # live reading must not wait for feature maps nobody is looking at.
-section = st.segmented_control("Details", ["What the network sees", "A look inside", "Make it fail", "Training"],
+section = st.segmented_control("Details", ["What the network sees", "A look inside", "Make it fail", "Training",
+                                          "Your handwriting"],
                                default="What the network sees", key="draw_section", required=True,
                                persist_state="session", label_visibility="collapsed")
 with friendly("showing the details"):
     if section == "What the network sees":
         stages_section(result)
     elif section == "A look inside":
-        look_inside_section(reader, None if result is None or result.empty else result.digit,
-                            class_names=classes_of(trained_job(primary), primary)[0])
+        look_inside_section(reader, None if result is None or result.empty else result.digit, class_names=names)
     elif section == "Make it fail":
         attack_section(chosen, None if result is None or result.empty else result.digit)
+    elif section == "Training" and tuned_entry(primary) is not None and job is not None and job.entry:
+        st.markdown(f"**{title(primary)}** is its base fine-tuned on someone's handwriting.")
+        finetune_report(job.entry.record)
     elif section == "Training":
         training_section(primary, job)
+    elif section == "Your handwriting":
+        teach_section(primary, noun)

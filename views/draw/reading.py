@@ -1,12 +1,13 @@
 """Draw's reading of the current drawing: the Prediction, its probabilities, the other networks.
 
 Shown on every picture the canvas sends, live while the pen moves, so it stays light: one metric,
-one bar chart, one line per other network.
+bars in plain HTML, one line per other network.
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.digits.look_inside import DigitReader, is_unsure
@@ -15,17 +16,29 @@ from core.digits.preprocess import Preprocessed
 EMPTY = "–"
 
 
-def probability_figure(probabilities: np.ndarray, names: list[str], noun: str) -> go.Figure:
-    """One bar per class, the predicted one in orange."""
+def probability_bars(probabilities: np.ndarray, names: list[str], noun: str) -> str:
+    """One bar per class as plain HTML, the predicted one in orange, its value written on top and every
+    value on hover. Not a Plotly chart: while the pen moves it is redrawn about ten times a second, and
+    the browser's main thread must stay free to draw the ink."""
     best = int(np.argmax(probabilities))
-    colours = ["#f26b1d" if index == best else "#9aa5b8" for index in range(len(names))]
-    figure = go.Figure(go.Bar(x=names, y=probabilities, marker_color=colours,
-                              hovertemplate=f"{noun} %{{x}}: %{{y:.1%}}<extra></extra>"))
-    long_names = max(len(name) for name in names) > 3
-    figure.update_layout(height=260 if long_names else 230, margin=dict(l=10, r=10, t=10, b=10),
-                         yaxis=dict(range=[0, 1], tickformat=".0%", title="probability"),
-                         xaxis=dict(title=noun, type="category", tickangle=-45 if long_names else 0))
-    return figure
+    columns = []
+    for index, (name, probability) in enumerate(zip(names, probabilities)):
+        colour = "#f26b1d" if index == best else "#9aa5b8"
+        label = html.escape(str(name))
+        value = f'<small style="color:#f26b1d">{probability:.0%}</small>' if index == best else ""
+        columns.append(
+            f'<div title="{html.escape(noun)} {label}: {probability:.1%}" style="flex:1;min-width:0;display:flex;'
+            f'flex-direction:column;justify-content:flex-end;align-items:center;height:100%">{value}'
+            f'<div style="width:70%;height:{max(0.5, probability * 100):.1f}%;background:{colour};'
+            f'border-radius:2px 2px 0 0"></div></div>')
+    labels = "".join(f'<div style="flex:1;min-width:0;text-align:center;overflow:hidden;white-space:nowrap;'
+                     f'text-overflow:ellipsis">{html.escape(str(name))}</div>' for name in names)
+    summary = ", ".join(f"{name} {p:.0%}" for name, p in zip(names, probabilities))
+    return (f'<div role="img" aria-label="Probabilities: {html.escape(summary)}" style="margin:0.25rem 0 0.75rem">'
+            f'<div style="display:flex;gap:2px;height:120px;border-bottom:1px solid #c8cdd6">{"".join(columns)}</div>'
+            f'<div style="display:flex;gap:2px;font-size:0.8rem;color:#5f6b7a">{labels}</div>'
+            f'<div style="text-align:center;font-size:0.75rem;color:#8a94a3">probability of each {html.escape(noun)}'
+            f' (hover a bar for its value)</div></div>')
 
 
 def show_prompt(result: Preprocessed | None, uploaded: bool, noun: str) -> None:
@@ -56,8 +69,7 @@ def show_reading(reader: DigitReader, title: str, names: list[str], noun: str, r
         runner_up = int(np.argsort(probabilities)[-2])
         st.warning(f"The network is unsure: {names[best]} ({probabilities[best]:.0%}) or "
                    f"{names[runner_up]} ({probabilities[runner_up]:.0%})?", icon=":material/help:")
-    st.plotly_chart(probability_figure(probabilities, names, noun), key="draw_probabilities",
-                    config={"displayModeBar": False})
+    st.markdown(probability_bars(probabilities, names, noun), unsafe_allow_html=True)
     return probabilities
 
 
