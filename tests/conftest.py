@@ -1,5 +1,9 @@
-"""Shared fixtures. Every test gets its own model store and runs folder, so nothing leaks between
-tests or into the user's real cache; ``fake`` registers a model kind that trains without TensorFlow."""
+"""Shared fixtures and markers. Every test gets its own model store and runs folder, so nothing leaks
+between tests or into the user's real cache; ``fake`` registers a model kind that trains without
+TensorFlow. Markers: ``services`` for the tests that start redis-server and worker processes
+(tests/test_distributed*.py, tests/test_faults.py), ``slow`` for the tests listed in
+tests/slow_tests.txt (measured by ``python -m tools.slow_tests``); the contributors' fast loop
+leaves both out, and ``e2e`` (tests/e2e/conftest.py)."""
 from __future__ import annotations
 
 import os
@@ -14,6 +18,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The tests start from an empty store ("not trained yet"); tests/test_bundled.py turns the
 # ready-made models of assets/defaults/ back on where it tests them.
 os.environ["DLP_BUNDLED"] = "0"
+
+
+SLOW_TESTS = REPO / "tests" / "slow_tests.txt"
+SERVICES = ("test_distributed", "test_faults")
+
+
+def pytest_collection_modifyitems(config, items):
+    lines = SLOW_TESTS.read_text(encoding="utf-8").splitlines() if SLOW_TESTS.exists() else []
+    slow = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    for item in items:
+        if item.nodeid in slow:
+            item.add_marker(pytest.mark.slow)
+        if Path(str(item.fspath)).name.startswith(SERVICES):
+            item.add_marker(pytest.mark.services)
 
 
 @pytest.fixture(autouse=True)

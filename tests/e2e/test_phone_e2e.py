@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import SCREENSHOTS, open_page, screenshot, wait_until_idle
-from tools.drive import canvas_box, clear, one, prediction, seven
+from tools.browser import settled
+from tools.drive import PREDICTED_JS, canvas_box, clear, one, prediction, seven
 
 PHONE = {"width": 390, "height": 844}
 
@@ -44,7 +45,7 @@ def whole_page_screenshot(page, name: str) -> None:
         const main = document.querySelector('[data-testid="stMain"]');
         return main ? main.scrollHeight : document.body.scrollHeight; }""")
     page.set_viewport_size({"width": PHONE["width"], "height": min(max(height, PHONE["height"]), 6000)})
-    page.wait_for_timeout(500)
+    settled(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
     page.set_viewport_size(PHONE)
@@ -77,8 +78,7 @@ def test_a_digit_drawn_with_a_finger_is_read(phone):
             clear(phone)
             box = canvas_box(phone)
         finger_stroke(phone, box, points)
-        phone.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stMetric"]')]
-               .some(m => m.innerText.includes('Prediction') && !m.innerText.includes('–'))""", timeout=30_000)
+        phone.wait_for_function(PREDICTED_JS, timeout=30_000)
         wait_until_idle(phone)
         assert prediction(phone) == digit
         screenshot(phone, f"phone-draw-touch-{digit}")
@@ -89,7 +89,7 @@ def tap_the_map(phone, x: float, y: float) -> None:
     plot = phone.locator("img.dlp-point-picker")
     plot.wait_for(timeout=60_000)
     plot.evaluate("el => el.scrollIntoView({block: 'center'})")
-    phone.wait_for_timeout(300)
+    settled(phone)
     box = plot.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"the map does not fit: {box}"
     finger_stroke(phone, box, [(x, y)])  # a stroke of one point: a tap
@@ -121,7 +121,7 @@ def test_every_page_fits_a_phone(phone, path, heading):
     open_page(phone, path)
     phone.get_by_role("heading", name=heading).first.wait_for(timeout=180_000)
     wait_until_idle(phone, timeout=120)
-    phone.wait_for_timeout(1000)
+    settled(phone)
     assert phone.locator('[data-testid="stException"]').count() == 0
     name = f"phone-{path or 'home'}"
     screenshot(phone, name)

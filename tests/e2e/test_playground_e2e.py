@@ -7,6 +7,7 @@ import time
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import open_page, screenshot, wait_until_idle
+from tools.browser import steady
 
 # A fingerprint of the output map's pixels, computed in the page.
 OUTPUT_PIXELS = """() => { const c = document.querySelector('[data-output-map] canvas');
@@ -61,9 +62,9 @@ def test_play_trains_and_redraws_pause_stops_and_a_layer_can_be_added_while_play
     click_while_playing(page, page.get_by_role("button", name="Pause"),
                         "() => [...document.querySelectorAll('button')].some(b => b.innerText.trim().endsWith('Play'))")
     wait_until_idle(page)
-    time.sleep(0.5)  # anything still on its way arrives
+    assert steady(page, "document.querySelector('.pg-epoch-value').textContent"), "the Epoch counter goes on"
     paused_epoch, paused_picture = epoch(page), page.evaluate(OUTPUT_PIXELS)
-    time.sleep(1.5)
+    time.sleep(1.5)  # not a wait for something: the stretch of time in which nothing may change
     assert epoch(page) == paused_epoch, "Pause stops the training"
     assert page.evaluate(OUTPUT_PIXELS) == paused_picture, "and the picture"
 

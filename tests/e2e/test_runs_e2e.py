@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import REPO, free_port, open_page, screenshot, start_app, stop_app, wait_until_idle
+from tools.browser import settled
 
 FAST_CNN = "Fast CNN (1 epoch)"
 SMALL_MLP = "2019 dense net (3 epochs, 500 images)"
@@ -31,6 +32,14 @@ def train(app_server, *args: str) -> None:
                           env={**os.environ, "DLP_CACHE_DIR": str(getattr(app_server, "cache", app_server))},
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def two_runs(app_server):
+    """The two runs both tests look at, trained through the CLI into the suite's server's store (a
+    model already stored is not trained again, so each test can run alone or after the other)."""
+    train(app_server, "--arch", "dense2019", "--epochs", "3", "--set", "train_limit=500")
+    train(app_server, "--arch", "fast_cnn")  # the default: one epoch over 55,000 digits
 
 
 def trace_points(page, name_part: str) -> int:
@@ -54,14 +63,12 @@ def whole_page_screenshot(page, name: str, height: int = 3400) -> None:
     viewport: make the viewport tall (same width) for the picture, then put it back."""
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": height})
-    page.wait_for_timeout(1500)  # Plotly redraws to the new size
+    settled(page)  # Plotly redraws to the new size
     screenshot(page, name)
     page.set_viewport_size(size)
 
 
-def test_a_one_epoch_fast_cnn_shows_its_curve_and_histograms_over_time(page, app_server):
-    train(app_server, "--arch", "dense2019", "--epochs", "3", "--set", "train_limit=500")
-    train(app_server, "--arch", "fast_cnn")  # the default: one epoch over 55,000 digits, ~20 s of CPU
+def test_a_one_epoch_fast_cnn_shows_its_curve_and_histograms_over_time(page, two_runs):
     open_page(page, "runs", wait_for_text="Smoothing")
     assert page.get_by_text(FAST_CNN).count() >= 1  # the newest run, shown when none is selected
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2")
@@ -96,13 +103,12 @@ def test_a_one_epoch_fast_cnn_shows_its_curve_and_histograms_over_time(page, app
     page.get_by_text("Layer weights", exact=True).first.click()
     page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => p.data || [])
         .some(t => t.type === 'heatmap' && t.colorbar.title.text.includes('weights'))""")
-    page.wait_for_timeout(1500)  # Plotly redraws to the new width
+    settled(page)  # Plotly redraws to the new width
     screenshot(page, "runs-fast-cnn-phone-top")  # what a 390x844 phone shows first
     whole_page_screenshot(page, "runs-fast-cnn-phone")
 
 
-def test_runs_of_different_lengths_overlay_on_the_epoch_axis(page, app_server):
-    """Relies on the two runs trained above (the e2e server is shared within this module)."""
+def test_runs_of_different_lengths_overlay_on_the_epoch_axis(page, two_runs):
     open_page(page, "runs", wait_for_text="Smoothing")
     # Select both rows of the runs table (the first column of Streamlit's data grid holds the checkboxes).
     grid = page.locator("[data-testid='stDataFrame']").first
@@ -110,7 +116,8 @@ def test_runs_of_different_lengths_overlay_on_the_epoch_axis(page, app_server):
     box = grid.bounding_box()
     for row in (1, 2):  # header is row 0; rows are about 35 px high
         page.mouse.click(box["x"] + 15, box["y"] + 35 * row + 18)
-        page.wait_for_timeout(800)
+        settled(page)  # the rerun the click causes has redrawn the grid before the next click
+        wait_until_idle(page)
     page.wait_for_function(f"() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => p.data || [])"
                            f".some(t => t.name && t.name.includes('{SMALL_MLP}'))")
     page.get_by_text("Epoch (fractional)").click()
