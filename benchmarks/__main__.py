@@ -2,8 +2,9 @@
 
 Every ``benchmarks/bench_<name>.py`` is a benchmark called ``<name>``. ``--record`` keeps each
 finished benchmark's rows as its latest in ``benchmarks/results/latest.json`` (a ``--quick`` run
-never replaces a full one) and rewrites the current table at the top of ``benchmarks/RESULTS.md``;
-``--table`` only rewrites that table.
+never replaces a full one) and rewrites the current table at the top of ``benchmarks/RESULTS.md``
+and the README's measured figures. ``python -m benchmarks --table [RUN.json ...]`` runs nothing: it
+records runs saved with ``--json`` (if given) and rewrites the table and the README's figures.
 """
 from __future__ import annotations
 
@@ -38,13 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true",
                         help=f"keep each finished benchmark's rows in {record.LATEST.relative_to(HERE.parent)} "
                              "and rewrite RESULTS.md's current table")
-    parser.add_argument("--table", action="store_true",
-                        help="only rewrite RESULTS.md's current table from the recorded results, run nothing")
+    parser.add_argument("--table", nargs="*", type=Path, metavar="RUN.json",
+                        help="run nothing: record these runs saved with --json (if any), then rewrite RESULTS.md's "
+                             "current table and the README's figures from the recorded results")
     args = parser.parse_args(argv)
-    if args.table:
-        record.write_table()
-        print(f"rewrote the current table in {record.RESULTS_MD}")
-        return 0
+    if args.table is not None:
+        for run_file in args.table:
+            kept = record.record_json_run(run_file)
+            print(f"{run_file}: recorded {', '.join(kept) or 'nothing (quick rows never replace full ones)'}")
+        return rewrite()
     names = args.names or available()
     unknown = [n for n in names if n not in available()]
     if unknown:
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(rows))
     if args.record:
-        record.write_table()
+        rewrite()
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
@@ -94,6 +97,18 @@ def main(argv: list[str] | None = None) -> int:
     if failures:
         print(f"\nfailed to run: {', '.join(failures)}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def rewrite() -> int:
+    """RESULTS.md's current table and the README's figures, from the recorded results."""
+    record.write_table()
+    missing = record.write_readme()
+    print(f"rewrote the current table in {record.RESULTS_MD} and the figures in {record.README}")
+    if missing:
+        print(f"no measurement for the README's figure(s) {', '.join(missing)}: their text is unchanged",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

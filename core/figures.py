@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,7 @@ class Measurement:
     value: float
     unit: str
     source: str  # where it was measured, in words: "benchmark draw, 2026-12-01", "the bundled model's build"
+    quick: bool = False  # measured by a ``--quick`` run (smaller sizes): a sentence quoting it must say so
 
     def __str__(self) -> str:
         return f"{self.value:g} {self.unit} ({self.source})"
@@ -56,17 +58,17 @@ def _load(path: Path) -> dict:
     return _cached_json(path, mtime)
 
 
-def manifest(path: Path = MANIFEST) -> dict:
-    return _load(path).get("defaults", {})
+def manifest(path: Path | None = None) -> dict:
+    return _load(path or MANIFEST).get("defaults", {})
 
 
-def latest_results(path: Path = LATEST_RESULTS) -> dict:
+def latest_results(path: Path | None = None) -> dict:
     """``{benchmark name: {"when", "quick", "commit", "results": [Result.as_dict(), ...]}}``."""
-    return _load(path).get("benchmarks", {})
+    return _load(path or LATEST_RESULTS).get("benchmarks", {})
 
 
 def result(benchmark: str, metric: str, *, reference: bool = False,
-           path: Path = LATEST_RESULTS) -> Measurement | None:
+           path: Path | None = None) -> Measurement | None:
     """The latest recorded value of one benchmark row: ours (or the reference's), matched by the
     metric's opening words (metrics that name their run's length, e.g. "… over 10 min of Play",
     are matched by what comes before)."""
@@ -81,11 +83,12 @@ def result(benchmark: str, metric: str, *, reference: bool = False,
             side = "reference" if reference else "ours"
             kind = "--quick" if run.get("quick") else "full run"
             return Measurement(float(value), row.get("unit", ""),
-                               f"benchmark {benchmark} ({side}), {run.get('when', '?')[:10]}, {kind}")
+                               f"benchmark {benchmark} ({side}), {run.get('when', '?')[:10]}, {kind}",
+                               quick=bool(run.get("quick")))
     return None
 
 
-def bundled_training_seconds(name: str, path: Path = MANIFEST) -> Measurement | None:
+def bundled_training_seconds(name: str, path: Path | None = None) -> Measurement | None:
     """How long the bundled model ``name`` took to train, from its record (the build's own clock)."""
     entry = manifest(path).get(name, {})
     seconds = entry.get("record", {}).get("duration_s")
@@ -146,3 +149,93 @@ def duration_phrase(measurements: list[Measurement]) -> str | None:
 def training_time_phrase(name: str) -> str | None:
     """E.g. "12–72 s" for the Fast CNN: what a page says training the default ``name`` takes."""
     return duration_phrase(training_time(name))
+
+
+# ---- sentences the README quotes, made from the latest results -------------------------------
+#: The README's measured figures sit between ``<!-- figure NAME -->`` and ``<!-- /figure -->``;
+#: ``python -m benchmarks --table`` (and every ``--record`` run) rewrites each with ``phrase(NAME)``,
+#: and tests/test_figures.py fails while one differs. A figure from a ``--quick`` run says so.
+QUICK_NOTE = " (a --quick run)"
+
+
+def _row(benchmark: str, metric: str) -> dict | None:
+    for row in latest_results().get(benchmark, {}).get("results", []):
+        if row.get("metric", "").startswith(metric):
+            return row
+    return None
+
+
+def _tagged(text: str, *measurements: Measurement) -> str:
+    return text + (QUICK_NOTE if any(m.quick for m in measurements) else "")
+
+
+def _training_time(name: str) -> str | None:
+    found = training_time(name)
+    phrase = duration_phrase(found)
+    return None if phrase is None else _tagged(phrase, *found)
+
+
+def _live_pictures() -> str | None:
+    found = result("playground_live", "output pictures per second seen by Chromium, one player")
+    return None if found is None else _tagged(f"{found.value:.1f} pictures a second", found)
+
+
+def _load_growth() -> str | None:
+    found = result("load", "server memory growth once warm")
+    per_prediction = re.search(r"([\d.]+) kB per prediction", (_row("load", "server memory growth once warm") or {})
+                               .get("note", ""))
+    if found is None:
+        return None
+    each = f", {per_prediction[1]} kB per prediction" if per_prediction else ""
+    return _tagged(f"{found.value:.2f} MB a minute once warm{each}", found)
+
+
+def _load_hour() -> str | None:
+    found = result("load", "server memory growth once warm")
+    return None if found is None else f"about {round(60 * found.value, -1):.0f} MB over an hour of class"
+
+
+def _load_run() -> str | None:
+    run = latest_results().get("load")
+    if not run:
+        return None
+    return f"{run.get('when', '?')[:10]}, {'a --quick run' if run.get('quick') else 'a full run'}"
+
+
+def _course_figures() -> str | None:
+    shared = result("load", "course: sessions served by one shared training")
+    course, single = result("load", "course: prediction p95"), result("load", "course: prediction p95", reference=True)
+    memory = result("load", "course: memory per web process")
+    if None in (shared, course, single, memory):
+        return None
+    return (f"{shared.value:.0f} of 10 sessions over the 3 processes asking for one untrained network got it from "
+            f"one training by the worker; prediction p95 was {course.value:.0f} ms for 30 sessions over 3 "
+            f"processes against {single.value:.0f} ms for 10 on one, and each web process held "
+            f"{memory.value:,.0f} MB")
+
+
+def _load_errors() -> str | None:
+    single, course = result("load", "errors during the load run"), result("load", "course: errors during the load run")
+    if single is None or course is None:
+        return None
+    if single.value == 0 and course.value == 0:
+        return "It met its error target: no errors in either layout."
+    return (f"It missed its error target (0): {single.value:.0f} errors in the single process and "
+            f"{course.value:.0f} in the course (benchmarks/RESULTS.md says where they came from).")
+
+
+PHRASES = {
+    "fast_cnn_training": lambda: _training_time("fast_cnn"),
+    "quick_training": lambda: _training_time("charlstm_quick"),
+    "live_pictures": _live_pictures,
+    "load_growth": _load_growth,
+    "load_hour": _load_hour,
+    "load_run": _load_run,
+    "course_figures": _course_figures,
+    "load_errors": _load_errors,
+}
+
+
+def phrase(name: str) -> str | None:
+    """The README's sentence part ``name`` from the latest results, or None when unmeasured."""
+    return PHRASES[name]()

@@ -64,3 +64,36 @@ def test_the_bundled_models_training_time_comes_from_their_records():
     record_seconds = figures.manifest()["fast_cnn"]["record"]["duration_s"]
     assert any(m.value == record_seconds and "record" in m.source for m in fast_cnn)
     assert figures.training_time_phrase("charlstm_quick").endswith(("s", "minutes", "minute"))
+
+
+def live_rows(pictures: float) -> list[Result]:
+    return [Result("output pictures per second seen by Chromium, one player", pictures, 6.8, "updates/s", "≥ 20 /s",
+                   True, higher_is_better=True)]
+
+
+def test_the_readmes_figures_are_rewritten_from_the_latest_results_and_say_quick(tmp_path, monkeypatch):
+    latest, readme = tmp_path / "latest.json", tmp_path / "README.md"
+    monkeypatch.setattr(figures, "LATEST_RESULTS", latest)
+    record.record("playground_live", live_rows(21.04), quick=True, when="2026-12-04 10:00:00", seconds=5, machine={},
+                  path=latest)
+    readme.write_text("Chromium showed <!-- figure live_pictures -->25.0 pictures a second<!-- /figure --> here;\n"
+                      "<!-- figure load_run -->2026-12-02, a full run<!-- /figure -->.\n")
+    assert record.write_readme(readme) == ["load_run"]  # no load run recorded: its text stays
+    assert record.readme_figures(readme.read_text()) == [
+        ("live_pictures", "21.0 pictures a second (a --quick run)"), ("load_run", "2026-12-02, a full run")]
+    record.record("playground_live", live_rows(24.96), quick=False, when="2026-12-04 11:00:00", seconds=5, machine={},
+                  path=latest)
+    record.write_readme(readme)
+    assert record.readme_figures(readme.read_text())[0] == ("live_pictures", "25.0 pictures a second")
+
+
+def test_a_run_saved_as_json_is_recorded_as_when_it_ran(tmp_path):
+    latest, run_file = tmp_path / "latest.json", tmp_path / "run.json"
+    run_file.write_text(json.dumps({
+        "when": "2026-12-04 12:00:00", "machine": {"cpus": 2}, "quick": False, "commit": "abc1234",
+        "runs": {"playground_live": {"when": "2026-12-04 11:30:00", "seconds": 600}},
+        "results": [{"benchmark": "playground_live", **r.as_dict()} for r in live_rows(24.0)], "failed": []}))
+    assert record.record_json_run(run_file, path=latest) == ["playground_live"]
+    kept = json.loads(latest.read_text())["benchmarks"]["playground_live"]
+    assert (kept["when"], kept["quick"], kept["commit"], kept["results"][0]["ours"]) == (
+        "2026-12-04 11:30:00", False, "abc1234", 24.0)
