@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -28,15 +29,23 @@ def cli(cache: Path, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_training_killed_midway_can_be_started_again(tmp_path):
-    process = cli(tmp_path, *TINY)
-    seen = ""
-    deadline = time.time() + 120
-    while "epoch 1/3" not in seen and time.time() < deadline:  # killed during epoch 2
+def read_until(process: subprocess.Popen, text: str, timeout: float) -> str:
+    """The process's output up to ``text`` (or all of it when it ends or ``timeout`` passes first:
+    a silent, hung process cannot hold the test)."""
+    seen, deadline = "", time.monotonic() + timeout
+    while text not in seen and (left := deadline - time.monotonic()) > 0:
+        if not select.select([process.stdout], [], [], left)[0]:
+            break
         chunk = os.read(process.stdout.fileno(), 4096).decode(errors="replace")
         if not chunk:
             break
         seen += chunk
+    return seen
+
+
+def test_training_killed_midway_can_be_started_again(tmp_path):
+    process = cli(tmp_path, *TINY)
+    seen = read_until(process, "epoch 1/3", 120)  # killed during epoch 2
     os.kill(process.pid, signal.SIGKILL)
     process.wait(10)
     assert "epoch 1/3" in seen, seen[-500:]
@@ -45,7 +54,11 @@ def test_training_killed_midway_can_be_started_again(tmp_path):
     assert store.entries() == []  # nothing half-trained pretends to be a model
 
     again = cli(tmp_path, *TINY)
-    output, _ = again.communicate(timeout=300)
+    try:
+        output, _ = again.communicate(timeout=300)
+    finally:
+        again.kill()  # (only if it hung)
+        again.wait(10)
     assert again.returncode == 0, output
     assert "saved" in output
     entries = ModelStore(tmp_path / "models").entries()
@@ -73,10 +86,12 @@ def test_server_killed_during_a_real_keras_save_leaves_a_loadable_store(tmp_path
     script = RESAVE_FOREVER.format(repo=str(REPO), root=str(root))
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert process.stdout.readline().startswith("saved 0")
-    time.sleep(delay)  # lands inside one of the back-to-back saves
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(10)
+    try:
+        assert "saved 0" in read_until(process, "saved 0", 120)
+        time.sleep(delay)  # a deliberate moment, not a wait: it lands inside one of the back-to-back saves
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
 
     store = ModelStore(root)
     entry = store.get("k")
