@@ -285,6 +285,8 @@ def course_results(single: LoadRun, many: LoadRun, shared: int, trained: list[st
     web_sizes = [mean_size(many.memory[name]) for name in webs]
     picture_rate, player_note = players(many)
     single_rate, _ = players(single)
+    growths = {"single": growth_per_minute(measured(single.memory["server"])),
+               **{name: growth_per_minute(measured(samples)) for name, samples in many.memory.items()}}
     return [
         Result("course: sessions served by one shared training (10 over 3 web processes)", shared, SESSIONS,
                "sessions", "10 of 10, 1 training", shared == SESSIONS and len(trained) == 1 and stored == 1,
@@ -298,7 +300,16 @@ def course_results(single: LoadRun, many: LoadRun, shared: int, trained: list[st
                "load on the same 2 cores"),
         Result("course: Playground pictures per second per player (reference: 1 process)", picture_rate, single_rate,
                "pictures/s", "≥ 20 pictures/s", picture_rate >= 20, higher_is_better=True, note=player_note),
+        Result("course: text sample p95 (reference: 1 process)", p95(f.samples) * 1000,
+               p95(single.figures.samples) * 1000, "ms", "no goal; reported", None, note=f"{len(f.samples)} samples"),
+        Result("course: Embeddings map switch p95 (reference: 1 process)", p95(f.maps) * 1000,
+               p95(single.figures.maps) * 1000, "ms", "no goal; reported", None, note=f"{len(f.maps)} switches"),
         Result("course: memory per web process (reference: the single process)", statistics.mean(web_sizes),
                mean_size(single.memory["server"]), "MB", "reported", None,
                note="; ".join(memory_note(name, many.memory[name]) for name in many.memory)),
+        Result("course: memory growth once warm, the fastest-growing web process (reference: 1 process)",
+               max(growths[name] for name in webs), growths["single"], "MB/min", "reported", None,
+               note=", ".join(f"{name} {growth:+.1f}" for name, growth in growths.items())),
+        Result("course: worker memory", mean_size(many.memory["worker"]), None, "MB", "reported", None,
+               note=memory_note("worker", many.memory["worker"])),
     ]
