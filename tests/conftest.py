@@ -3,7 +3,8 @@ between tests or into the user's real cache; ``fake`` registers a model kind tha
 TensorFlow. Markers: ``services`` for the tests that start redis-server and worker processes
 (tests/test_distributed*.py, tests/test_faults.py), ``slow`` for the tests listed in
 tests/slow_tests.txt (measured by ``python -m tools.slow_tests``); the contributors' fast loop
-leaves both out, and ``e2e`` (tests/e2e/conftest.py)."""
+leaves both out, and ``e2e`` (tests/e2e/conftest.py). ``chromium`` and ``browser``: one headless
+Chromium per pytest process, for every browser test."""
 from __future__ import annotations
 
 import os
@@ -55,3 +56,35 @@ def fake(monkeypatch):
     monkeypatch.setattr(fake_kind, "KIND", kind)
     monkeypatch.setitem(core.training.jobs.KINDS, "fake", "tests.fake_kind:KIND")
     return kind
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium. Without it the browser tests skip with a loud reason, except under ``CI=true``,
+    where a missing browser is a failure (CI must run them)."""
+    from tools.browser import chromium_path
+
+    path = chromium_path()
+    if path is None:
+        reason = ("NO CHROMIUM FOUND: end-to-end browser tests SKIPPED. "
+                  "Install Debian's package 'chromium' or set CHROMIUM_PATH.")
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " Under CI=true this is a failure.")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    """One Chromium for the whole pytest process. Playwright's sync API runs an event loop for as long as
+    it is open, and a second ``sync_playwright()`` in the same process refuses to start inside it: every
+    browser test (tests/e2e/ and beside it) takes its contexts from this one."""
+    from playwright.sync_api import sync_playwright
+
+    from tools.browser import CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        # Playwright gives every launch a fresh, empty --user-data-dir of its own.
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

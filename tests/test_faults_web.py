@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from tests.distributed_cluster import redis_server_path, wait_until
-from tools.browser import CHROMIUM_ARGS, chromium_path, free_port, wait_until_idle
+from tools.browser import free_port, wait_until_idle
 from tools.drive import PREDICTED_JS, canvas_box, clear, one, prediction, seven, stroke
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,8 +68,6 @@ def course(tmp_path):
     """deploy/run_local.sh 2 1 on free ports, with its own secrets, store (the bundled models) and logs."""
     redis_server_path()
     needed("nginx")
-    if chromium_path() is None:
-        needed("chromium")
     run_dir = Path(tempfile.mkdtemp(prefix="dlp-course-"))  # nginx's workers must reach it: not 0700 pytest dirs
     run_dir.chmod(0o755)
     made = subprocess.run([sys.executable, "deploy/make_secrets.py", "--dir", str(tmp_path / "secrets")], cwd=REPO,
@@ -138,67 +136,68 @@ def draw_and_read(page, digit) -> str:
     return prediction(page)
 
 
-def test_a_killed_web_process_sends_its_browsers_elsewhere_and_its_training_carries_on(course):
-    from playwright.sync_api import sync_playwright
-
+def test_a_killed_web_process_sends_its_browsers_elsewhere_and_its_training_carries_on(browser, course):
+    # ``browser``: the pytest process's one Chromium (tests/conftest.py), asked for first so that a missing
+    # Chromium skips before the layout starts; a Playwright of this test's own would refuse to start
+    # while the e2e tests' is open in the same process.
     url, run_dir = course["url"], course["run_dir"]
-    pages = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            for n in range(4):
-                context = browser.new_context(viewport={"width": 1300, "height": 1100},
-                                              http_credentials={"username": "class", "password": course["password"]})
-                page = context.new_page()
-                page.set_default_timeout(120_000)
-                # The first browser asks for a network nobody trained (the limit makes it new and quick).
-                page.goto(f"{url}/draw?limit=600" if n == 0 else f"{url}/draw")
-                page.get_by_text("Networks", exact=False).first.wait_for(timeout=240_000)
-                wait_until_idle(page, 120)
-                pages.append(page)
-            routes = [next(c["value"] for c in page.context.cookies() if c["name"] == "dlp_route") for page in pages]
-            ports = [upstream_of(run_dir, route) for route in routes]
-            trainer = pages[0]
-            trainer.get_by_role("button", name="Train Fast CNN").click()
-            trainer.locator('[data-testid="stProgress"]').first.wait_for()  # its progress panel
+    pages, contexts = [], []
+    try:
+        for n in range(4):
+            context = browser.new_context(viewport={"width": 1300, "height": 1100},
+                                          http_credentials={"username": "class", "password": course["password"]})
+            contexts.append(context)
+            page = context.new_page()
+            page.set_default_timeout(120_000)
+            # The first browser asks for a network nobody trained (the limit makes it new and quick).
+            page.goto(f"{url}/draw?limit=600" if n == 0 else f"{url}/draw")
+            page.get_by_text("Networks", exact=False).first.wait_for(timeout=240_000)
+            wait_until_idle(page, 120)
+            pages.append(page)
+        routes = [next(c["value"] for c in page.context.cookies() if c["name"] == "dlp_route") for page in pages]
+        ports = [upstream_of(run_dir, route) for route in routes]
+        trainer = pages[0]
+        trainer.get_by_role("button", name="Train Fast CNN").click()
+        trainer.locator('[data-testid="stProgress"]').first.wait_for()  # its progress panel
 
-            victim_port = ports[0]
-            victim = web_process(victim_port)
-            assert victim is not None
-            os.kill(victim.pid, signal.SIGKILL)
+        victim_port = ports[0]
+        victim = web_process(victim_port)
+        assert victim is not None
+        os.kill(victim.pid, signal.SIGKILL)
 
-            moved = [page for page, port in zip(pages, ports) if port == victim_port]
-            # The training went on in the worker: the trained network's Prediction appears on its page
-            # (reconnected at once: its progress panel kept asking the server).
-            trainer.wait_for_function("() => !document.querySelector('[data-testid=\"stProgress\"]')",
-                                      timeout=300_000)  # the training's progress panel is gone
-            trainer.locator('[data-testid="stMetric"]').filter(has_text="Prediction").first.wait_for(timeout=120_000)
-            assert not trainer.get_by_text("Bundled model", exact=False).count()  # the one trained for it
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            trainer.screenshot(path=str(SCREENSHOTS / "course-web-killed-reconnected.png"), full_page=True)
-            # Once the killed process is back, every browser reads a new drawing, its pictures included
-            # (an idle page reconnects when it is next used), and each one that lost its process says
-            # its settings may be gone.
-            wait_until(lambda: (web_process(victim_port) or victim).pid != victim.pid, 120,
-                       "the killed process to be back")
-            wait_until(lambda: healthy(victim_port), 120, "the restarted process to answer")
-            for page, digit in zip(pages, (one, seven, one, seven)):
-                assert draw_and_read(page, digit) in "0123456789"
-                page.wait_for_function(PICTURES_LOADED_JS, timeout=60_000)
-            for page in moved:
-                page.get_by_text(MOVED, exact=False).first.wait_for(timeout=60_000)
-            for page in pages:
-                if page not in moved:
-                    assert not page.get_by_text(MOVED, exact=False).count()
-            trainer.screenshot(path=str(SCREENSHOTS / "course-web-killed-trained.png"), full_page=True)
-            assert not any(page.locator('[data-testid="stException"]').count() for page in pages)
-        except Exception:
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            for n, page in enumerate(pages):
-                page.screenshot(path=str(SCREENSHOTS / f"course-web-killed-failed-{n}.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+        moved = [page for page, port in zip(pages, ports) if port == victim_port]
+        # The training went on in the worker: the trained network's Prediction appears on its page
+        # (reconnected at once: its progress panel kept asking the server).
+        trainer.wait_for_function("() => !document.querySelector('[data-testid=\"stProgress\"]')",
+                                  timeout=300_000)  # the training's progress panel is gone
+        trainer.locator('[data-testid="stMetric"]').filter(has_text="Prediction").first.wait_for(timeout=120_000)
+        assert not trainer.get_by_text("Bundled model", exact=False).count()  # the one trained for it
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        trainer.screenshot(path=str(SCREENSHOTS / "course-web-killed-reconnected.png"), full_page=True)
+        # Once the killed process is back, every browser reads a new drawing, its pictures included
+        # (an idle page reconnects when it is next used), and each one that lost its process says
+        # its settings may be gone.
+        wait_until(lambda: (web_process(victim_port) or victim).pid != victim.pid, 120,
+                   "the killed process to be back")
+        wait_until(lambda: healthy(victim_port), 120, "the restarted process to answer")
+        for page, digit in zip(pages, (one, seven, one, seven)):
+            assert draw_and_read(page, digit) in "0123456789"
+            page.wait_for_function(PICTURES_LOADED_JS, timeout=60_000)
+        for page in moved:
+            page.get_by_text(MOVED, exact=False).first.wait_for(timeout=60_000)
+        for page in pages:
+            if page not in moved:
+                assert not page.get_by_text(MOVED, exact=False).count()
+        trainer.screenshot(path=str(SCREENSHOTS / "course-web-killed-trained.png"), full_page=True)
+        assert not any(page.locator('[data-testid="stException"]').count() for page in pages)
+    except Exception:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for n, page in enumerate(pages):
+            page.screenshot(path=str(SCREENSHOTS / f"course-web-killed-failed-{n}.png"), full_page=True)
+        raise
+    finally:
+        for context in contexts:
+            context.close()
 
     log = (run_dir / "supervisor.log").read_text()
     names = {course["ports"][0]: "web-1", course["ports"][1]: "web-2"}

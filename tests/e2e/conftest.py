@@ -2,12 +2,11 @@
 Debian's Chromium. Every test module shares one server; screenshots go to
 ``tests/e2e/screenshots/``.
 
-Without Chromium the tests skip with a loud reason, except under ``CI=true``, where
-a missing browser is a failure (CI must run them).
+The browser itself (``chromium``, ``browser``) is tests/conftest.py's: one Playwright per pytest
+process, shared with the browser tests outside this folder.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -26,35 +25,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def chromium() -> str:
-    path = chromium_path()
-    if path is None:
-        reason = ("NO CHROMIUM FOUND: end-to-end browser tests SKIPPED. "
-                  "Install Debian's package 'chromium' or set CHROMIUM_PATH.")
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " Under CI=true this is a failure.")
-        pytest.skip(reason)
-    return path
-
-
-@pytest.fixture(scope="session")
 def app_server(chromium, tmp_path_factory):
     # An empty store, as the tests expect ("not trained yet"); test_first_visit_e2e.py starts its
     # own servers with the ready-made models of assets/defaults/ on.
     server = start_app(tmp_path_factory.mktemp("e2e-cache"), extra_env={"DLP_BUNDLED": "0"})
     yield server
     stop_app(server)
-
-
-@pytest.fixture(scope="session")
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # Playwright gives every launch a fresh, empty --user-data-dir of its own.
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
