@@ -28,7 +28,7 @@ DIGIT_STROKES = {  # canvas-relative pen strokes
     "7": [[(0.26, 0.2), (0.74, 0.2), (0.53, 0.53), (0.44, 0.8)]],
 }
 CLEAR_PAUSE = 0.6  # between Clear and the next stroke, as a learner's hand does
-LIVE_COMPONENT = "dlp_playground_live"  # views/playground/live_pictures.py's component
+LIVE_COMPONENT = "dlp_playground_live"  # views/playground/component.py
 PAINT_SECONDS = 1 / 60  # the browser's animation frames
 SHARES = {"draw": 5, "playground": 2, "text": 2, "embeddings": 1}  # of every 10 sessions
 
@@ -171,7 +171,7 @@ async def playground_session(url: str, clock: Clock, figures: Figures) -> None:
     measured time: the pictures shown per second (what the learner sees), the frames new to this
     session, and the epochs the shown pictures advanced."""
     async with session_page(url, "playground", "", figures.errors) as page:
-        await page.wait_for(lambda: bool(page.find(kind="button", key="pg-play")) and not page.running,
+        await page.wait_for(lambda: bool(page.find(kind="button", key="pg_play")) and not page.running,
                             READY_TIMEOUT, "the Play button")
         await clock.ready()
         batches, playback = [], Playback()

@@ -40,12 +40,22 @@ class Adam:
             norm = tf.linalg.global_norm(gradients)
         else:
             gradients, norm = tf.clip_by_global_norm(gradients, self.clip_norm)
-        beta_1, beta_2 = self.beta_1, self.beta_2
-        self.steps.assign_add(1.0)
-        # The bias corrections folded into the step size, as Keras does.
-        rate = learning_rate * tf.sqrt(1.0 - beta_2 ** self.steps) / (1.0 - beta_1 ** self.steps)
-        for variable, gradient, m, v in zip(self.variables, gradients, self.first, self.second):
-            m.assign(beta_1 * m + (1.0 - beta_1) * gradient)
-            v.assign(beta_2 * v + (1.0 - beta_2) * tf.square(gradient))
-            variable.assign_sub(rate * m / (tf.sqrt(v) + self.epsilon))
+        adam_step(self.variables, gradients, self.first, self.second, self.steps, learning_rate,
+                  self.beta_1, self.beta_2, self.epsilon)
         return norm
+
+
+def adam_step(variables: list, gradients: list, first: list, second: list, steps: Any, learning_rate: Any,
+              beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7) -> None:
+    """One Adam step on ``variables`` with the moments and step count given as tf.Variables: what
+    :meth:`Adam.apply` does, for a traced function shared by several networks (their variables
+    are its arguments, see core.playground.network)."""
+    import tensorflow as tf
+
+    steps.assign_add(1.0)
+    # The bias corrections folded into the step size, as Keras does.
+    rate = learning_rate * tf.sqrt(1.0 - beta_2 ** steps) / (1.0 - beta_1 ** steps)
+    for variable, gradient, m, v in zip(variables, gradients, first, second):
+        m.assign(beta_1 * m + (1.0 - beta_1) * gradient)
+        v.assign(beta_2 * v + (1.0 - beta_2) * tf.square(gradient))
+        variable.assign_sub(rate * m / (tf.sqrt(v) + epsilon))

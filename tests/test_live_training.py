@@ -1,21 +1,16 @@
-"""The Playground's background trainer: it trains while playing and only then, publishes frames the
-browser can decode back into the network's outputs, and shares the machine with other players."""
-import base64
+"""The Playground's background trainer: it trains while playing and only then, publishes frames of
+the network's outputs on the map, and shares the machine with other players."""
 import time
 
 import numpy as np
-import pytest
 
-from core.playground.live_training import GRID, LiveTrainer, Turns, encode_frame, encode_setup
-from core.playground import DOMAIN, PlaygroundNet, PlaygroundState, featurize, grid, make_dataset
+from core.playground import PlaygroundNet, PlaygroundState, featurize, grid, make_dataset
+from core.playground.live_training import GRID, LiveTrainer, Turns
 
 
 def trainer(turns=None, idle_seconds=3.0, **settings) -> LiveTrainer:
     state = PlaygroundState(**settings)
-    data = make_dataset(state)
-    return LiveTrainer(PlaygroundNet(state), featurize(data.x_train, state.features), data.y_train,
-                       featurize(data.x_test, state.features), data.y_test, featurize(grid(GRID), state.features),
-                       turns=turns or Turns(), idle_seconds=idle_seconds)
+    return LiveTrainer(PlaygroundNet(state), make_dataset(state), turns=turns or Turns(), idle_seconds=idle_seconds)
 
 
 def play_until(live: LiveTrainer, epochs: int, limit: float = 60.0):
@@ -77,41 +72,24 @@ def test_two_players_both_train():
     assert first.net.epoch >= 20 and second.net.epoch >= 20
 
 
-def decode(text: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(text), np.uint8)
-
-
-def test_the_encoded_frame_decodes_back_to_the_outputs():
+def test_a_frame_holds_every_layer_on_the_map_and_the_weights():
     live = trainer(hidden=[3])
     frame = live.step(5)
-    encoded = encode_frame(frame, multiclass=False)
     hidden, output = frame.outputs
-    assert len(encoded["outputs"]) == 2
-    pictures = decode(encoded["outputs"][0]).reshape(3, GRID * GRID)
-    scaled = hidden / np.abs(hidden).max(0)  # each neuron's picture on its own scale, as the server draws it
-    assert np.abs(pictures.T / 127 - 1 - scaled).max() <= 1 / 127
-    shown = decode(encoded["outputs"][1]) / 127 - 1
-    assert np.abs(shown - np.clip(output[:, 0], -1, 1)).max() <= 1 / 127
-    assert np.array(encoded["weights"][0]) == pytest.approx(frame.weights[0][0], abs=1e-4)
-    assert encoded["epoch"] == 5 and encoded["curve"][-1][0] == 5
-    assert encoded["loss"][0] == pytest.approx(frame.train_loss, abs=1e-5)
+    assert hidden.shape == (GRID * GRID, 3) and output.shape == (GRID * GRID, 1)
+    np.testing.assert_allclose(output, live.net.layer_outputs(featurize(grid(GRID), ["x", "y"]))[-1], atol=1e-6)
+    assert [w.shape for w, _ in frame.weights] == [(2, 3), (3, 1)]
+    assert frame.epoch == 5 and frame.history[-1][0] == 5
 
 
-def test_multiclass_outputs_are_probabilities():
-    live = trainer(dataset="blobs", classes=4)
-    encoded = encode_frame(live.step(), multiclass=True)
-    probabilities = decode(encoded["outputs"][-1]).reshape(4, GRID * GRID)
-    assert np.abs(probabilities.astype(int).sum(0) - 255).max() <= 4, "each grid point's classes add up to one"
-
-
-def test_the_setup_places_points_on_the_picture():
-    xy = np.array([[-DOMAIN, DOMAIN], [DOMAIN, -DOMAIN], [0.0, 0.0]])
-    setup = encode_setup(featurize(grid(GRID), ["x", "y"]), xy, np.array([1.0, -1.0, 1.0]),
-                         np.array([0, 0, 1]), multiclass=False, domain=DOMAIN)
-    cells = decode(setup["points"]["xy"]).reshape(3, 2)
-    assert cells[0].tolist() == [0, 0], "top left"
-    assert cells[1].tolist() == [255, 255], "bottom right"
-    assert abs(int(cells[2][0]) - 128) <= 1 and abs(int(cells[2][1]) - 128) <= 1
-    assert decode(setup["points"]["labels"]).tolist() == [254, 0, 254]
-    assert decode(setup["points"]["test"]).tolist() == [0, 0, 1]
-    assert decode(setup["inputs"]).size == 2 * GRID * GRID
+def test_a_new_network_of_a_shape_already_traced_trains_without_tracing_again():
+    """Networks of one shape share their traced program: after a Reset or new data, Step need not trace."""
+    first = trainer(hidden=[5, 3], weight_seed=1)
+    first.step()
+    program = first.net.program
+    traced = program.train.experimental_get_tracing_count()
+    second = trainer(hidden=[5, 3], weight_seed=2, train_ratio=30, batch_size=7)
+    assert second.net.program is program
+    second.step(3)
+    assert program.train.experimental_get_tracing_count() == traced
+    assert second.net.epoch == 3

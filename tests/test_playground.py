@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from core.errors import BadConfig, BadInput
 from core.playground import (
-    PlaygroundNet, PlaygroundState, featurize, generate, keras_code, make_dataset, parse_points_csv,
+    CustomPoints, PlaygroundNet, PlaygroundState, featurize, generate, keras_code, make_dataset, parse_points_csv,
 )
 
 
@@ -72,8 +72,31 @@ def test_state_round_trips_through_the_url():
     assert all(isinstance(v, str) for v in query.values()) and "points" not in query
     assert PlaygroundState.from_query(query) == (state, [])
     assert PlaygroundState.from_query({}) == (PlaygroundState(), [])
-    broken, problems = PlaygroundState.from_query({"hidden": "9,9,x", "noise": "loud"})
-    assert broken == PlaygroundState() and len(problems) == 2
+
+
+@pytest.mark.parametrize("bad,kept", [
+    ({"noise": "1000"}, {"noise": 50}), ({"train_ratio": "0"}, {"train_ratio": 10}),
+    ({"train_ratio": "150"}, {"train_ratio": 90}), ({"classes": "100"}, {"classes": 8}),
+    ({"features": "x,x,x"}, {"features": ["x"]}), ({"noise": "loud"}, {"noise": 0}),
+    ({"hidden": "9,9,x"}, {"hidden": [4, 2]}), ({"hidden": "40,3"}, {"hidden": [8, 3]}),
+    ({"learning_rate": "0.05"}, {"learning_rate": 0.03}), ({"activation": "swish"}, {"activation": "tanh"}),
+    ({"batch_size": "500"}, {"batch_size": 30}), ({"features": "x,q"}, {"features": ["x"]}),
+])
+def test_each_link_value_is_checked_on_its_own_and_the_rest_of_the_link_stays(bad, kept):
+    good = {"dataset": "blobs", "optimizer": "adam", "regularization": "L2", "regularization_rate": "0.01"}
+    state, notes = PlaygroundState.from_query({**good, **bad})
+    assert len(notes) == 1 and next(iter(bad)) in notes[0], notes
+    assert (state.dataset, state.optimizer, state.regularization, state.regularization_rate) == \
+        ("blobs", "adam", "L2", 0.01), "the valid parts of the link are kept"
+    assert {name: getattr(state, name) for name in kept} == kept
+    state.validate()
+
+
+def test_a_links_problem_follows_its_data_set_and_old_links_still_open():
+    state, notes = PlaygroundState.from_query({"dataset": "reg-gauss", "problem": "classification"})
+    assert state.problem == "regression" and len(notes) == 1
+    state, notes = PlaygroundState.from_query({"dataset": "custom", "custom_classes": "3"})
+    assert state.dataset == "custom" and notes == [] and "custom_classes" not in state.to_query()
 
 
 def test_datasets_have_the_playgrounds_shapes():
@@ -82,16 +105,37 @@ def test_datasets_have_the_playgrounds_shapes():
         assert xy.shape == (200, 2) and labels.shape == (200,)
         assert np.abs(xy).max() < 12
     assert set(generate("circle", 100)[1]) == {-1.0, 1.0}
-    assert np.abs(generate("reg-plane", 100)[1]).max() <= 1
+    assert PlaygroundState(dataset="reg-plane", problem="regression").point_count == 1200, "as the playground"
+
+
+@pytest.mark.parametrize("name", ["circle", "xor", "reg-plane", "reg-gauss"])
+def test_noise_labels_a_jittered_copy_and_leaves_the_point_where_it_was_as_the_tf_playground(name):
+    clean_xy, clean_labels = generate(name, 500, 0.0, seed=3)
+    noisy_xy, noisy_labels = generate(name, 500, 0.5, seed=3)
+    np.testing.assert_array_equal(noisy_xy, clean_xy)
+    assert (noisy_labels != clean_labels).mean() > 0.05, "noise changes labels"
+    assert np.abs(noisy_xy).max() <= 6, "so the points stay on the map"
+
+
+def test_plane_and_multi_gaussian_labels_follow_the_tf_playground():
+    xy, labels = generate("reg-plane", 2000, 0.0)
+    np.testing.assert_allclose(labels, xy.sum(1) / 10)  # unclipped: up to ±1.2
+    assert 1.0 < np.abs(labels).max() <= 1.2
+    xy, labels = generate("reg-gauss", 2000, 0.0)
+    cones = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]])
+    heights = np.stack([sign * np.maximum(0, 1 - np.hypot(*(xy - [cx, cy]).T) / 2) for cx, cy, sign in cones], 1)
+    np.testing.assert_allclose(np.abs(labels), np.abs(heights).max(1))
+    assert (labels == 0).mean() > 0.2, "max(0, 1 − d/2): zero beyond radius 2 of every centre"
 
 
 def test_csv_parser_accepts_good_files_and_explains_bad_ones():
-    xy, labels = parse_points_csv(b"x,y,label\n1,2,0\n-1,-2,1\n3,3,1\n")
-    assert xy.shape == (3, 2) and sorted(labels) == [-1.0, 1.0, 1.0]
+    points = parse_points_csv(b"x,y,label\n1,2,0\n-1,-2,1\n3,3,1\n")
+    assert points.xy.shape == (3, 2) and sorted(points.labels()) == [-1.0, 1.0, 1.0]
     cases = {
-        b"": "empty", b"x,y\n1,2\n": "needs x, y and a label", b"1,2,a\n3,4,b\n": "text where a number",
+        b"": "empty", b"x,y\n1,2\n": "needs x, y and a label", b"1,2,0\n3,b,1\n": "text where x and y",
         b"1,2,1\n3,4,1\n": "same label", b"x,y,label\n": "no points", b"\xff\xfe\x00bad": "UTF-8",
-        b"1,2,nan\n3,4,1\n": "finite",
+        b"1,2,nan\n3,4,1\n": "finite", b"1,2,\n3,4,1\n": "no label",
+        "".join(f"{i},{i},{i}\n" for i in range(9)).encode(): "up to 8 classes",
     }
     for data, message in cases.items():
         with pytest.raises(BadInput, match=message):
@@ -100,15 +144,74 @@ def test_csv_parser_accepts_good_files_and_explains_bad_ones():
         parse_points_csv(b"1,2,0\n" * 1_000_000)
 
 
+def test_csv_labels_are_any_two_to_eight_values_numbers_or_words_as_the_help_says():
+    from core.playground import CSV_HELP
+
+    assert "words" in CSV_HELP and "2 to 8" in CSV_HELP
+    two_words = parse_points_csv(b"1,1,dog\n2,2,cat\n3,3,dog\n")
+    assert two_words.labels().tolist() == [1.0, -1.0, 1.0], "alphabetical: cat orange, dog blue"
+    minus_one = parse_points_csv(b"1,1,1\n2,2,-1\n")
+    assert minus_one.labels().tolist() == [1.0, -1.0], "the lower value is orange (−1)"
+    three = parse_points_csv(b"0,0,red\n1,1,green\n2,2,blue\n3,3,red\n")
+    assert three.classes.tolist() == [2, 1, 0, 2] and three.num_classes == 3
+    numbers = parse_points_csv(b"0,0,10\n1,1,2\n2,2,7.5\n")
+    assert numbers.classes.tolist() == [2, 0, 1], "numbers in numeric order, not as text"
+
+
+@pytest.mark.parametrize("classes", [3, 4])
+def test_a_new_class_of_your_own_points_joins_the_others_and_trains(classes):
+    """Two classes of your own, then "class 2" (then "class 3"): the labels become class numbers for
+    softmax (they were −1/+1/2, and sparse cross-entropy raised InvalidArgumentError on −1)."""
+    points = CustomPoints()
+    rng = np.random.default_rng(0)
+    for point_class in range(classes):
+        assert point_class in points.choosable()
+        for _ in range(6):
+            points = points.add(*rng.uniform(-5, 5, 2), point_class)
+        state = PlaygroundState(dataset="custom", custom_classes=points.num_classes, hidden=[4])
+        data = make_dataset(state, (points.xy, points.labels()))
+        net = PlaygroundNet(state)
+        x = featurize(data.x_train, state.features)
+        net.train(x, data.y_train, 5)
+        assert np.isfinite(net.loss(x, data.y_train)) and net.outputs == (points.num_classes if point_class >= 2 else 1)
+    assert points.num_classes == classes and sorted(set(points.labels())) == list(range(classes))
+    assert points.choosable() == list(range(classes + 1))
+
+
+def test_your_points_are_kept_in_the_map_and_classes_are_checked():
+    points = CustomPoints().add(9.0, -7.0, 1)
+    assert points.xy.tolist() == [[6.0, -6.0]]
+    with pytest.raises(BadInput, match="class"):
+        points.add(0, 0, 3)  # only 0, 1 and 2 can be added now
+    assert CustomPoints().choosable() == [0, 1]
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.binary(max_size=400))
 def test_csv_parser_never_crashes_on_arbitrary_bytes(data):
     try:
-        xy, labels = parse_points_csv(data)
+        points = parse_points_csv(data)
     except BadInput as error:
         assert str(error)
         return
-    assert xy.shape == (len(labels), 2) and np.isfinite(xy).all()
+    assert points.xy.shape == (len(points), 2) and np.isfinite(points.xy).all()
+    assert 2 <= points.num_classes <= 8
+
+
+@pytest.mark.parametrize("settings", [dict(dataset="xor", noise=25, seed=4), dict(dataset="reg-gauss", problem="regression"),
+                                      dict(dataset="spiral-arms", classes=5, train_ratio=70), dict(dataset="custom")])
+def test_the_exported_script_trains_on_the_pages_own_points(settings):
+    points = CustomPoints().add(1, 1, 0).add(-2, 3, 1).add(4, -4, 2).add(0, 0, 0)
+    state = PlaygroundState(**settings, custom_classes=points.num_classes)
+    code = keras_code(state, points)
+    exported = {"__name__": "exported"}
+    exec(code, exported)
+    ours = make_dataset(state, (points.xy, points.labels()))
+    for theirs, mine in zip(exported["page_data"](), (ours.x_train, ours.y_train, ours.x_test, ours.y_test)):
+        np.testing.assert_allclose(theirs, mine, atol=1e-4)
+    described = code.split('"""')[1]
+    assert "example" not in code and ("your own 4 points" if state.dataset == "custom" else
+                                      f"noise {state.noise} %") in " ".join(described.split())
 
 
 def test_exported_keras_code_runs_as_a_script(tmp_path):
@@ -128,7 +231,7 @@ def test_exported_keras_code_runs_as_a_script(tmp_path):
 EXPORTED = {
     "squared error, tanh": dict(learning_rate=0.3),
     "cross-entropy": dict(loss="crossentropy", learning_rate=3.0),
-    "regression": dict(problem="regression", dataset="reg-plane", learning_rate=0.03, activation="relu"),
+    "regression": dict(problem="regression", dataset="reg-plane", points=500, learning_rate=0.03, activation="relu"),
     "L2": dict(regularization="L2", regularization_rate=0.3, learning_rate=0.3),
     "L1": dict(regularization="L1", regularization_rate=0.1, learning_rate=0.3),  # some weights reach 0
     "multiclass, Adam": dict(dataset="blobs", classes=4, optimizer="adam", learning_rate=0.03),
@@ -229,21 +332,6 @@ def test_l1_sets_weights_to_exactly_zero_and_l2_only_shrinks_them():
 
     assert zero_share("L1") > 0.3
     assert zero_share("L2") == 0.0
-
-
-def test_the_network_picture_shows_every_neuron_and_no_link_an_l1_clamp_removed():
-    import base64
-    import re
-
-    from views.playground.pictures import network_svg
-
-    weights = [(np.array([[0.3, 0.0], [-0.2, 0.4]]), np.zeros(2)), (np.array([[0.5], [0.0]]), np.zeros(1))]
-    grid_features = np.random.default_rng(0).uniform(-1, 1, (2500, 2))
-    outputs = [np.tanh(grid_features @ weights[0][0]), np.tanh(np.tanh(grid_features @ weights[0][0]) @ weights[1][0])]
-    html = network_svg(weights, ["x", "y"], grid_features, outputs, multiclass=False, discrete=False)
-    assert html.count('class="pg-neuron"') == 2 + 2 + 1 and 'data-layers="3"' in html
-    links = base64.b64decode(re.search(r"data:image/svg\+xml;base64,([^\"]+)", html).group(1)).decode()
-    assert links.count("<line") == 4, "six weights, two of them exactly 0"
 
 
 def test_untraced_outputs_and_loss_match_the_traced_ones():

@@ -52,7 +52,7 @@ def test_the_protocol_client_draws_a_one_and_reads_a_prediction(tmp_path):
 
 
 def live_frames(page: Page):
-    """The Playground's frames element (views/live_pictures.frames) and its data, or None."""
+    """The Playground's frames element (views/playground/component.frames) and its data, or None."""
     for node in reversed(page.elements("bidi_component")):
         data = component_data(node)
         if data and data.get("view") == "frames":
@@ -66,7 +66,7 @@ async def play_and_ask(url: str, frames: int) -> tuple[list[int], list[int], Pag
     first epochs trace TensorFlow's graph: asks answer with the same frame until then); the ticks
     and newest serials of the batches."""
     async with Page(url, "playground", timeout=120, fetch_media=False) as page:
-        await page.wait_for(lambda: bool(page.find(kind="button", key="pg-play")) and not page.running,
+        await page.wait_for(lambda: bool(page.find(kind="button", key="pg_play")) and not page.running,
                             what="the Play button")
         await page.wait_run(await page.click("Play"))
         ticks, serials = [], []

@@ -1,8 +1,11 @@
 """The Playground's data: named point sets, the train/test split, the input features and the grid.
 
 As in the TF Playground's ``dataset.ts``, each data set is a function in a name → function table
-(:data:`GENERATORS`): points in [-6, 6]², labels ±1 for two classes, a value in [-1, 1] for
-regression, a class number for the multiclass sets (ours, beyond the playground).
+(:data:`GENERATORS`): labels ±1 for two classes, a value for regression, a class number for the
+multiclass sets (ours, beyond the playground). The six sets the TF Playground has follow its
+``dataset.ts`` point for point, noise included: for Circle, XOR, Plane and Multi-Gaussian a
+point stays where it was drawn and its label is read at a jittered copy of it (so noise flips
+labels near a boundary); Spiral's points are moved; Gaussian's spread grows.
 """
 from __future__ import annotations
 
@@ -36,9 +39,9 @@ def classify_circle(n, noise, rng, classes):
 
 def classify_xor(n, noise, rng, classes):
     xy = rng.uniform(-5, 5, (n, 2))
-    xy += np.sign(xy) * 0.3  # the playground's padding keeps points off the axes
-    labels = np.where(xy[:, 0] * xy[:, 1] >= 0, 1.0, -1.0)
-    return xy + rng.uniform(-5, 5, (n, 2)) * noise, labels
+    xy += np.where(xy > 0, 0.3, -0.3)  # the playground's padding keeps points off the axes
+    jittered = xy + rng.uniform(-5, 5, (n, 2)) * noise
+    return xy, np.where(jittered[:, 0] * jittered[:, 1] >= 0, 1.0, -1.0)
 
 
 def classify_gauss(n, noise, rng, classes):
@@ -50,30 +53,32 @@ def classify_gauss(n, noise, rng, classes):
 
 
 def classify_spiral(n, noise, rng, classes):
+    def arm(count, delta):
+        i = np.arange(count)
+        r = i / count * 5
+        t = 1.75 * i / count * 2 * np.pi + delta
+        return np.stack([r * np.sin(t), r * np.cos(t)], 1) + rng.uniform(-1, 1, (count, 2)) * noise
+
     half = n // 2
-    arms = [_spiral(half, 0.0, noise, rng), _spiral(n - half, np.pi, noise, rng)]
-    return np.concatenate(arms), np.concatenate([np.ones(half), -np.ones(n - half)])
-
-
-def _spiral(n, delta, noise, rng):
-    i = np.arange(n)
-    r = i / n * 5
-    t = 1.75 * i / n * 2 * np.pi + delta
-    return np.stack([r * np.sin(t), r * np.cos(t)], 1) + rng.uniform(-1, 1, (n, 2)) * noise
+    return np.concatenate([arm(half, 0.0), arm(n - half, np.pi)]), np.concatenate([np.ones(half), -np.ones(n - half)])
 
 
 def regress_plane(n, noise, rng, classes):
+    """Labels (x + y) / 10, unclipped as in the playground: ±1.2 at the corners, more with noise."""
     xy = rng.uniform(-6, 6, (n, 2))
-    labels = np.clip((xy[:, 0] + xy[:, 1]) / 10, -1, 1)
-    return xy + rng.uniform(-6, 6, (n, 2)) * noise, labels
+    jittered = xy + rng.uniform(-6, 6, (n, 2)) * noise
+    return xy, (jittered[:, 0] + jittered[:, 1]) / 10
 
 
 def regress_gaussians(n, noise, rng, classes):
-    centres = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]])
+    """Six cones of height ±1 and radius 2, max(0, 1 − d/2) as in the playground; a point's label is
+    the cone that is largest in magnitude there."""
+    cones = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]])
     xy = rng.uniform(-6, 6, (n, 2))
-    bumps = centres[:, 2] * np.exp(-((xy[:, None, :] - centres[None, :, :2]) ** 2).sum(-1) / 2)
-    labels = np.take_along_axis(bumps, np.abs(bumps).argmax(1)[:, None], 1)[:, 0]
-    return xy + rng.uniform(-6, 6, (n, 2)) * noise, labels
+    jittered = xy + rng.uniform(-6, 6, (n, 2)) * noise
+    distance = np.hypot(*(jittered[:, None, :] - cones[None, :, :2]).transpose(2, 0, 1))
+    heights = cones[:, 2] * np.maximum(0.0, 1 - distance / 2)
+    return xy, np.take_along_axis(heights, np.abs(heights).argmax(1)[:, None], 1)[:, 0]
 
 
 def multiclass_blobs(n, noise, rng, classes):
@@ -134,7 +139,7 @@ class DataSettings(Protocol):
     """What a data set is made from (:class:`core.playground.state.PlaygroundState` has it)."""
 
     dataset: str
-    points: int
+    point_count: int
     noise: int  # percent
     seed: int
     classes: int
@@ -148,7 +153,7 @@ def make_dataset(state: DataSettings, custom: tuple[np.ndarray, np.ndarray] | No
             raise BadInput("Add at least two points of your own (click or tap the map, or upload a CSV).")
         xy, labels = custom
     else:
-        xy, labels = generate(state.dataset, state.points, state.noise / 100, state.seed, state.classes)
+        xy, labels = generate(state.dataset, state.point_count, state.noise / 100, state.seed, state.classes)
     return split(np.asarray(xy), np.asarray(labels), state.train_ratio / 100, state.seed)
 
 

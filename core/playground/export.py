@@ -1,8 +1,16 @@
 """Export as Keras code: a script that trains the page's network on the page's objective."""
 from __future__ import annotations
 
-from core.playground.datasets import DATASETS
+import inspect
+import textwrap
+
+import numpy as np
+
+from core.playground.custom_points import CustomPoints
+from core.playground.datasets import DATASETS, GENERATORS
 from core.playground.state import PlaygroundState
+
+POINTS_WRITTEN_OUT = 1000  # your own points up to this many are written into the script
 
 KERAS_FEATURES = {
     "x": "x1", "y": "x2", "xSquared": "x1**2", "ySquared": "x2**2", "xTimesY": "x1 * x2",
@@ -22,13 +30,14 @@ def _no_hidden_note(state: PlaygroundState) -> str:
     return "no hidden layers: tanh of a linear function of the features, fitted by least squares"
 
 
-def keras_code(state: PlaygroundState) -> str:
+def keras_code(state: PlaygroundState, points: CustomPoints | None = None) -> str:
     """A runnable script that builds the page's network in Keras and trains it on the same objective
     from the same kind of start: the page's initialisers, its ½·squared error, its penalties
     (L2 as ``rate·½Σw²``, L1 as the clamped step, both on every layer's kernel, the output's too),
     its optimizer settings, batch size, features and dropout. Importing it runs nothing: it
-    defines ``features_of``, ``targets_of``, ``LOSS`` and ``build_model``; run as a script it
-    trains on example data."""
+    defines ``page_data``, ``features_of``, ``targets_of``, ``LOSS`` and ``build_model``; run as a
+    script it trains on the page's data set: the same points, made by the same generator from the
+    same seed and split the same way (``points``: your own, for the "Your own points" set)."""
     if state.multiclass:
         output, loss = f"layers.Dense({state.num_classes}, activation='softmax'{{kernel}})", \
             "keras.losses.SparseCategoricalCrossentropy()"
@@ -70,13 +79,59 @@ def keras_code(state: PlaygroundState) -> str:
         targets = "labels.reshape(-1, 1).astype('float32')"
     body = "\n".join(hidden) if hidden else f"        # {_no_hidden_note(state)}"
     features = ", ".join(KERAS_FEATURES[f] for f in state.features)
+    data, described = _data_code(state, points)
     return KERAS_TEMPLATE.format(
-        title=f"{DATASETS[state.dataset]}, {state.hidden or 'no'} hidden", learning_rate=repr(state.learning_rate),
-        batch_size=state.batch_size, test_share=f"{1 - state.train_ratio / 100:.2f}", features=features,
+        title=f"{DATASETS[state.dataset]}, {state.hidden or 'no'} hidden", data=data, about=textwrap.fill(
+            f"Run as a script, it trains on the page's data set: {described} — the same points as on the page "
+            f"({'same generator, seed and split' if state.dataset != 'custom' else 'split the same way'}). Same objective and the same kind of start as the page. One "
+            "difference: when the batch size does not divide the training set, Keras' last batch of an epoch is "
+            "smaller, while the page fills it up from the start of that epoch's shuffled order.", 96),
+        learning_rate=repr(state.learning_rate),
+        batch_size=state.batch_size, features=features,
         targets=targets, helpers="".join(helpers), regularizer=regularizer, inputs=len(state.features),
         body=body, output=output.format(kernel=kernel), loss=loss, optimizer=optimizer,
         seed=state.weight_seed)
 
+
+def _data_code(state: PlaygroundState, points: CustomPoints | None) -> tuple[str, str]:
+    """The script's ``page_data`` function and what it makes, in words."""
+    split = SPLIT.format(seed=state.seed, train_share=state.train_ratio / 100)
+    if state.dataset != "custom":
+        generator = GENERATORS[state.dataset]
+        described = (f"{DATASETS[state.dataset]}, {state.point_count} points, noise {state.noise} %, "
+                     f"data seed {state.seed}, {state.train_ratio} % for training")
+        if state.multiclass:
+            described = described.replace(" points", f" points in {state.classes} classes")
+        make = (f"    xy, labels = {generator.__name__}({state.point_count}, {state.noise / 100!r}, "
+                f"np.random.default_rng({state.seed}), {state.classes})\n")
+        return "\n\n" + inspect.getsource(generator) + "\n" + GENERATED.format(described=described, make=make + split), \
+            described
+    points = points if points is not None else CustomPoints()
+    described = (f"your own {len(points)} points in {points.num_classes} classes, {state.train_ratio} % for "
+                 "training")
+    if len(points) > POINTS_WRITTEN_OUT:
+        described += " (read from points.csv beside this script: x, y, class number per row)"
+        make = "    table = np.loadtxt('points.csv', delimiter=',', ndmin=2)\n    xy, classes = table[:, :2], table[:, 2]\n"
+    else:
+        make = (f"    xy = np.array({np.round(points.xy, 4).tolist()})\n"
+                f"    classes = np.array({points.classes.tolist()})\n")
+    make += ("    labels = np.where(classes == 1, 1.0, -1.0)  # two classes: -1 (orange) and +1 (blue)\n"
+             if points.num_classes == 2 else "    labels = classes.astype(float)  # class numbers\n")
+    return "\n\n" + GENERATED.format(described=described, make=make + split).lstrip("\n"), described
+
+
+GENERATED = '''
+def page_data():
+    """The page's data set: {described}.
+    Returns x_train, labels_train, x_test, labels_test."""
+{make}'''
+
+SPLIT = """    order = np.random.default_rng({seed} + 1).permutation(len(xy))
+    cut = max(1, min(len(xy) - 1, int(round(len(xy) * {train_share!r}))))
+    train, test = order[:cut], order[cut:]
+    return (xy[train].astype("float32"), labels[train].astype("float32"),
+            xy[test].astype("float32"), labels[test].astype("float32"))
+"""
 
 HALF_SQUARED_ERROR = '''
 
@@ -105,9 +160,7 @@ class SoftThreshold(keras.constraints.Constraint):
 
 KERAS_TEMPLATE = '''"""The Deep Learning Playground's network in Keras: {title}.
 
-Same objective and the same kind of start as the page. One difference: when the batch size does
-not divide the training set, Keras' last batch of an epoch is smaller, while the page fills it up
-from the start of that epoch's shuffled order.
+{about}
 """
 import numpy as np
 import keras
@@ -116,7 +169,7 @@ from keras import layers
 LEARNING_RATE = {learning_rate}
 BATCH_SIZE = {batch_size}
 EPOCHS = 100
-
+{data}
 
 def features_of(xy):
     """The page's input features of points xy, an (n, 2) array of coordinates in [-6, 6]."""
@@ -149,13 +202,10 @@ def build_model():
 
 if __name__ == "__main__":
     keras.utils.set_random_seed({seed})
-    # Your data: xy is (n, 2) in [-6, 6], labels ±1 (two classes), a value in [-1, 1] (regression)
-    # or class numbers 0, 1, 2, ... (multiclass). These example points stand in for yours.
-    xy = np.random.uniform(-6, 6, (500, 2)).astype("float32")
-    labels = np.where(np.hypot(xy[:, 0], xy[:, 1]) < 2.5, 1.0, -1.0).astype("float32")
+    x_train, labels_train, x_test, labels_test = page_data()
     model = build_model()
     # Keras reports the running mean over the epoch's batches, penalty and dropout included; the
     # page's curve is the loss without the penalty, with dropout off, after each epoch.
-    model.fit(features_of(xy), targets_of(labels), batch_size=BATCH_SIZE, epochs=EPOCHS,
-              validation_split={test_share})
+    model.fit(features_of(x_train), targets_of(labels_train), batch_size=BATCH_SIZE, epochs=EPOCHS,
+              validation_data=(features_of(x_test), targets_of(labels_test)))
 '''

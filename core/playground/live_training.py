@@ -1,19 +1,18 @@
-"""Training that keeps running while the Playground plays, and the compact frames it publishes.
+"""Training that keeps running while the Playground plays, and the frames it publishes.
 
 One :class:`LiveTrainer` per playing session trains its ``PlaygroundNet`` in a background thread,
-a few epochs at a time, and publishes a frame every ``FRAME_SECONDS``: the epoch, both losses, the
-weights and every neuron's outputs on a coarse grid as bytes (one byte per grid point, see
-:func:`encode_frame`). The page fetches the frames made since its last fetch in one batch
+a few epochs at a time, and publishes a :class:`Frame` every ``FRAME_SECONDS``: the epoch, both
+losses, the weights and every neuron's outputs on a ``GRID`` × ``GRID`` grid of the map, as NumPy
+arrays. The page fetches the frames made since its last fetch in one batch
 (:meth:`LiveTrainer.frames`) and the browser plays them back, so the picture rate does not depend
-on the round trip; a frame costs the server a forward pass over the grid, not re-rendered pictures.
+on the round trip; a frame costs the server a forward pass over the grid. How a frame travels to
+the browser is the page's business (views/playground/wire.py).
 
 All the trainers of a server take turns (:data:`TURNS`), so any number of players share about
 one core between them and the other stays free for the web server and everyone else's pages.
 """
 from __future__ import annotations
 
-import base64
-import math
 import threading
 import time
 from collections import deque
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.playground.datasets import Dataset, featurize, grid
 from core.playground.history import thin_history, thin_snapshots
 
 GRID = 50  # grid points per side of each neuron's picture
@@ -29,7 +29,6 @@ MAX_EPOCHS_PER_CHUNK = 50
 FRAME_SECONDS = 1 / 30  # a frame every 33 ms while playing: 30 pictures a second, a margin over 20
 RECENT_FRAMES = 8  # frames kept for a page that fetches them in batches
 IDLE_SECONDS = 3.0  # nobody asked for a frame this long (tab closed): stop training
-CURVE_POINTS = 200  # loss-history points a frame carries for the curve
 
 
 class Turns:
@@ -77,17 +76,21 @@ class Frame:
 
 
 class LiveTrainer:
-    """Trains ``net`` on (x_train, y_train) in a background thread while playing.
+    """Trains ``net`` on ``data`` in a background thread while playing.
 
-    ``x_*`` are the featurized points; ``grid_features`` the featurized grid the pictures show.
-    Every method is safe to call from the page's script threads.
+    ``grid_features`` are the network's inputs at the ``GRID`` × ``GRID`` points of the map
+    (:func:`grid_inputs`), the same for every frame. Every method is safe to call from the page's
+    script threads. A network whose program is not traced yet (see core.playground.network) is
+    traced in the background from the start, so that the first Step or Play need not wait for it.
     """
 
-    def __init__(self, net, x_train, y_train, x_test, y_test, grid_features, turns: Turns = TURNS,
-                 history: list | None = None, idle_seconds: float = IDLE_SECONDS) -> None:
+    def __init__(self, net, data: Dataset, turns: Turns = TURNS, history: list | None = None,
+                 idle_seconds: float = IDLE_SECONDS) -> None:
         self.net = net
-        self._x_train, self._y_train, self._x_test, self._y_test = x_train, y_train, x_test, y_test
-        self._grid = grid_features
+        features = net.state.features
+        self._x_train, self._y_train = featurize(data.x_train, features), data.y_train
+        self._x_test, self._y_test = featurize(data.x_test, features), data.y_test
+        self.grid_features = self._grid = grid_inputs(features)
         self._turns, self._idle_seconds = turns, idle_seconds
         self._lock = threading.Lock()  # the network: one trainer step or frame at a time
         self._changed = threading.Condition()
@@ -102,6 +105,8 @@ class LiveTrainer:
         self._recent: deque[Frame] = deque(maxlen=RECENT_FRAMES)
         with self._lock:
             self._publish(traced=False)  # (the first picture of a new network: no time to trace for it)
+        if not net.program.traced:
+            threading.Thread(target=net.prepare, name="playground-trace", daemon=True).start()
 
     # ---- controls ----------------------------------------------------------------------
     @property
@@ -202,60 +207,7 @@ class LiveTrainer:
         return frame
 
 
-# ---- the frame as the browser receives it ------------------------------------------------------
+def grid_inputs(features: list[str]) -> np.ndarray:
+    """The network's inputs at the map's ``GRID`` × ``GRID`` points, row by row from the top."""
+    return featurize(grid(GRID), features)
 
-def signed_bytes(values: np.ndarray) -> np.ndarray:
-    """Values in [-1, 1] (clipped) → bytes 0..254, 127 for zero."""
-    return np.round((np.clip(values, -1, 1) + 1) * 127).astype(np.uint8)
-
-
-def neuron_bytes(layer: np.ndarray) -> np.ndarray:
-    """A hidden layer's outputs, each neuron scaled by its largest magnitude on the grid (as the
-    server-drawn pictures are), → (neurons, grid points) bytes."""
-    scale = np.abs(layer).max(0)
-    return signed_bytes(layer / np.where(scale > 0, scale, 1)).T
-
-
-def b64(array: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode()
-
-
-def encode_frame(frame: Frame, multiclass: bool, curve_points: int = CURVE_POINTS, curve: bool = True) -> dict:
-    """The frame as JSON-ready data: the outputs as base64 bytes, row by row from the grid's top.
-
-    ``outputs``: one base64 string per layer, ``neurons × GRID²`` bytes — hidden neurons and a
-    two-class or regression output on the signed scale (127 = 0), multiclass probabilities as
-    0..255. ``weights``: per layer the kernel as nested lists (in × out), rounded. ``curve``: the
-    loss history (up to ``curve_points`` of it), or None without ``curve``."""
-    layers = [b64(neuron_bytes(layer)) for layer in frame.outputs[:-1]]
-    if frame.outputs:
-        final = frame.outputs[-1]
-        shown = np.round(np.clip(final, 0, 1) * 255).astype(np.uint8).T if multiclass else signed_bytes(final).T
-        layers.append(b64(shown))
-    history = frame.history
-    if len(history) > curve_points:  # evenly spaced points of the whole run, and the newest
-        picks = np.linspace(0, len(history) - 1, curve_points).round().astype(int)
-        history = [history[i] for i in picks]
-    return {
-        "serial": frame.serial, "epoch": frame.epoch, "playing": frame.playing, "diverged": frame.diverged,
-        "loss": [finite_or_none(frame.train_loss), finite_or_none(frame.test_loss)],
-        "weights": [np.round(w, 4).tolist() for w, _ in frame.weights] if not frame.diverged else [],
-        "outputs": layers,
-        "curve": [[e, finite_or_none(a), finite_or_none(b)] for e, a, b in history] if curve else None,
-    }
-
-
-def finite_or_none(value: float) -> float | None:
-    return round(float(value), 5) if math.isfinite(value) else None
-
-
-def encode_setup(features: np.ndarray, xy: np.ndarray, labels: np.ndarray, test: np.ndarray,
-                 multiclass: bool, domain: float) -> dict:
-    """What the pictures need besides the frames: the input features' pictures (``features``, the
-    featurized grid) and the points — coordinates as bytes (0..255 across [-domain, domain], y from
-    the top), labels as signed bytes or class numbers, and which are test points."""
-    cells = np.clip((xy + domain) / (2 * domain) * 256, 0, 255)
-    coordinates = np.stack([cells[:, 0], 255 - cells[:, 1]], 1).astype(np.uint8)
-    label_bytes = labels.astype(np.uint8) if multiclass else signed_bytes(labels)
-    return {"inputs": b64(neuron_bytes(features)), "points": {
-        "xy": b64(coordinates), "labels": b64(label_bytes), "test": b64(test.astype(np.uint8))}}

@@ -1,14 +1,181 @@
-"""The Playground's network: a small dense net of ``tf.Variable``s whose training step is a
-``tf.function`` that runs many epochs per call, so the page can animate several frames a second
-while training hundreds of epochs a second."""
+"""The Playground's network: a small dense net of ``tf.Variable``s trained many epochs per call.
+
+The training loop, the forward pass and the loss are ``tf.function``s shared by every network of
+the same shape (layer sizes, activations, output, loss, optimizer, kind of penalty, dropout or
+not): a :class:`Program`, traced once per server process and called with a network's variables
+as arguments. Tracing costs about half a second to two seconds; shared, it is paid once per shape,
+not on the first Step or Play after every Reset, new data set or added point.
+"""
 from __future__ import annotations
 
 import math
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from core.adam import Adam
+from core.adam import Adam, adam_step
 from core.playground.state import PlaygroundState
+
+PROGRAMS_KEPT = 32  # shapes whose traced programs a server keeps
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a traced program depends on; everything else (rates, seeds, data) is an argument."""
+
+    sizes: tuple[int, ...]  # inputs, hidden layers, outputs
+    activations: tuple[str, ...]  # one per hidden layer
+    output: str  # "softmax" | "linear" | "sigmoid" | "tanh"
+    optimizer: str  # "sgd" | "adam"
+    regularization: str  # "none" | "L1" | "L2"
+    dropout: bool
+
+    @classmethod
+    def of(cls, state: PlaygroundState, outputs: int) -> "Shape":
+        if state.multiclass:
+            output = "softmax"
+        elif state.problem == "regression":
+            output = "linear"
+        else:
+            output = "sigmoid" if state.loss == "crossentropy" else "tanh"
+        return cls(sizes=(len(state.features), *state.hidden, outputs),
+                   activations=tuple(state.activation_of(i) for i in range(len(state.hidden))),
+                   output=output, optimizer=state.optimizer,
+                   regularization=state.regularization if state.regularization_rate else "none",
+                   dropout=state.dropout > 0)
+
+
+class Program:
+    """The traced functions for one :class:`Shape`. Their first argument is a network's
+    :meth:`PlaygroundNet.arguments`: (weights, biases, Adam's first and second moments, Adam's
+    step count, the random draws so far, the weight seed, learning rate, penalty rate, dropout)."""
+
+    def __init__(self, shape: Shape) -> None:
+        import tensorflow as tf
+
+        self.shape = shape
+        self.train = tf.function(self._train_epochs)
+        self.forward = tf.function(lambda v, x: self._forward(v, x, training=False, every_layer=True))
+        self.data_loss = tf.function(lambda v, x, y: self._loss(v, self._forward(v, x, training=False), y, False))
+        self._traced = threading.Event()
+        self._tracing = threading.Lock()
+
+    @property
+    def traced(self) -> bool:
+        return self._traced.is_set()
+
+    def trace(self, net: "PlaygroundNet") -> None:
+        """Trace all three functions for any number of points (once; later calls return at once)."""
+        import tensorflow as tf
+
+        with self._tracing:
+            if self.traced:
+                return
+            v, features = net.arguments(), self.shape.sizes[0]
+            x, y = tf.TensorSpec([None, features], tf.float32), tf.TensorSpec([None], tf.float32)
+            self.train.get_concrete_function(v, x, y, tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32))
+            self.forward.get_concrete_function(v, x)
+            self.data_loss.get_concrete_function(v, x, y)
+            self._traced.set()
+
+    # ---- maths: v is PlaygroundNet.arguments() ------------------------------------------------
+    @staticmethod
+    def _activate(name, z):
+        import tensorflow as tf
+
+        return {"relu": tf.nn.relu, "tanh": tf.tanh, "sigmoid": tf.sigmoid, "linear": tf.identity}[name](z)
+
+    def _output(self, z):
+        import tensorflow as tf
+
+        return {"softmax": tf.nn.softmax, "linear": tf.identity, "tanh": tf.tanh,
+                "sigmoid": lambda logits: 2 * tf.sigmoid(logits) - 1}[self.shape.output](z)  # (on the -1..1 scale)
+
+    @staticmethod
+    def _draw_seed(v):
+        """A fresh seed for a stateless random op: (weight seed, draws so far), so that a link's
+        weight seed replays the same shuffles and dropout masks."""
+        import tensorflow as tf
+
+        return tf.stack([v[6], v[5].assign_add(1)])
+
+    def _forward(self, v, x, training: bool, every_layer: bool = False):
+        import tensorflow as tf
+
+        weights, biases, layers, h = v[0], v[1], [], x
+        last = len(weights) - 1
+        for index, (w, b) in enumerate(zip(weights, biases)):
+            z = tf.matmul(h, w) + b
+            if index == last:
+                h = self._output(z) if every_layer else z
+            else:
+                h = self._activate(self.shape.activations[index], z)
+                if training and self.shape.dropout:
+                    h = tf.nn.experimental.stateless_dropout(h, rate=v[9], seed=self._draw_seed(v))
+            layers.append(h)
+        return layers if every_layer else h
+
+    def _loss(self, v, logits, y, regularize: bool = True):
+        import tensorflow as tf
+
+        output = self.shape.output
+        if output == "softmax":
+            data = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=tf.cast(y, tf.int32), logits=logits))
+        elif output == "sigmoid":
+            data = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=(y + 1) / 2, logits=logits[:, 0]))
+        else:
+            out = logits[:, 0] if output == "linear" else tf.tanh(logits[:, 0])
+            data = tf.reduce_mean(0.5 * tf.square(out - y))  # the playground's square error
+        # L1 is not in the loss: _shrink_l1 applies it after each step, as its proximal step.
+        if regularize and self.shape.regularization == "L2":
+            data += v[8] * tf.add_n([0.5 * tf.reduce_sum(tf.square(w)) for w in v[0]])
+        return data
+
+    @staticmethod
+    def _shrink_l1(v):
+        """L1's step, taken after the data step: every weight moves ``learning rate × rate`` towards 0,
+        and one that would cross 0 stops at exactly 0. This is the TF Playground's clamp (its nn.ts
+        sets a weight that the L1 step pushes across 0 to 0) and the proximal step of the penalty
+        ``rate·Σ|w|``; a plain gradient step on it would only make weights jitter round 0."""
+        import tensorflow as tf
+
+        threshold = v[7] * v[8]
+        for w in v[0]:
+            w.assign(tf.sign(w) * tf.nn.relu(tf.abs(w) - threshold))
+
+    def _train_epochs(self, v, x, y, epochs, batch_size):
+        import tensorflow as tf
+
+        n = tf.shape(x)[0]
+        batches = (n + batch_size - 1) // batch_size
+        variables = list(v[0]) + list(v[1])
+        offsets = tf.range(batch_size)
+        loss = tf.constant(0.0)
+        for _ in tf.range(epochs):
+            order = tf.argsort(tf.random.stateless_uniform([n], seed=self._draw_seed(v)))
+            for b in tf.range(batches):
+                # Equal-size batches (the last wraps round to the start) keep one traced graph.
+                index = tf.gather(order, (b * batch_size + offsets) % n)
+                with tf.GradientTape() as tape:
+                    loss = self._loss(v, self._forward(v, tf.gather(x, index), training=True), tf.gather(y, index))
+                gradients = tape.gradient(loss, variables)
+                if self.shape.optimizer == "adam":
+                    adam_step(variables, gradients, v[2], v[3], v[4], v[7])
+                else:
+                    for g, variable in zip(gradients, variables):
+                        variable.assign_sub(v[7] * g)
+                if self.shape.regularization == "L1":
+                    self._shrink_l1(v)
+        return loss
+
+
+@lru_cache(maxsize=PROGRAMS_KEPT)
+def program_for(shape: Shape) -> Program:
+    """The one program of this shape in this process."""
+    return Program(shape)
 
 
 class PlaygroundNet:
@@ -21,139 +188,63 @@ class PlaygroundNet:
         self.state = state
         self.num_classes = state.num_classes
         self.outputs = self.num_classes if state.multiclass else 1
-        sizes = [len(state.features), *state.hidden, self.outputs]
+        shape = Shape.of(state, self.outputs)
         rng = np.random.default_rng(state.weight_seed)
         self.weights, self.biases = [], []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in zip(shape.sizes[:-1], shape.sizes[1:]):
             # The playground's init: uniform in [-0.5, 0.5], biases 0.1.
             self.weights.append(tf.Variable(rng.uniform(-0.5, 0.5, (fan_in, fan_out)).astype(np.float32)))
             self.biases.append(tf.Variable(np.full(fan_out, 0.1, np.float32)))
-        variables = self.weights + self.biases
-        self.learning_rate = tf.Variable(float(state.learning_rate), dtype=tf.float32)
-        # SGD and Adam as variable updates inside the training loop (why: see core.adam).
-        self._adam = Adam(variables)
-        self._generator = tf.random.Generator.from_seed(state.weight_seed)
+        self.learning_rate = tf.Variable(float(state.learning_rate), dtype=tf.float32)  # changed: weights kept
+        self._adam = Adam(self.weights + self.biases)  # its moments; the step is in the program
+        self._draws = tf.Variable(0, dtype=tf.int64)
+        self._arguments = (self.weights, self.biases, self._adam.first, self._adam.second, self._adam.steps,
+                           self._draws, tf.constant(state.weight_seed, tf.int64), self.learning_rate,
+                           tf.constant(float(state.regularization_rate)), tf.constant(float(state.dropout)))
+        self.program = program_for(shape)
         self.epoch = 0
-        self._train = tf.function(self._train_epochs, reduce_retracing=True)
-        self._forward_all = tf.function(lambda x: self._forward(x, training=False, every_layer=True))
-        self._data_loss = tf.function(lambda x, y: self._loss(self._forward(x, training=False), y, regularize=False),
-                                      reduce_retracing=True)
 
-    # ---- maths ---------------------------------------------------------------------
-    def _activate(self, name, z):
-        import tensorflow as tf
+    def arguments(self) -> tuple:
+        """This network's variables and settings, as the program's functions take them."""
+        return self._arguments
 
-        return {"relu": tf.nn.relu, "tanh": tf.tanh, "sigmoid": tf.sigmoid, "linear": tf.identity}[name](z)
-
-    def _output(self, z):
-        import tensorflow as tf
-
-        if self.state.multiclass:
-            return tf.nn.softmax(z)
-        if self.state.problem == "regression":
-            return z
-        if self.state.loss == "crossentropy":
-            return 2 * tf.sigmoid(z) - 1  # shown on the same -1..1 scale
-        return tf.tanh(z)
-
-    def _forward(self, x, training: bool, every_layer: bool = False):
-        import tensorflow as tf
-
-        layers, h = [], x
-        last = len(self.weights) - 1
-        for index, (w, b) in enumerate(zip(self.weights, self.biases)):
-            z = tf.matmul(h, w) + b
-            if index == last:
-                h = z if not every_layer else self._output(z)
-            else:
-                h = self._activate(self.state.activation_of(index), z)
-                if training and self.state.dropout > 0:  # seeded masks: a link replays its run exactly
-                    h = tf.nn.experimental.stateless_dropout(h, rate=self.state.dropout,
-                                                             seed=self._generator.make_seeds(1)[:, 0])
-            layers.append(h)
-        return layers if every_layer else h
-
-    def _loss(self, logits, y, regularize: bool = True):
-        import tensorflow as tf
-
-        state = self.state
-        if state.multiclass:
-            data = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=tf.cast(y, tf.int32), logits=logits))
-        elif state.problem == "classification" and state.loss == "crossentropy":
-            data = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=(y + 1) / 2, logits=logits[:, 0]))
-        else:
-            out = logits[:, 0] if state.problem == "regression" else tf.tanh(logits[:, 0])
-            data = tf.reduce_mean(0.5 * tf.square(out - y))  # the playground's square error
-        # L1 is not in the loss: _shrink_l1 applies it after each step, as its proximal step.
-        if regularize and state.regularization == "L2" and state.regularization_rate:
-            data += state.regularization_rate * tf.add_n([0.5 * tf.reduce_sum(tf.square(w)) for w in self.weights])
-        return data
-
-    def _shrink_l1(self):
-        """L1's step, taken after the data step: every weight moves ``learning rate × rate`` towards 0,
-        and one that would cross 0 stops at exactly 0. This is the TF Playground's clamp (its nn.ts
-        sets a weight that the L1 step pushes across 0 to 0) and the proximal step of the penalty
-        ``rate·Σ|w|``; a plain gradient step on it would only make weights jitter round 0."""
-        import tensorflow as tf
-
-        threshold = self.learning_rate * self.state.regularization_rate
-        for w in self.weights:
-            w.assign(tf.sign(w) * tf.nn.relu(tf.abs(w) - threshold))
-
-    def _apply(self, gradients, variables):
-        if self.state.optimizer == "adam":
-            self._adam.apply(gradients, self.learning_rate)
-        else:
-            for g, v in zip(gradients, variables):
-                v.assign_sub(self.learning_rate * g)
-
-    def _train_epochs(self, x, y, epochs, batch_size):
-        import tensorflow as tf
-
-        n = tf.shape(x)[0]
-        batches = (n + batch_size - 1) // batch_size
-        variables = self.weights + self.biases
-        offsets = tf.range(batch_size)
-        l1 = self.state.regularization == "L1" and self.state.regularization_rate > 0
-        loss = tf.constant(0.0)
-        for _ in tf.range(epochs):
-            order = tf.argsort(self._generator.uniform([n]))
-            for b in tf.range(batches):
-                # Equal-size batches (the last wraps round to the start) keep one traced graph.
-                index = tf.gather(order, (b * batch_size + offsets) % n)
-                with tf.GradientTape() as tape:
-                    loss = self._loss(self._forward(tf.gather(x, index), training=True), tf.gather(y, index))
-                self._apply(tape.gradient(loss, variables), variables)
-                if l1:
-                    self._shrink_l1()
-        return loss
+    def prepare(self) -> None:
+        """Trace this network's program now (see the module docstring), if no network of its shape
+        has in this process."""
+        self.program.trace(self)
 
     # ---- public ---------------------------------------------------------------------
     def train(self, x: np.ndarray, y: np.ndarray, epochs: int) -> None:
         import tensorflow as tf
 
+        self.prepare()
         batch = min(self.state.batch_size, len(x))
-        self._train(tf.constant(x), tf.constant(y, tf.float32), tf.constant(int(epochs)), batch)
+        self.program.train(self._arguments, tf.constant(x, tf.float32), tf.constant(y, tf.float32),
+                           tf.constant(int(epochs)), tf.constant(batch))
         self.epoch += int(epochs)
 
     def loss(self, x: np.ndarray, y: np.ndarray, traced: bool = True) -> float:
         """The data loss only (no regularization), as the playground reports it. ``traced=False``
-        computes it op by op: slower per call, but without the first call's trace (~0.1 s), which a
-        new network's first picture need not wait for."""
+        computes it op by op when the program is not traced yet: slower per call, but without the
+        trace, which a new network's first picture need not wait for."""
         import tensorflow as tf
 
         x, y = tf.constant(x, tf.float32), tf.constant(y, tf.float32)
-        if not traced:
-            return float(self._loss(self._forward(x, training=False), y, regularize=False))
-        return float(self._data_loss(x, y))
+        if traced or self.program.traced:
+            self.prepare()
+            return float(self.program.data_loss(self._arguments, x, y))
+        return float(self.program._loss(self._arguments, self.program._forward(self._arguments, x, False), y, False))
 
     def layer_outputs(self, x: np.ndarray, traced: bool = True) -> list[np.ndarray]:
         """Every layer's outputs (hidden activations, then the shown output) for inputs x
         (``traced``: as for :meth:`loss`)."""
-        if not traced:
-            return [h.numpy() for h in self._forward(x, training=False, every_layer=True)]
-        return [h.numpy() for h in self._forward_all(x)]
+        import tensorflow as tf
+
+        x = tf.constant(x, tf.float32)
+        if traced or self.program.traced:
+            self.prepare()
+            return [h.numpy() for h in self.program.forward(self._arguments, x)]
+        return [h.numpy() for h in self.program._forward(self._arguments, x, training=False, every_layer=True)]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         out = self.layer_outputs(x)[-1]

@@ -86,13 +86,17 @@ def test_a_digit_drawn_with_a_finger_is_read(phone):
 
 def tap_the_map(phone, x: float, y: float) -> None:
     """Tap the clickable output map at map-relative (x, y) in 0..1."""
-    plot = phone.locator("img.dlp-point-picker")
+    plot = phone.locator(".pg-pick canvas")
     plot.wait_for(timeout=60_000)
     plot.evaluate("el => el.scrollIntoView({block: 'center'})")
     settled(phone)
     box = plot.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"the map does not fit: {box}"
     finger_stroke(phone, box, [(x, y)])  # a stroke of one point: a tap
+
+
+def points_on_the_map(phone) -> str | None:
+    return phone.evaluate("() => document.querySelector('[data-output-map]').parentElement.dataset.points")
 
 
 def test_taps_on_the_playground_map_add_points_of_your_own(phone):
@@ -103,12 +107,13 @@ def test_taps_on_the_playground_map_add_points_of_your_own(phone):
     tap_the_map(phone, 0.3, 0.3)
     phone.get_by_role("button", name="Remove all points").wait_for(timeout=30_000)
     wait_until_idle(phone)
-    assert too_few.count() == 1  # one point is not yet enough
+    assert too_few.count() == 1 and points_on_the_map(phone) == "1"  # one point is not yet enough
     phone.get_by_text("blue", exact=True).first.tap()  # the second point's class
     wait_until_idle(phone)
     tap_the_map(phone, 0.7, 0.7)
     too_few.wait_for(state="detached", timeout=30_000)
     wait_until_idle(phone)
+    assert points_on_the_map(phone) == "2"
     assert phone.locator('[data-testid="stException"]').count() == 0
     screenshot(phone, "phone-playground-own-points")
 

@@ -1,376 +1,251 @@
-"""Playground: the TensorFlow Playground in Streamlit — tweak a small net and watch it learn 2-D data."""
+"""Playground: the TensorFlow Playground in Streamlit — tweak a small net and watch it learn 2-D data.
+
+The page reads top-down like the playground's screen. Everything it shows comes from one
+:class:`~views.playground.session.PlaygroundSession`; every widget changes it in a callback, before
+the page runs. The pictures are drawn by the browser (views/playground/component.py) from the data
+views/playground/wire.py builds; the frames of a playing network come through a fragment.
+"""
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from core.errors import AppError
-from core.playground.live_training import LiveTrainer, encode_frame, encode_setup
 from core.playground import (
-    ACTIVATIONS, CLASSIFICATION_SETS, DATASETS, DOMAIN, FEATURES, LEARNING_RATES, MULTICLASS_SETS, REGRESSION_SETS,
-    REGULARIZATION_RATES, Dataset, PlaygroundNet, PlaygroundState, featurize, grid, keras_code, make_dataset,
-    parse_points_csv, save_run,
+    ACTIVATIONS, CLASSIFICATION_SETS, CSV_HELP, DATASETS, FEATURES, LEARNING_RATES, MULTICLASS_SETS,
+    REGRESSION_SETS, REGULARIZATION_RATES, keras_code, save_run,
 )
-from views.playground import live_pictures as live_pictures
 from views.keys import PLAYGROUND_DATA, PLAYGROUND_NET
-from views.playground.point_picker import point_picker
-from views.playground.pictures import (
-    GRID, loss_curve_html, network_svg, output_caption, output_picture, output_picture_html,
-)
+from views.playground import component, wire
+from views.playground.session import PlaygroundSession
+from views.playground.widgets import sync_widgets
+
+FRAME_WAIT_SECONDS = 0.02  # a run of the frames fragment waits this long at most for a new frame
 
 ss = st.session_state
-
-# ---- state: one object, mirrored in the URL ------------------------------------------
-if "pg_state" not in ss:
-    state, problems = PlaygroundState.from_query(st.query_params.to_dict())
-    ss.pg_state, ss.pg_link_problems = state, problems
-    ss.pg_custom = (np.zeros((0, 2)), np.zeros(0))
-state: PlaygroundState = ss.pg_state
-FRAME_WAIT_SECONDS = 0.02  # a run of live() waits this long at most for a new frame (a click waits as long)
-LIVE = live_pictures.available()  # pictures drawn by the browser; server-drawn ones where it cannot (AppTest)
-
-
-def controls_changed() -> None:
-    """Note that a control changed what the whole page shows (see ``live``)."""
-    ss.pg_controls_version = ss.get("pg_controls_version", 0) + 1
-
-
-def reset_network() -> None:
-    """A fresh network and data for the current state (Reset, or any structural change)."""
-    controls_changed()
-    if ss.get("pg_trainer") is not None:
-        ss.pg_trainer.close()
-    ss.pg_playing = False  # Play was pressed and not Pause: the trainer plays (and resumes after a hidden tab)
-    ss.pg_trainer = ss.pg_error = None
-    ss[PLAYGROUND_NET] = None
-    ss.pg_network_number = ss.get("pg_network_number", 0) + 1  # the browser draws frames of this network only
-    try:
-        ss[PLAYGROUND_DATA] = data = make_dataset(state, ss.pg_custom)
-        ss[PLAYGROUND_NET] = net = PlaygroundNet(state)
-        grid_features = featurize(grid(GRID), state.features)
-        ss.pg_trainer = LiveTrainer(net, featurize(data.x_train, state.features), data.y_train,
-                                    featurize(data.x_test, state.features), data.y_test, grid_features)
-        test = np.r_[np.zeros(len(data.x_train)), np.ones(len(data.x_test))]
-        ss.pg_setup = encode_setup(grid_features, data.points, data.labels, test, state.multiclass, DOMAIN)
-    except AppError as error:
-        ss[PLAYGROUND_DATA] = None
-        ss.pg_error = str(error)
+if "pg_session" not in ss:
+    ss.pg_session = PlaygroundSession.from_link(st.query_params.to_dict())
+session: PlaygroundSession = ss.pg_session
+state = session.state
+ss[PLAYGROUND_NET], ss[PLAYGROUND_DATA] = session.net, session.data  # (the Embeddings page projects them)
+sync_widgets(ss, session)  # (Streamlit forgets widgets' values on a page switch: they follow the session)
+if st.query_params.to_dict() != state.to_query():  # the link, also when the page is shown again
     st.query_params.from_dict(state.to_query())
 
 
-def change(**values) -> None:
-    for name, value in values.items():
-        setattr(state, name, value)
-    reset_network()
+def changed(name: str, **fixed):
+    """A callback: the widget ``pg_<name>`` sets the state's field ``name`` (and ``fixed``), new network."""
+    return lambda: session.change(**{name: ss[f"pg_{name}"]}, **fixed)
 
 
-# The buttons act in on_click callbacks, which run before the page does: one page run per click
-# rather than a run up to the button and an st.rerun() (a click reaches the pictures sooner).
-def play_or_pause() -> None:
-    controls_changed()
-    ss.pg_playing = not ss.get("pg_playing", False)
-    ss.pg_trainer.play() if ss.pg_playing else ss.pg_trainer.pause()
+def picked() -> None:
+    point = ss.pg_live_output.get("picked") or {}
+    try:
+        session.add_point(float(point["x"]), float(point["y"]), int(ss.get("pg_paint_class", 0)))
+    except (KeyError, TypeError, ValueError, AppError):
+        pass  # not a point (nothing to add)
 
 
-def reset() -> None:
-    state.reseed()
-    reset_network()
+def csv_chosen() -> None:
+    session.csv_problem = None
+    if ss.pg_csv is not None:
+        try:
+            session.load_points(ss.pg_csv.getvalue())
+        except AppError as error:
+            session.csv_problem = str(error)
 
-
-if PLAYGROUND_NET not in ss:
-    reset_network()
 
 # ---- page --------------------------------------------------------------------------------
 st.title("Playground")
 st.caption("The TensorFlow Playground, trained by TensorFlow: choose data, features and layers, press Play "
            "and watch the decision boundary bend. Blue is +1, orange −1 (multiclass data: a colour per class). "
            "The whole setup except your own points is in the URL — copy it to share.")
-for problem in ss.pop("pg_link_problems", []):
-    st.warning(problem, icon=":material/link_off:")
+for note in session.link_notes:
+    st.warning(note, icon=":material/link_off:")
+session.link_notes = []  # (shown once)
 
 # Top bar, as in the playground: run controls and the main hyperparameters.
 run_bar = st.columns([1, 1, 1, 1, 4], vertical_alignment="center")
 bar = [None] * 4 + list(st.columns(5))
-playing = ss.get("pg_playing", False)
-run_bar[0].button("Pause" if playing else "Play", type="primary", icon=":material/pause:" if playing else
-                  ":material/play_arrow:", disabled=ss[PLAYGROUND_NET] is None, key="pg-play", on_click=play_or_pause)
-step_clicked = run_bar[1].button("Step", icon=":material/skip_next:", disabled=ss[PLAYGROUND_NET] is None or playing,
-                             help="Train one epoch: the training points are shuffled and cut into ⌈n / batch size⌉ "
-                                  "batches. The last batch is filled up from the start of the shuffle, so "
-                                  "when the batch size does not divide n, a few points are seen twice.")
-run_bar[2].button("Reset", icon=":material/restart_alt:", on_click=reset,
+playing, no_net = session.playing, session.trainer is None
+run_bar[0].button("Pause" if playing else "Play", type="primary", key="pg_play", disabled=no_net,
+                  icon=":material/pause:" if playing else ":material/play_arrow:",
+                  on_click=session.pause if playing else session.play)
+run_bar[1].button("Step", icon=":material/skip_next:", key="pg_step", disabled=no_net or playing,
+                  on_click=session.step,
+                  help="Train one epoch: the training points are shuffled and cut into ⌈n / batch size⌉ "
+                       "batches. The last batch is filled up from the start of the shuffle, so "
+                       "when the batch size does not divide n, a few points are seen twice.")
+run_bar[2].button("Reset", icon=":material/restart_alt:", key="pg_reset", on_click=session.reset,
                   help="New random weights, epoch 0; the data stay. The new weights' seed goes into the URL, "
                        "so a copied link starts from these same weights.")
 epoch_slot = run_bar[3].empty()
 
-learning_rate = bar[4].selectbox("Learning rate", LEARNING_RATES, index=LEARNING_RATES.index(state.learning_rate)
-                                 if state.learning_rate in LEARNING_RATES else 5, key="pg-lr")
-if learning_rate != state.learning_rate:  # the playground keeps the weights when only the rate changes
-    state.learning_rate = learning_rate
-    if ss[PLAYGROUND_NET] is not None:
-        ss[PLAYGROUND_NET].learning_rate.assign(learning_rate)
-    st.query_params.from_dict(state.to_query())
-activation = bar[5].selectbox("Activation", ACTIVATIONS, index=ACTIVATIONS.index(state.activation),
-                              format_func=str.capitalize, key="pg-activation")
-regularization = bar[6].selectbox("Regularization", ["none", "L1", "L2"],
-                                  index=["none", "L1", "L2"].index(state.regularization), key="pg-reg",
-                                  format_func=lambda r: "None" if r == "none" else r,
-                                  help="Penalties on the weights (not the biases). L1: after each step every weight "
-                                       "moves learning rate × rate towards 0 and stops at exactly 0, where its "
-                                       "link disappears. L2 adds rate × ½Σw² to the loss, which shrinks each "
-                                       "weight in proportion to its size. The losses shown leave the penalty out.")
-regularization_rate = bar[7].selectbox("Regularization rate", REGULARIZATION_RATES,
-                                       index=REGULARIZATION_RATES.index(state.regularization_rate)
-                                       if state.regularization_rate in REGULARIZATION_RATES else 0, key="pg-regrate")
-problem = bar[8].selectbox("Problem type", ["classification", "regression"],
-                           index=["classification", "regression"].index(state.problem),
-                           format_func=str.capitalize, key="pg-problem")
-if (activation, regularization, regularization_rate, problem) != (
-        state.activation, state.regularization, state.regularization_rate, state.problem):
-    dataset = state.dataset
-    if problem != state.problem:  # each problem type has its own data sets
-        dataset = "reg-plane" if problem == "regression" else "circle"
-    change(activation=activation, regularization=regularization, regularization_rate=regularization_rate,
-           problem=problem, dataset=dataset, layer_activations=[])
-    st.rerun()
+bar[4].selectbox("Learning rate", LEARNING_RATES, key="pg_learning_rate",
+                 on_change=lambda: session.set_learning_rate(ss.pg_learning_rate))
+bar[5].selectbox("Activation", ACTIVATIONS, format_func=str.capitalize, key="pg_activation",
+                 on_change=changed("activation", layer_activations=[]))
+bar[6].selectbox("Regularization", ["none", "L1", "L2"], key="pg_regularization",
+                 format_func=lambda r: "None" if r == "none" else r, on_change=changed("regularization"),
+                 help="Penalties on the weights (not the biases); the losses shown leave them out. L1: after "
+                      "each step every weight moves learning rate × rate towards 0 and stops at exactly 0, "
+                      "where its link disappears. L2 adds rate × ½Σw² to the loss, whose gradient is rate × w: "
+                      "with SGD each step shrinks every weight by learning rate × rate × w, in proportion to "
+                      "its size; with Adam that gradient is rescaled per weight with the rest (divided by the "
+                      "root of the running mean of the weight's squared gradient), so the shrinking is no "
+                      "longer proportional.")
+bar[7].selectbox("Regularization rate", REGULARIZATION_RATES, key="pg_regularization_rate",
+                 on_change=changed("regularization_rate"))
+bar[8].selectbox("Problem type", ["classification", "regression"], format_func=str.capitalize, key="pg_problem",
+                 on_change=lambda: session.change_problem(ss.pg_problem))
 
 data_col, net_col, out_col = st.columns([1, 2.3, 1.6], gap="medium")
 
 # ---- data column ---------------------------------------------------------------------------
 with data_col:
     st.markdown("**Data**")
-    if state.problem == "regression":
-        choices = list(REGRESSION_SETS)
-    else:
-        choices = list(CLASSIFICATION_SETS) + list(MULTICLASS_SETS) + ["custom"]
-    dataset = st.radio("Which dataset do you want to use?", choices, format_func=DATASETS.get,
-                       index=choices.index(state.dataset) if state.dataset in choices else 0, key="pg-dataset")
+    choices = list(REGRESSION_SETS) if state.problem == "regression" else \
+        list(CLASSIFICATION_SETS) + list(MULTICLASS_SETS) + ["custom"]
+    st.radio("Which dataset do you want to use?", choices, format_func=DATASETS.get, key="pg_dataset",
+             on_change=changed("dataset"))
     if state.multiclass and state.dataset != "custom":
-        classes = st.slider("Classes", 3, 8, state.classes, key="pg-classes")
-    else:
-        classes = state.classes
-    ratio = st.slider("Ratio of training to test data", 10, 90, state.train_ratio, step=10, format="%d%%",
-                      key="pg-ratio", help="The share of the points used for training; the rest are test points.")
-    noise = st.slider("Noise", 0, 50, state.noise, step=5, key="pg-noise")
-    batch = st.slider("Batch size", 1, state.max_batch, min(state.batch_size, state.max_batch), key="pg-batch")
-    if (dataset, classes, ratio, noise, batch) != (state.dataset, state.classes, state.train_ratio, state.noise,
-                                                   state.batch_size):
-        change(dataset=dataset, classes=classes, train_ratio=ratio, noise=noise, batch_size=batch)
-        st.rerun()
-    st.button("Regenerate", icon=":material/refresh:", help="New random points from the same distribution.",
-              on_click=change, kwargs={"seed": state.seed + 1})
+        st.slider("Classes", 3, 8, key="pg_classes", on_change=changed("classes"))
+    st.slider("Ratio of training to test data", 10, 90, step=10, format="%d%%", key="pg_train_ratio",
+              on_change=changed("train_ratio"),
+              help="The share of the points used for training; the rest are test points.")
+    st.slider("Noise", 0, 50, step=5, key="pg_noise", on_change=changed("noise"),
+              help="As in the TF Playground: for Circle, Exclusive or, Plane and Multi-Gaussian each point stays "
+                   "where it was drawn and its label is read at a copy of it moved at random by up to noise × "
+                   "the data's extent, so labels near a boundary flip; Spiral's points are moved; Gaussian's "
+                   "spread grows. Of our own sets, Blobs spread wider and Spiral arms' points are moved.")
+    st.slider("Batch size", 1, state.max_batch, key="pg_batch_size", on_change=changed("batch_size"))
+    st.button("Regenerate", icon=":material/refresh:", key="pg_regenerate", on_click=session.regenerate,
+              help="New random points from the same distribution.")
     if state.dataset == "custom":
         st.markdown("**Your own points**")
-        ss.pg_paint = st.radio("Click or tap the output map to add a point of class",
-                               list(range(max(2, state.custom_classes + 1)))[:8],
-                               horizontal=True, key="pg-paint-class",
-                               format_func=lambda c: {0: "orange", 1: "blue"}.get(c, f"class {c}"))
-        upload = st.file_uploader("…or upload a CSV of x, y, label", type=["csv", "txt"], key="pg-csv",
-                                  help="One point per row: x and y in [-6, 6] (values outside are clipped to "
-                                       "the edge) and a label (any two values such as 0/1, or up to 8 whole "
-                                       "class numbers).")
-        if upload is not None and ss.get("pg_csv_seen") != upload.file_id:
-            ss.pg_csv_seen = upload.file_id
-            try:
-                xy, labels = parse_points_csv(upload.getvalue())
-                ss.pg_custom = (xy, labels)
-                change(custom_classes=int(len(np.unique(labels))))
-                st.rerun()
-            except AppError as error:
-                st.error(str(error), icon=":material/error:")
-        if len(ss.pg_custom[0]) and st.button("Remove all points", icon=":material/delete:"):
-            ss.pg_custom = (np.zeros((0, 2)), np.zeros(0))
-            change(custom_classes=2)
-            st.rerun()
+        st.radio("Click or tap the map to add a point of class", session.points.choosable(), horizontal=True,
+                 key="pg_paint_class", format_func=lambda c: {0: "orange", 1: "blue"}.get(c, f"class {c}"))
+        st.file_uploader("…or upload a CSV of x, y, label", type=["csv", "txt"], key="pg_csv", help=CSV_HELP,
+                         on_change=csv_chosen)
+        if session.csv_problem:
+            st.error(session.csv_problem, icon=":material/error:")
+        if len(session.points):
+            st.button("Remove all points", icon=":material/delete:", key="pg_clear_points",
+                      on_click=session.remove_points)
 
 # ---- network column: features, layers, the picture of the net ------------------------------
 with net_col:
-    features = st.pills("Features", list(FEATURES), selection_mode="multi", default=state.features,
-                        format_func=FEATURES.get, key="pg-features",
-                        help="Which properties of each point the network is given as input.")
-    if list(features) != state.features:
-        change(features=[f for f in FEATURES if f in features])
-        st.rerun()
+    st.pills("Features", list(FEATURES), selection_mode="multi", format_func=FEATURES.get, key="pg_features",
+             help="Which properties of each point the network is given as input.",
+             on_change=lambda: session.change(features=[f for f in FEATURES if f in ss.pg_features]))
     # Horizontal containers, not columns: on a phone columns stack, and a lone + or − says nothing.
+    # The + and − show only their icon; their label is their name for screen readers (CSS hides it).
     layer_bar = st.container(horizontal=True, vertical_alignment="center")
-    layer_bar.button("", icon=":material/add:", key="pg-add-layer", help="Add a hidden layer",
-                     disabled=len(state.hidden) >= state.max_layers, on_click=change,
+    layer_bar.button("Add a hidden layer", icon=":material/add:", key="pg_add_layer", help="Add a hidden layer",
+                     disabled=len(state.hidden) >= state.max_layers, on_click=session.change,
                      kwargs={"hidden": state.hidden + [min(4, state.max_neurons)], "layer_activations": []})
-    layer_bar.button("", icon=":material/remove:", key="pg-remove-layer", help="Remove the last hidden layer",
-                     disabled=not state.hidden, on_click=change,
-                     kwargs={"hidden": state.hidden[:-1], "layer_activations": []})
+    layer_bar.button("Remove the last hidden layer", icon=":material/remove:", key="pg_remove_layer",
+                     help="Remove the last hidden layer", disabled=not state.hidden, on_click=session.change,
+                     kwargs={"hidden": state.hidden[:-1], "layer_activations": state.layer_activations[:-1]})
     layer_bar.markdown(f"**{len(state.hidden)} hidden layer{'s' if len(state.hidden) != 1 else ''}**")
     if state.hidden:
-        neuron_columns = st.columns(len(state.hidden))
-        for index, (column, size) in enumerate(zip(neuron_columns, state.hidden)):
+        for index, (column, size) in enumerate(zip(st.columns(len(state.hidden)), state.hidden)):
             buttons = column.container(horizontal=True, gap="small")
-            buttons.button("", icon=":material/add:", key=f"pg-add-{index}", disabled=size >= state.max_neurons,
-                           help=f"One more neuron in layer {index + 1}", on_click=change,
-                           kwargs={"hidden": [n + (i == index) for i, n in enumerate(state.hidden)]})
-            buttons.button("", icon=":material/remove:", key=f"pg-remove-{index}", disabled=size <= 1,
-                           help=f"One neuron fewer in layer {index + 1}", on_click=change,
-                           kwargs={"hidden": [n - (i == index) for i, n in enumerate(state.hidden)]})
+            more = [n + (i == index) for i, n in enumerate(state.hidden)]
+            fewer = [n - (i == index) for i, n in enumerate(state.hidden)]
+            buttons.button(f"One more neuron in layer {index + 1}", icon=":material/add:", key=f"pg_add_{index}",
+                           help=f"One more neuron in layer {index + 1}", disabled=size >= state.max_neurons,
+                           on_click=session.change, kwargs={"hidden": more})
+            buttons.button(f"One neuron fewer in layer {index + 1}", icon=":material/remove:",
+                           key=f"pg_remove_{index}", help=f"One neuron fewer in layer {index + 1}",
+                           disabled=size <= 1, on_click=session.change, kwargs={"hidden": fewer})
             column.caption(f"Layer {index + 1}: {size} neuron{'s' if size != 1 else ''}")
     network_slot = st.empty()
 
 # ---- output column ----------------------------------------------------------------------------
 with out_col:
     st.markdown("**Output**")
-    loss_slot = st.empty()
-    map_slot = st.empty()
-    show_test = st.toggle("Show test data", value=state.show_test, key="pg-show-test")
-    discretize = st.toggle("Discretize output", value=state.discretize, key="pg-discretize",
-                           disabled=state.problem == "regression")
-    if (show_test, discretize) != (state.show_test, state.discretize):
-        state.show_test, state.discretize = show_test, discretize
-        st.query_params.from_dict(state.to_query())
+    loss_slot, map_slot = st.empty(), st.empty()
+    st.toggle("Show test data", key="pg_show_test", disabled=state.dataset == "custom",
+              on_change=lambda: session.show(show_test=ss.pg_show_test),
+              help="Your own points are always all shown: training and test." if state.dataset == "custom" else None)
+    st.toggle("Discretize output", key="pg_discretize", disabled=state.problem == "regression",
+              on_change=lambda: session.show(discretize=ss.pg_discretize))
     curve_slot = st.empty()
 
-# ---- the live part: the pictures of the network as it trains --------------------------------
-
-
-def live_pictures_mounted() -> None:
-    """The browser-drawn pictures, mounted with the page; the frames come through ``live``."""
-    setup, number = ss.pg_setup, ss.pg_network_number
-    discrete = state.discretize and state.problem == "classification"
-    options = dict(grid=GRID, classes=state.num_classes if state.multiclass else 2, discretize=discrete)
-    with epoch_slot:
-        live_pictures.picture("epoch", number, key="pg-live-epoch")
-    with loss_slot:
-        live_pictures.picture("loss", number, key="pg-live-loss")
-    with network_slot:
-        live_pictures.picture("network", number, key="pg-live-network", inputs=setup["inputs"],
-                              sizes=[len(state.features), *state.hidden, ss[PLAYGROUND_NET].outputs],
-                              labels=[FEATURES[f] for f in state.features], **options)
-    if not (state.dataset == "custom" and not playing):  # (your own points: a map to click on, below)
-        with map_slot:
-            live_pictures.picture("output", number, key="pg-live-output", points=setup["points"],
-                                  showTest=state.show_test, caption=output_caption(state.show_test), **options)
-    with curve_slot:
-        live_pictures.picture("curve", number, key="pg-live-curve")
+# ---- the pictures, and the frames of the network as it trains -------------------------------
+pictures = wire.pictures(session.network, state, session.data, session.trainer and session.trainer.grid_features,
+                         session.net.outputs if session.net else 1, pick=state.dataset == "custom")
+diverged = session.trainer is not None and session.trainer.frame().diverged
+for view, slot in (("epoch", epoch_slot), ("loss", loss_slot), ("curve", curve_slot)):
+    with slot:
+        component.picture(pictures[view], key=f"pg_live_{view}")
+with network_slot:
+    if session.error:
+        st.error(session.error, icon=":material/error:")
+    elif diverged:
+        st.error("Training diverged — lower the learning rate, then press Reset.", icon=":material/error:")
+    else:
+        component.picture(pictures["network"], key="pg_live_network")
+if not session.error or state.dataset == "custom":
+    with map_slot:
+        component.picture(pictures["output"], key="pg_live_output", on_picked=picked)
+session.redraw = False  # the page as drawn in this run is up to date
 
 
 @st.fragment
-def live() -> None:
+def frames() -> None:
     """The frames made since the last run (while playing, waiting for one if there is none yet)."""
-    if ss.get("pg_controls_version", 0) != ss.get("pg_page_version", 0):
+    if session.redraw:
         # A click that Streamlit's browser side sent together with the pictures' ask for frames
-        # comes as a run of this fragment alone (about one click in 20-40 while playing): its
-        # callback has run, but only a run of the whole page shows what it changed.
+        # comes as a run of this fragment alone: its callback has run, but only a run of the whole
+        # page shows what it changed (the pictures hold back their asks around a click; a keyboard's
+        # or a script's click can still coincide with one).
         st.rerun(scope="app")
-    trainer: LiveTrainer = ss.pg_trainer
-    if ss.pg_playing and not trainer.playing and not trainer.frame().diverged:
-        trainer.play()  # it stopped while the tab was hidden (no frames asked for): carry on
-    batch = trainer.frames(ss.get("pg_shown", -1), timeout=FRAME_WAIT_SECONDS if ss.pg_playing else 0.0)
-    frame = batch[-1]
-    ss.pg_shown, ss.pg_tick = frame.serial, ss.get("pg_tick", 0) + 1
-    if frame.diverged and ss.pg_playing:
-        ss.pg_playing = False
-        st.rerun(scope="app")  # the Play button and the message, outside this fragment
-    if LIVE:
-        encoded = [encode_frame(f, state.multiclass, curve=f is frame) for f in batch]
-        live_pictures.frames(encoded, ss.pg_network_number, key="pg-live-frames", tick=ss.pg_tick,
-                             playing=ss.pg_playing)
-    else:
-        server_pictures(frame)
-
-
-def server_pictures(frame) -> None:
-    """The frame as server-drawn pictures: where the browser runs no component (AppTest)."""
-    data, discrete = ss[PLAYGROUND_DATA], state.discretize and state.problem == "classification"
-    epoch_slot.metric("Epoch", f"{frame.epoch:,}")
-    if frame.diverged:
+    if session.trainer is None:
         return
-    grid_features = featurize(grid(GRID), state.features)
-    network_slot.html(network_svg(frame.weights, state.features, grid_features, frame.outputs,
-                                  state.multiclass, discrete))
-    loss_slot.markdown(f"Test loss **{frame.test_loss:.3f}** · Training loss **{frame.train_loss:.3f}**")
-    if not (state.dataset == "custom" and not playing):
-        picture = output_picture(frame.outputs[-1], data, state.multiclass, discrete, state.show_test)
-        map_slot.html(output_picture_html(picture, state.show_test))
-    curve_slot.html(loss_curve_html(np.array(frame.history[-400:])))
+    session.keep_playing()  # (it stopped while the tab was hidden and no frames were asked for)
+    batch = session.trainer.frames(session.shown, timeout=FRAME_WAIT_SECONDS if session.playing else 0.0)
+    session.shown, session.tick = batch[-1].serial, session.tick + 1
+    if session.stopped_by_divergence():
+        st.rerun(scope="app")  # the Play button and the message, outside this fragment
+    component.frames(wire.frames(batch, session.network, state.multiclass, session.tick, session.playing),
+                     key="pg_live_frames")
 
 
-def clickable_map(final: np.ndarray, data: Dataset) -> None:
-    """Your own points, paused: the output map to click or tap on, adding a point each time."""
-    discrete = state.discretize and state.problem == "classification"
-    with map_slot.container():
-        picked = point_picker(output_picture(final, data, state.multiclass, discrete, state.show_test),
-                              domain=DOMAIN, key="pg-map")
-        st.caption(output_caption(state.show_test) + ". Click or tap the map to add a point.")
-    if picked:
-        add_point(*picked)
-        st.rerun()
-
-
-def add_point(x: float, y: float) -> None:
-    """A point clicked or tapped on the map joins your own, in the class chosen above it."""
-    xy, labels = ss.pg_custom
-    label = ss.get("pg_paint", 0)
-    value = (1.0 if label == 1 else -1.0) if label < 2 and state.custom_classes <= 2 else float(label)
-    ss.pg_custom = (np.concatenate([xy, [[x, y]]]), np.concatenate([labels, [value]]))
-    change(custom_classes=max(state.custom_classes, label + 1))
-
-
-if ss.pg_error:
-    epoch_slot.metric("Epoch", "0")
-    network_slot.error(ss.pg_error, icon=":material/error:")
-    if state.dataset == "custom":  # too few points of your own yet: a blank map to click them on
-        xy, labels = ss.pg_custom
-        blank = np.full((GRID * GRID, state.num_classes if state.multiclass else 1),
-                        1 / state.num_classes if state.multiclass else 0.0)
-        clickable_map(blank, Dataset(xy, labels, np.zeros((0, 2)), np.zeros(0)))
-else:
-    if step_clicked:
-        ss.pg_trainer.step()
-    shown = ss.pg_trainer.frame()
-    if shown.diverged:
-        network_slot.error("Training diverged — lower the learning rate, then press Reset.", icon=":material/error:")
-    elif LIVE:
-        live_pictures_mounted()
-    if state.dataset == "custom" and not playing and not shown.diverged:
-        clickable_map(shown.outputs[-1], ss[PLAYGROUND_DATA])
-    ss.pg_page_version = ss.get("pg_controls_version", 0)  # the page as drawn in this run is up to date
-    live()
+frames()
 
 # ---- beyond the playground --------------------------------------------------------------------
 with st.expander("Beyond the playground: optimizer, loss, dropout, per-layer activations, limits",
                  icon=":material/tune:"):
     c1, c2, c3, c4 = st.columns(4)
-    optimizer = c1.radio("Optimizer", ["sgd", "adam"], index=["sgd", "adam"].index(state.optimizer),
-                         format_func={"sgd": "SGD (as the playground)", "adam": "Adam"}.get, key="pg-opt")
-    loss = c2.radio("Loss (two classes)", ["squared", "crossentropy"],
-                    index=["squared", "crossentropy"].index(state.loss),
-                    format_func={"squared": "Squared error (as the playground)", "crossentropy": "Cross-entropy"}.get,
-                    key="pg-loss", disabled=state.problem == "regression" or state.multiclass,
-                    help="Regression always uses squared error; multiclass data always softmax with cross-entropy.")
-    dropout = c3.slider("Dropout", 0.0, 0.5, state.dropout, step=0.05, key="pg-dropout",
-                        help="During training, each hidden neuron's output is zeroed with this probability p, "
-                             "independently for every point of every batch, and the survivors are scaled "
-                             "by 1/(1 − p) so that the next layer's input keeps its expected value. Nothing "
-                             "is dropped when the losses are measured or the pictures drawn.")
-    advanced = c4.toggle("Advanced limits", value=state.advanced, key="pg-advanced",
-                         help="Up to 8 layers of 32 neurons and batches of 256.")
-    per_layer = []
+    c1.radio("Optimizer", ["sgd", "adam"], key="pg_optimizer", on_change=changed("optimizer"),
+             format_func={"sgd": "SGD (as the playground)", "adam": "Adam"}.get)
+    c2.radio("Loss (two classes)", ["squared", "crossentropy"], key="pg_loss", on_change=changed("loss"),
+             format_func={"squared": "Squared error (as the playground)", "crossentropy": "Cross-entropy"}.get,
+             disabled=state.problem == "regression" or state.multiclass,
+             help="Regression always uses squared error; multiclass data always softmax with cross-entropy.")
+    c3.slider("Dropout", 0.0, 0.5, step=0.05, key="pg_dropout", on_change=changed("dropout"),
+              help="During training, each hidden neuron's output is zeroed with this probability p, "
+                   "independently for every point of every batch, and the survivors are scaled "
+                   "by 1/(1 − p) so that the next layer's input keeps its expected value. Nothing "
+                   "is dropped when the losses are measured or the pictures drawn.")
+    c4.toggle("Advanced limits", key="pg_advanced", on_change=lambda: session.change_advanced(ss.pg_advanced),
+              help="Up to 8 layers of 32 neurons and batches of 256.")
     if state.hidden:
         st.markdown("Activation per hidden layer")
-        for index, column in enumerate(st.columns(len(state.hidden))):
-            per_layer.append(column.selectbox(f"Layer {index + 1}", ACTIVATIONS,
-                                              index=ACTIVATIONS.index(state.activation_of(index)),
-                                              key=f"pg-act-{index}-{state.activation}"))
-    per_layer = per_layer if any(a != state.activation for a in per_layer) else []
-    if (optimizer, loss, dropout, advanced, per_layer) != (state.optimizer, state.loss, state.dropout,
-                                                          state.advanced, state.layer_activations):
-        batch = min(state.batch_size, 256 if advanced else 30)
-        hidden = [min(n, 32 if advanced else 8) for n in state.hidden][: 8 if advanced else 6]
-        change(optimizer=optimizer, loss=loss, dropout=dropout, advanced=advanced, layer_activations=per_layer,
-               batch_size=batch, hidden=hidden)
-        st.rerun()
+        layers = range(len(state.hidden))
+        for index, column in zip(layers, st.columns(len(state.hidden))):
+            column.selectbox(f"Layer {index + 1}", ACTIVATIONS, key=f"pg_act_{index}", on_change=lambda: session.change(
+                layer_activations=[ss[f"pg_act_{i}"] for i in layers]
+                if any(ss[f"pg_act_{i}"] != state.activation for i in layers) else []))
 
 with st.expander("Export as Keras code", icon=":material/code:"):
-    st.code(keras_code(state), language="python", wrap_lines=True)  # (long lines would run off a phone)
+    st.code(keras_code(state, session.points), language="python", wrap_lines=True)  # (a phone: no long lines)
 
-if st.button("Save run to the Runs page", icon=":material/save:",
-             disabled=ss.pg_trainer is None or ss.pg_trainer.net.epoch == 0):
-    path = save_run(state, ss[PLAYGROUND_NET], ss.pg_trainer.history, ss.pg_trainer.snapshots)
-    st.success(f"Saved as run {path.name}.", icon=":material/check:")
+st.button("Save run to the Runs page", icon=":material/save:", key="pg_save",
+          disabled=session.net is None or session.net.epoch == 0,
+          on_click=lambda: setattr(session, "saved_as", save_run(state, session.net, session.trainer.history,
+                                                                  session.trainer.snapshots).name))
+if getattr(session, "saved_as", None):
+    st.success(f"Saved as run {session.saved_as}.", icon=":material/check:")
+    session.saved_as = None
