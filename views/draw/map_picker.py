@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from views.playground.pictures import png_uri
+from views.images import png_uri
 
 FOLDER = Path(__file__).resolve().parents[1] / "components" / "map_picker"
 # Inline code, not asset paths: Streamlit serves component files only from installed packages.
