@@ -105,8 +105,8 @@ class LiveTrainer:
         self._recent: deque[Frame] = deque(maxlen=RECENT_FRAMES)
         with self._lock:
             self._publish(traced=False)  # (the first picture of a new network: no time to trace for it)
-        if not net.program.traced:
-            threading.Thread(target=net.prepare, name="playground-trace", daemon=True).start()
+        if not net.program.traced:  # (not a daemon thread: TensorFlow aborts the process on a trace cut short by exit)
+            threading.Thread(target=net.prepare, name="playground-trace").start()
 
     # ---- controls ----------------------------------------------------------------------
     @property

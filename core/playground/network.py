@@ -56,9 +56,11 @@ class Program:
         import tensorflow as tf
 
         self.shape = shape
-        self.train = tf.function(self._train_epochs)
-        self.forward = tf.function(lambda v, x: self._forward(v, x, training=False, every_layer=True))
-        self.data_loss = tf.function(lambda v, x, y: self._loss(v, self._forward(v, x, training=False), y, False))
+        self.train = tf.function(self._train_epochs, autograph=False)
+        self.forward = tf.function(lambda v, x: self._forward(v, x, training=False, every_layer=True),
+                                   autograph=False)
+        self.data_loss = tf.function(lambda v, x, y: self._loss(v, self._forward(v, x, training=False), y, False),
+                                     autograph=False)
         self._traced = threading.Event()
         self._tracing = threading.Lock()
 
@@ -147,28 +149,36 @@ class Program:
             w.assign(tf.sign(w) * tf.nn.relu(tf.abs(w) - threshold))
 
     def _train_epochs(self, v, x, y, epochs, batch_size):
+        """``epochs`` epochs of shuffled mini-batches. Written with tf.while_loop rather than left to
+        autograph, whose conversion would make every trace (and the first one most) slower."""
         import tensorflow as tf
 
         n = tf.shape(x)[0]
         batches = (n + batch_size - 1) // batch_size
         variables = list(v[0]) + list(v[1])
         offsets = tf.range(batch_size)
-        loss = tf.constant(0.0)
-        for _ in tf.range(epochs):
+
+        def one_batch(b, order, loss):
+            # Equal-size batches (the last wraps round to the start) keep one traced graph.
+            index = tf.gather(order, (b * batch_size + offsets) % n)
+            with tf.GradientTape() as tape:
+                loss = self._loss(v, self._forward(v, tf.gather(x, index), training=True), tf.gather(y, index))
+            gradients = tape.gradient(loss, variables)
+            if self.shape.optimizer == "adam":
+                adam_step(variables, gradients, v[2], v[3], v[4], v[7])
+            else:
+                for g, variable in zip(gradients, variables):
+                    variable.assign_sub(v[7] * g)
+            if self.shape.regularization == "L1":
+                self._shrink_l1(v)
+            return b + 1, order, loss
+
+        def one_epoch(epoch, loss):
             order = tf.argsort(tf.random.stateless_uniform([n], seed=self._draw_seed(v)))
-            for b in tf.range(batches):
-                # Equal-size batches (the last wraps round to the start) keep one traced graph.
-                index = tf.gather(order, (b * batch_size + offsets) % n)
-                with tf.GradientTape() as tape:
-                    loss = self._loss(v, self._forward(v, tf.gather(x, index), training=True), tf.gather(y, index))
-                gradients = tape.gradient(loss, variables)
-                if self.shape.optimizer == "adam":
-                    adam_step(variables, gradients, v[2], v[3], v[4], v[7])
-                else:
-                    for g, variable in zip(gradients, variables):
-                        variable.assign_sub(v[7] * g)
-                if self.shape.regularization == "L1":
-                    self._shrink_l1(v)
+            _, _, loss = tf.while_loop(lambda b, *_: b < batches, one_batch, (tf.constant(0), order, loss))
+            return epoch + 1, loss
+
+        _, loss = tf.while_loop(lambda epoch, _: epoch < epochs, one_epoch, (tf.constant(0), tf.constant(0.0)))
         return loss
 
 
