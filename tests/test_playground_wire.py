@@ -22,8 +22,8 @@ def trainer(**settings) -> LiveTrainer:
 def test_a_frame_decodes_back_to_every_layers_outputs():
     live = trainer(hidden=[3])
     frame = live.step(5)
-    message = wire.frames([frame], setup=7, multiclass=False, tick=3, playing=False)
-    assert (message["view"], message["tick"], message["playing"]) == ("frames", 3, False)
+    message = wire.frames([frame], setup=7, multiclass=False, tick=3, playing=False, page=2)
+    assert (message["view"], message["tick"], message["playing"], message["page"]) == ("frames", 3, False, 2)
     encoded = message["frames"][0]
     assert encoded["setup"] == 7 and encoded["epoch"] == 5 and encoded["curve"][-1][0] == 5
     hidden, output = frame.outputs
@@ -39,7 +39,7 @@ def test_a_frame_decodes_back_to_every_layers_outputs():
 def test_only_the_last_frame_of_a_batch_carries_the_curve():
     live = trainer()
     batch = [live.step(), live.step()]
-    frames = wire.frames(batch, setup=1, multiclass=False, tick=1, playing=True)["frames"]
+    frames = wire.frames(batch, setup=1, multiclass=False, tick=1, playing=True, page=1)["frames"]
     assert frames[0]["curve"] is None and len(frames[1]["curve"]) == 3
 
 

@@ -102,16 +102,24 @@ def test_link_carries_the_whole_setup_and_survives_a_page_switch(page):
     page.locator("[data-layers]").first.wait_for()
     assert layers(page) == 3 and page.get_by_text("1 hidden layer", exact=True).count() == 1
     screenshot(page, "playground-from-link")
+    page.get_by_role("button", name="Play").click()  # (leaving while it plays: no frame is asked for after)
+    page.wait_for_function("() => Number(document.querySelector('.pg-epoch-value').textContent"
+                           ".replace(/,/g, '')) > 0", timeout=120_000)
     nav = page.locator('[data-testid="stSidebarNav"]')
-    nav.get_by_text("Runs", exact=True).click()
-    page.get_by_role("heading", name="Runs").first.wait_for()
-    wait_until_idle(page)
-    nav.get_by_text("Playground", exact=True).click()
-    page.locator("[data-layers]").first.wait_for()
-    page.wait_for_function("() => location.search.includes('dataset=xor')")
-    for part in ("dataset=xor", "hidden=3", "features=x%2Cy%2CxTimesY", "learning_rate=0.1"):
-        assert part in page.url, (part, page.url)
-    assert layers(page) == 3
+    for _ in range(2):
+        nav.get_by_text("Runs", exact=True).click()
+        page.get_by_role("heading", name="Runs").first.wait_for()
+        wait_until_idle(page)
+        nav.get_by_text("Playground", exact=True).click()
+        page.locator("[data-layers]").first.wait_for()
+        page.wait_for_function("() => location.search.includes('dataset=xor')")
+        for part in ("dataset=xor", "hidden=3", "features=x%2Cy%2CxTimesY", "learning_rate=0.1"):
+            assert part in page.url, (part, page.url)
+        assert layers(page) == 3
+        shown = epoch(page)
+        page.wait_for_function(f"() => Number(document.querySelector('.pg-epoch-value').textContent"
+                               f".replace(/,/g, '')) > {shown}")  # it plays on
+    assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_a_bad_link_value_is_noted_and_the_rest_of_the_link_kept(page):

@@ -25,6 +25,7 @@ ss = st.session_state
 if "pg_session" not in ss:
     ss.pg_session = PlaygroundSession.from_link(st.query_params.to_dict())
 session: PlaygroundSession = ss.pg_session
+session.page_runs += 1
 state = session.state
 ss[PLAYGROUND_NET], ss[PLAYGROUND_DATA] = session.net, session.data  # (the Embeddings page projects them)
 sync_widgets(ss, session)  # (Streamlit forgets widgets' values on a page switch: they follow the session)
@@ -208,8 +209,8 @@ def frames() -> None:
     session.shown, session.tick = batch[-1].serial, session.tick + 1
     if session.stopped_by_divergence():
         st.rerun(scope="app")  # the Play button and the message, outside this fragment
-    component.frames(wire.frames(batch, session.network, state.multiclass, session.tick, session.playing),
-                     key="pg_live_frames")
+    component.frames(wire.frames(batch, session.network, state.multiclass, session.tick, session.playing,
+                                 session.page_runs), key="pg_live_frames")
 
 
 frames()

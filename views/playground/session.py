@@ -34,6 +34,7 @@ class PlaygroundSession:
         self.network = 0
         self.redraw = False
         self.shown, self.tick = -1, 0  # the newest frame sent to the browser; the frames fragment's runs
+        self.page_runs = 0  # runs of the whole page
         self.csv_problem: str | None = None  # why the last CSV file could not be read
         self.saved_as: str | None = None  # the run just saved for the Runs page
         self.build()

@@ -19,10 +19,11 @@ blank with the points) and V is one of:
 - shared: ``grid``: the pictures are grid × grid; ``classes``: 2 for the orange–white–blue scale,
   3–8 for class colours (probabilities); ``discretize``: the output in two colours only.
 
-One more mount, ``{"view": "frames", "frames": [FRAME, …], "tick": T, "playing": P}``, carries the
-frames made since the last batch (oldest first) and draws them into every picture; while ``P``,
-the browser answers each new ``T`` with the trigger ``drawn`` (the last serial), which reruns the
-page's frames fragment. FRAME = ``{"setup", "serial", "epoch", "playing", "diverged", "loss":
+One more mount, ``{"view": "frames", "frames": [FRAME, …], "tick": T, "playing": P, "page": R}``,
+carries the frames made since the last batch (oldest first) and draws them into every picture;
+while ``P``, the browser answers each new ``T`` with the trigger ``drawn`` (the last serial), which
+reruns the page's frames fragment. ``R`` counts the runs of the whole page (a batch sent by one
+of them, not by the fragment alone, shows the browser is on this page). FRAME = ``{"setup", "serial", "epoch", "playing", "diverged", "loss":
 [train, test] (null if not finite), "weights": [kernel as in × out nested lists, per layer],
 "outputs": [PIXELS per layer: hidden layers, then the output], "curve": [[epoch, train, test], …]
 or null}``.
@@ -72,9 +73,9 @@ def pictures(setup: int, state: PlaygroundState, data: Dataset | None, grid_feat
     }
 
 
-def frames(batch: list[Frame], setup: int, multiclass: bool, tick: int, playing: bool) -> dict:
+def frames(batch: list[Frame], setup: int, multiclass: bool, tick: int, playing: bool, page: int) -> dict:
     """The frames mount's data: ``batch`` (oldest first), the loss curve in its last frame only."""
-    return {"view": "frames", "tick": tick, "playing": playing,
+    return {"view": "frames", "tick": tick, "playing": playing, "page": page,
             "frames": [{**encode_frame(f, multiclass, curve=f is batch[-1]), "setup": setup} for f in batch]}
 
 

@@ -7,7 +7,9 @@
 // and the server answers. Streamlit sends the widget changes of one moment as one message with one
 // fragment id: an ask sent together with a click on a page control would make the click's run a
 // fragment run (and log "Multiple different fragmentIds"). So no ask goes out while a pointer is
-// pressed or a key is down, nor for a moment after: the click's own message goes out alone.
+// pressed or a key is down, nor for a moment after: the click's own message goes out alone. And
+// none after a press on a link (the sidebar's pages): an ask that reached the server after the
+// switch to another page would be a fragment run of a page no longer shown.
 
 const HOLD_MS = 120;  // after a pointer or key is released, asks wait this long
 const mounts = new WeakMap();
@@ -18,7 +20,7 @@ const player = {
   curves: new Map(),  // setup → the newest loss curve (a batch carries it in its last frame only)
   queue: [], timer: null, nextAt: 0,  // frames waiting to be shown, and when the next one is due
   spacing: 40, batchGap: 120, lastBatchAt: 0, perBatch: 1,  // playback pacing, learnt from the batches
-  pressed: false, heldUntil: 0,
+  pressed: false, heldUntil: 0, leaving: false,
   // What arrived and what was shown, for benchmarks and anyone curious in the console.
   stats: (window.__pgLiveStats = { batches: 0, frames: 0, fresh: 0, shown: 0, held: 0 }),
 
@@ -55,7 +57,7 @@ const player = {
     const now = performance.now(), batch = data.frames;
     this.stats.batches++; this.stats.frames += batch.length;
     mount.tick = data.tick;
-    mount.path = window.location.pathname;  // (the page it came for: Streamlit shows a new page's path first)
+    if (mount.page !== data.page) { mount.page = data.page; this.leaving = false; }  // (a run of the whole page)
     if (!batch.length) return;
     if (this.lastBatchAt) this.batchGap = 0.8 * this.batchGap + 0.2 * Math.min(now - this.lastBatchAt, 1000);
     this.lastBatchAt = now;
@@ -82,7 +84,7 @@ const player = {
 
   ask(mount, tick, serial) {
     // (a newer batch asks for itself; an unmounted one, or one of a page left behind, never)
-    if (mount.disposed || mount.tick !== tick || window.location.pathname !== mount.path) return;
+    if (mount.disposed || mount.tick !== tick || this.leaving) return;
     const wait = this.pressed ? HOLD_MS : this.heldUntil - performance.now();
     if (wait > 0) {
       this.stats.held++;
@@ -95,9 +97,10 @@ const player = {
 
 for (const [type, pressed] of [["pointerdown", true], ["keydown", true], ["pointerup", false],
   ["pointercancel", false], ["keyup", false]]) {
-  window.addEventListener(type, () => {
+  window.addEventListener(type, (event) => {
     player.pressed = pressed;
     player.heldUntil = performance.now() + HOLD_MS;
+    if (pressed && event.target instanceof Element && event.target.closest("a[href]")) player.leaving = true;
   }, true);
 }
 
