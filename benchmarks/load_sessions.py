@@ -30,6 +30,7 @@ DIGIT_STROKES = {  # canvas-relative pen strokes
 CLEAR_PAUSE = 0.6  # between Clear and the next stroke, as a learner's hand does
 LIVE_COMPONENT = "dlp_playground_live"  # views/playground/component.py
 PAINT_SECONDS = 1 / 60  # the browser's animation frames
+ASK_SECONDS = 0.075  # the component asks for frames at most this often (player.js ASK_EVERY_MS)
 SHARES = {"draw": 5, "playground": 2, "text": 2, "embeddings": 1}  # of every 10 sessions
 
 
@@ -132,7 +133,7 @@ async def drawing_session(url: str, clock: Clock, figures: Figures) -> None:
 
 
 class Playback:
-    """The component's playback (views/components/playground_live/playground_live.js, ``receive`` and
+    """The component's playback (views/components/playground_live/player.js, ``receive`` and
     ``playBack``): the frames of each batch are queued and shown one per animation frame at most,
     spread evenly over the time one batch takes to come; more than 24 queued drops the oldest."""
 
@@ -193,14 +194,16 @@ async def playground_session(url: str, clock: Clock, figures: Figures) -> None:
         mark = await page.click("Play")
         await page.wait_run(mark)
         await page.wait_for(lambda: bool(batches) and batches[-1][1]["playing"], what="a playing batch of frames")
-        painter, playing, asked = asyncio.create_task(paint()), time.perf_counter(), None
+        painter, playing, asked, asked_at = asyncio.create_task(paint()), time.perf_counter(), None, 0.0
         try:
             while time.time() < clock.deadline and not page.errors:
                 component, data = batches[-1]
                 if not data["playing"]:
                     raise ProtocolError("the Playground stopped playing")
-                if data["tick"] != asked:  # playground_live.js asks once per tick, at once
+                if data["tick"] != asked:  # player.js asks once per tick, at most every ASK_SECONDS
                     asked = data["tick"]
+                    await asyncio.sleep(max(0.0, asked_at + ASK_SECONDS - time.perf_counter()))
+                    asked_at = time.perf_counter()
                     await page.trigger(component, "drawn", data["frames"][-1]["serial"])
                 await page.wait_for(lambda: batches[-1][1]["tick"] != asked, what="the next batch of frames")
         except ProtocolError as error:

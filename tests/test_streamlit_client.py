@@ -62,7 +62,7 @@ def live_frames(page: Page):
 
 async def play_and_ask(url: str, frames: int) -> tuple[list[int], list[int], Page]:
     """Press Play, then send the component's "drawn" trigger, each time after the batch before it
-    arrived (as playground_live.js does), until ``frames`` frames past the first batch's came (the
+    arrived (as player.js does), until ``frames`` frames past the first batch's came (the
     first epochs trace TensorFlow's graph: asks answer with the same frame until then); the ticks
     and newest serials of the batches."""
     async with Page(url, "playground", timeout=120, fetch_media=False) as page:
