@@ -64,28 +64,30 @@ for note in session.link_notes:
     st.warning(note, icon=":material/link_off:")
 session.link_notes = []  # (shown once)
 
-# Top bar, as in the playground: run controls and the main hyperparameters.
-run_bar = st.columns([1, 1, 1, 1, 4], vertical_alignment="center")
-bar = [None] * 4 + list(st.columns(5))
+# Top bar, as in the playground: run controls and the main hyperparameters. The run controls are
+# in a horizontal container, not columns: on a phone they stay in one row with the epoch.
+run_bar = st.container(horizontal=True, vertical_alignment="center", gap="medium")
 playing, no_net = session.playing, session.trainer is None
-run_bar[0].button("Pause" if playing else "Play", type="primary", key="pg_play", disabled=no_net,
-                  icon=":material/pause:" if playing else ":material/play_arrow:",
-                  on_click=session.pause if playing else session.play)
-run_bar[1].button("Step", icon=":material/skip_next:", key="pg_step", disabled=no_net or playing,
-                  on_click=session.step,
-                  help="Train one epoch: the training points are shuffled and cut into ⌈n / batch size⌉ "
-                       "batches. The last batch is filled up from the start of the shuffle, so "
-                       "when the batch size does not divide n, a few points are seen twice.")
-run_bar[2].button("Reset", icon=":material/restart_alt:", key="pg_reset", on_click=session.reset,
-                  help="New random weights, epoch 0; the data stay. The new weights' seed goes into the URL, "
-                       "so a copied link starts from these same weights.")
-epoch_slot = run_bar[3].empty()
+run_bar.button("Pause" if playing else "Play", type="primary", key="pg_play", disabled=no_net, width=100,
+               icon=":material/pause:" if playing else ":material/play_arrow:",
+               on_click=session.pause if playing else session.play)
+run_bar.button("Step", icon=":material/skip_next:", key="pg_step", disabled=no_net or playing,
+               on_click=session.step,
+               help="Train one epoch: the training points are shuffled and cut into ⌈n / batch size⌉ "
+                    "batches. The last batch is filled up from the start of the shuffle, so "
+                    "when the batch size does not divide n, a few points are seen twice.")
+run_bar.button("Reset", icon=":material/restart_alt:", key="pg_reset", on_click=session.reset,
+               help="New random weights, epoch 0; the data stay. The new weights' seed goes into the URL, "
+                    "so a copied link starts from these same weights.")
+epoch_slot = run_bar.empty()
 
-bar[4].selectbox("Learning rate", LEARNING_RATES, key="pg_learning_rate",
+bar = st.columns(5)
+
+bar[0].selectbox("Learning rate", LEARNING_RATES, key="pg_learning_rate",
                  on_change=lambda: session.set_learning_rate(ss.pg_learning_rate))
-bar[5].selectbox("Activation", ACTIVATIONS, format_func=str.capitalize, key="pg_activation",
+bar[1].selectbox("Activation", ACTIVATIONS, format_func=str.capitalize, key="pg_activation",
                  on_change=changed("activation", layer_activations=[]))
-bar[6].selectbox("Regularization", ["none", "L1", "L2"], key="pg_regularization",
+bar[2].selectbox("Regularization", ["none", "L1", "L2"], key="pg_regularization",
                  format_func=lambda r: "None" if r == "none" else r, on_change=changed("regularization"),
                  help="Penalties on the weights (not the biases); the losses shown leave them out. L1: after "
                       "each step every weight moves learning rate × rate towards 0 and stops at exactly 0, "
@@ -94,9 +96,9 @@ bar[6].selectbox("Regularization", ["none", "L1", "L2"], key="pg_regularization"
                       "its size; with Adam that gradient is rescaled per weight with the rest (divided by the "
                       "root of the running mean of the weight's squared gradient), so the shrinking is no "
                       "longer proportional.")
-bar[7].selectbox("Regularization rate", REGULARIZATION_RATES, key="pg_regularization_rate",
+bar[3].selectbox("Regularization rate", REGULARIZATION_RATES, key="pg_regularization_rate",
                  on_change=changed("regularization_rate"))
-bar[8].selectbox("Problem type", ["classification", "regression"], format_func=str.capitalize, key="pg_problem",
+bar[4].selectbox("Problem type", ["classification", "regression"], format_func=str.capitalize, key="pg_problem",
                  on_change=lambda: session.change_problem(ss.pg_problem))
 
 data_col, net_col, out_col = st.columns([1, 2.3, 1.6], gap="medium")
@@ -114,19 +116,20 @@ with data_col:
               on_change=changed("train_ratio"),
               help="The share of the points used for training; the rest are test points.")
     st.slider("Noise", 0, 50, step=5, key="pg_noise", on_change=changed("noise"),
-              help="As in the TF Playground: for Circle, Exclusive or, Plane and Multi-Gaussian each point stays "
-                   "where it was drawn and its label is read at a copy of it moved at random by up to noise × "
-                   "the data's extent, so labels near a boundary flip; Spiral's points are moved; Gaussian's "
-                   "spread grows. Of our own sets, Blobs spread wider and Spiral arms' points are moved.")
+              help="As in the TF Playground (noise 50 is 0.5): for Circle, Exclusive or, Plane and Multi-Gaussian "
+                   "each point stays where it was drawn and its label is read at a copy of it moved at random by "
+                   "up to noise × 5 (Circle, Exclusive or) or noise × 6 (Plane, Multi-Gaussian) along each axis, "
+                   "so labels near a boundary flip; Spiral's points move by up to noise along each axis; "
+                   "Gaussian's variance grows from 0.5 to 4. Of our own sets, Blobs spread wider and Spiral arms' "
+                   "points move by up to 2 × noise. Points that land outside the map are not drawn (as in the "
+                   "playground; the caption counts them).")
     st.slider("Batch size", 1, state.max_batch, key="pg_batch_size", on_change=changed("batch_size"))
     st.button("Regenerate", icon=":material/refresh:", key="pg_regenerate", on_click=session.regenerate,
               help="New random points from the same distribution.")
     if state.dataset == "custom":
         st.markdown("**Your own points**")
-        st.radio("Click or tap the map to add a point of class", session.points.choosable(), horizontal=True,
-                 key="pg_paint_class", format_func=lambda c: {0: "orange", 1: "blue"}.get(c, f"class {c}"))
-        st.file_uploader("…or upload a CSV of x, y, label", type=["csv", "txt"], key="pg_csv", help=CSV_HELP,
-                         on_change=csv_chosen)
+        st.file_uploader("Upload a CSV of x, y, label (or click the map)", type=["csv", "txt"], key="pg_csv",
+                         help=CSV_HELP, on_change=csv_chosen)
         if session.csv_problem:
             st.error(session.csv_problem, icon=":material/error:")
         if len(session.points):
@@ -165,7 +168,11 @@ with net_col:
 # ---- output column ----------------------------------------------------------------------------
 with out_col:
     st.markdown("**Output**")
-    loss_slot, map_slot = st.empty(), st.empty()
+    loss_slot = st.empty()
+    if state.dataset == "custom":  # (right above the map: on a phone too, the class is where you tap)
+        st.radio("Click or tap the map to add a point of class", session.points.choosable(), horizontal=True,
+                 key="pg_paint_class", format_func=lambda c: {0: "orange", 1: "blue"}.get(c, f"class {c}"))
+    map_slot = st.empty()
     st.toggle("Show test data", key="pg_show_test", disabled=state.dataset == "custom",
               on_change=lambda: session.show(show_test=ss.pg_show_test),
               help="Your own points are always all shown: training and test." if state.dataset == "custom" else None)
