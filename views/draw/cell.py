@@ -55,9 +55,12 @@ def show_cell(cell: CellWorking, keras_value: float, digit: np.ndarray,
     source_channel = 0
     if channels > 1:
         strongest = int(np.argmax(np.abs(shares)))
+        # No key, and the cell in the label: a new cell is a new widget, opening on its own largest
+        # share (a keyed one keeps showing the choice made for the last cell).
         source_channel = st.selectbox(
-            "Input map to look at", range(channels), index=strongest, key=f"{key}_source",
-            format_func=lambda c: f"map {c} (adds {f4(shares[c])})" + (" — the largest share" if c == strongest else ""),
+            f"Input map to show for cell ({cell.row}, {cell.col}) of map {cell.channel}", range(channels),
+            index=strongest, format_func=lambda c: f"map {c} (adds {f4(shares[c])})"
+                                                   + (" — the largest share" if c == strongest else ""),
             help="The kernel has one k×k slice per input map; the sum runs over all of them.")
         st.plotly_chart(shares_figure(shares, source_channel, f"Each input map's share of the sum ({k}×{k} products)"), config=PLAIN, key=f"{key}_shares")
     top, left = cell.origin

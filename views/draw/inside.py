@@ -103,8 +103,6 @@ def feature_maps(model, work, maps_by_layer: dict[str, np.ndarray], digit: np.nd
 
         def pick(where, layer=name):
             state[CELL] = {"model": model.name, "layer": layer, "map": where[0], "row": where[1], "col": where[2]}
-            # A new cell opens on its own largest input map, not on the one picked for the last cell.
-            state.pop(f"draw_cell_{layer}_source", None)
         mine = chosen if chosen and chosen["layer"] == name else None
         map_picker([grey_tile(maps[..., c]) for c in range(channels)], rows=height, cols=width,
                    key=f"draw_maps_{name}", label=f"Feature maps of {name}", on_pick=pick,
