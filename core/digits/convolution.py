@@ -219,7 +219,8 @@ def _activate(name: str, value: float, layer=None) -> float:
     if name == "relu":
         if layer is not None:  # a ReLU layer's own options (Keras' defaults: plain max(0, x))
             if value < layer.threshold:
-                value = layer.negative_slope * (value - layer.threshold)
+                # + 0.0: a slope of 0 times a negative number is −0.0, which would print as "−0.0000"
+                value = layer.negative_slope * (value - layer.threshold) + 0.0
             return value if layer.max_value is None else min(value, float(layer.max_value))
         return max(value, 0.0)
     raise ValueError(f"Activation '{name}' is not explained by this view.")

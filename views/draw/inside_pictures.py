@@ -46,7 +46,11 @@ def signed_picture(values: np.ndarray, size: int = 196) -> Image.Image:
 def numbers_figure(values: np.ndarray, title: str, signed: bool, inside: np.ndarray | None = None,
                    digits: int = 2) -> go.Figure:
     """A small k×k grid with each number written in its cell; cells in the padding are marked."""
-    text = np.vectorize(lambda v: f"{v:.{digits}f}")(values).astype(object)
+    def written(value: float) -> str:
+        text = f"{value:.{digits}f}"
+        return text.lstrip("-") if float(text) == 0 else text.replace("-", "−")  # no "−0.00"
+
+    text = np.vectorize(written, otypes=[object])(values)
     if inside is not None:
         text[~inside] = "pad"
     peak = float(np.abs(values).max()) or 1.0
@@ -55,6 +59,9 @@ def numbers_figure(values: np.ndarray, title: str, signed: bool, inside: np.ndar
     figure = go.Figure(go.Heatmap(z=values, text=text, texttemplate="%{text}", showscale=False,
                                   hovertemplate="row %{y}, column %{x}: %{z:.4f}<extra></extra>",
                                   textfont=dict(size=11 if values.shape[0] <= 3 else 9), **colours))
+    # A thin frame: the largest values of a patch are white, and would melt into the page.
+    figure.add_shape(type="rect", x0=-0.5, y0=-0.5, x1=values.shape[1] - 0.5, y1=values.shape[0] - 0.5,
+                     line=dict(color="#aaaaaa", width=1))
     side = 36 * values.shape[0] + 40
     figure.update_layout(title=dict(text=title, font=dict(size=13)), height=side,
                          margin=dict(l=4, r=4, t=30, b=4),
