@@ -10,11 +10,13 @@ from typing import Callable
 
 from core.digits.convolution import CellWorking, UnitWorking
 from views.draw.inside_pictures import (PLAIN, contributions_figure, numbers_figure, outlined,
-                                        shares_figure, signed_picture)
+                                        shares_figure, side_by_side, signed_picture)
 
 
 def f4(value: float) -> str:
-    return f"{value:.4f}".replace("-", "−")
+    """Four decimals with a true minus sign; a value that rounds to zero shows no sign."""
+    text = f"{value:.4f}"
+    return "0.0000" if text == "-0.0000" else text.replace("-", "−")
 
 
 def term(value: float) -> str:
@@ -49,7 +51,9 @@ def show_cell(cell: CellWorking, keras_value: float, digit: np.ndarray,
     st.markdown(f"##### `{cell.layer}`, map {cell.channel}, row {cell.row}, column {cell.col}: "
                 f"**{f4(keras_value)}**")
     source_kind = cell.source_kind
-    pictures = st.columns(3)  # filled below, once the input map to show is chosen
+    # Filled below, once the input map to show is chosen: the map (a picker) on the left, the patch
+    # and the receptive field as one picture on the right (one row on a phone too).
+    map_column, pictures = st.columns([1, 2])
     st.markdown(source_sentence(cell, source_kind, map_of))
     shares = cell.channel_sums()
     source_channel = 0
@@ -64,19 +68,19 @@ def show_cell(cell: CellWorking, keras_value: float, digit: np.ndarray,
             help="The kernel has one k×k slice per input map; the sum runs over all of them.")
         st.plotly_chart(shares_figure(shares, source_channel, f"Each input map's share of the sum ({k}×{k} products)"), config=PLAIN, key=f"{key}_shares")
     top, left = cell.origin
-    with pictures[0]:
+    with map_column:
         enlarged_map()
     padding = " (part of it in the zero padding)" if not cell.inside.all() else ""
     shown = "the input" if source_kind == "image" else "the cropped input" if source_kind == "crop" \
         else f"input map {source_channel}"
-    pictures[1].image(outlined(cell.source_map[..., source_channel], (top, left, top + k, left + k)),
-                      caption=f"the {k}×{k} patch of {shown} it sees{padding}")
     field_top, field_left, field_bottom, field_right = cell.field_box
     inside = (field_bottom - field_top, field_right - field_left)
     clipped = f" ({inside[0]}×{inside[1]} of them inside the image)" if inside != cell.field_size else ""
-    pictures[2].image(outlined(digit, cell.field_box),
-                      caption=f"its receptive field on the input: {cell.field_size[0]}×{cell.field_size[1]} "
-                              f"pixels{clipped}")
+    row = side_by_side([outlined(cell.source_map[..., source_channel], (top, left, top + k, left + k)),
+                        outlined(digit, cell.field_box)])
+    pictures.image(row, width=row.width,
+                   caption=f"the {k}×{k} patch of {shown} it sees{padding} · its receptive field on the input: "
+                           f"{cell.field_size[0]}×{cell.field_size[1]} pixels{clipped}")
     numbers = st.columns(3)
     numbers[0].plotly_chart(numbers_figure(cell.patch[..., source_channel], "patch", signed=False, inside=cell.inside),
                             config=PLAIN, key=f"{key}_patch")
