@@ -1,6 +1,6 @@
 """Draw's "Make it fail" under AppTest: a drawn 7 made to read as another digit, the change shown,
 the other networks asked; a budget of 0, an empty canvas, an untrained or still-training network
-each get a clear message. (The canvas is stood in for, as in test_draw_page.py.)"""
+each get a clear message, in "A look inside" too. (The canvas is stood in for, as in test_draw_page.py.)"""
 from __future__ import annotations
 
 
@@ -34,6 +34,9 @@ def test_untrained_and_still_training_networks_are_explained(canvas, fresh_manag
         assert not at.exception, at.exception
         assert "2019 dense net is still training" in messages(at)
         assert not [b for b in at.button if b.label.startswith("Make it say")]
+        at.button_group(key="draw_section").set_value("A look inside").run()
+        assert not at.exception, at.exception
+        assert "wait for its training to finish" in messages(at)
     finally:
         job.cancel()
         job.wait(60)
@@ -46,8 +49,10 @@ def test_a_drawn_seven_is_made_to_read_as_a_one(canvas, fresh_manager):  # noqa:
         assert job.wait(300) and job.status == "done", job.error
     at = open_draw(settings={**SETTINGS, "keras2020_mlp": {"epochs": 1, "train_limit": 3000}})
     at.multiselect[0].set_value(["dense2019", "keras2020_mlp"]).run()
+    at.button_group(key="draw_section").set_value("A look inside").run()
+    assert "Draw on the canvas to look inside" in messages(at)  # an empty canvas
     show_section(at)
-    assert "Draw a digit on the canvas first" in messages(at)  # an empty canvas
+    assert "Draw a digit on the canvas first" in messages(at)
 
     canvas.image = drawn(load_mnist().x_test[0])  # a 7
     at.run()

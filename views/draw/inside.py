@@ -10,6 +10,7 @@ from core.digits.convolution import (convolutions, dense_layers, explain_cell, e
                                      shrink_reasons, workings)
 from core.digits.look_inside import DigitReader, mosaic, shown_layer
 from views.draw.cell import show_cell, show_unit
+from views.draw.inside_pictures import PLAIN
 from views.draw.map_picker import grey_tile, map_picker
 
 CELL = "draw_inside_cell"  # {"model": name, "layer", "map", "row", "col"}: the cell explained
@@ -19,8 +20,12 @@ UNIT = "draw_inside_unit"  # {"model": name, "layer", "unit"}: the dense unit ex
 def look_inside_section(reader: DigitReader | None, digit: np.ndarray | None,
                         class_names: list[str] | None = None) -> None:
     """Show what ``reader``'s network does with ``digit`` (28×28), or say what is missing."""
-    if reader is None or digit is None:
-        st.info("Train the network and draw a digit to look inside it.")
+    if reader is None:
+        st.info("Look inside once the network is trained: train it above, or wait for its training to finish.",
+                icon=":material/hourglass:")
+        return
+    if digit is None:
+        st.info("Draw on the canvas to look inside the network with your drawing.", icon=":material/draw:")
         return
     inside = reader.look_inside(digit)
     st.markdown("**Saliency** — the size of the gradient of the top class's probability with "
@@ -133,7 +138,7 @@ def dense_units(model, work, activations: dict[str, np.ndarray], output: str, ma
         figure.update_layout(height=160, margin=dict(l=10, r=10, t=30, b=10),
                              title=f"Activations of {name} ({label})",
                              xaxis=dict(type="category") if names else {})
-        st.plotly_chart(figure, key=f"draw-act-{name}")
+        st.plotly_chart(figure, config=PLAIN, key=f"draw_activations_{name}")  # no toolbar over the title
     st.caption("Dense activations after ReLU are zero for units the digit does not excite; the "
                "last layer is the softmax output.")
     layers = [layer.name for layer in dense_layers(model)]
