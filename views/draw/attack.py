@@ -124,7 +124,9 @@ def show_attack(result: Attack, names: list[str], primary: str, others: list[str
     before, after = result.read_before, result.read_after
     wanted = "anything else" if result.target is None else names[result.target]
     if result.success:
-        st.success(f"{title(primary)} now reads **{names[after]}** ({result.after[after]:.0%}); it read "
+        runner_up = int(np.argsort(result.after)[-2])
+        st.success(f"{title(primary)} now reads **{names[after]}** ({result.after[after]:.0%}, ahead of "
+                   f"{names[runner_up]} at {result.after[runner_up]:.0%}); it read "
                    f"{names[before]} ({result.before[before]:.0%}) before. Change: L∞ {result.linf:.3f}, "
                    f"L2 {result.l2:.2f} (budget {NORMS[result.norm]} {result.budget:g}), found in "
                    f"{result.steps} steps, {result.seconds:.2f} s.", icon=":material/bolt:")
