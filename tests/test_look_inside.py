@@ -1,4 +1,5 @@
-"""Looking inside a digit network: probes that call the model without Keras' structure warning."""
+"""Looking inside a digit network: probes that call the model without Keras' structure warning
+(issue 30 #12) — reading, looking inside, one convolution by hand, and the attack's gradient step."""
 from __future__ import annotations
 
 import warnings
@@ -41,6 +42,8 @@ def test_a_probe_on_the_input_list_warns_so_the_check_can_fail():
 
 @pytest.mark.parametrize("arch", list(ARCHITECTURES))
 def test_reading_and_looking_inside_emit_no_structure_warning(arch, saved_and_loaded):
+    from core.digits.attack import attack
+    from core.digits.convolution import workings
     from core.digits.look_inside import DigitReader, probe_model
     from core.embeddings.projection import layer_activations
 
@@ -55,4 +58,6 @@ def test_reading_and_looking_inside_emit_no_structure_warning(arch, saved_and_lo
             reader.probabilities(digits[0])
             reader.probabilities(digits)
             reader.look_inside(digits[1])
+            workings(model, digits[2])
+            attack(model, digits[2], None, "linf", 0.3, steps=2)
         assert not structure_warnings(read)
