@@ -7,8 +7,13 @@ from core.data import load_mnist
 from core.digits.models import KIND, build, compile_model
 
 
-def fitted(arch: str, images: int = 2000, epochs: int = 1, batch_size: int = 128):
-    """``arch`` fitted on the first ``images`` MNIST training images, with its kind's compile settings."""
+def fitted(arch: str, images: int = 2000, epochs: int = 1, batch_size: int = 128, seed: int | None = None):
+    """``arch`` fitted on the first ``images`` MNIST training images, with its kind's compile settings;
+    with ``seed``, the same weights on every run (initialisation and shuffling seeded)."""
+    if seed is not None:
+        import keras
+
+        keras.utils.set_random_seed(seed)
     mnist = load_mnist()
     x = mnist.x_train[:images, ..., None].astype(np.float32) / 255
     model = build(arch)

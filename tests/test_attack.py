@@ -14,8 +14,9 @@ from tests.fitted import fitted
 
 @pytest.fixture(scope="module")
 def network():
-    """The 2019 dense net fitted on 4,000 MNIST images for two epochs (a few seconds)."""
-    return fitted("dense2019", images=4000, epochs=2, batch_size=32)
+    """The 2019 dense net fitted on 4,000 MNIST images for two epochs (a few seconds), seeded: the
+    same weights on every run, so what the searches find does not depend on the order of the tests."""
+    return fitted("dense2019", images=4000, epochs=2, batch_size=32, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,14 @@ def test_pgd_stays_within_its_budget_and_the_pictures_range(network, digits, nor
     assert sum(r.success for r in results) >= 8, [r.read_after for r in results]
 
 
-def test_pgd_finds_more_than_one_fgsm_step_of_the_same_budget(network, digits):
-    images, labels = digits
+def test_pgd_finds_more_than_one_fgsm_step_of_the_same_budget(network):
+    """40 test digits, each asked to read as label + 5, within L∞ 0.1. PGD (40 small projected steps)
+    must beat one FGSM step of the whole budget clearly, and never end further from the target: it
+    flips every digit FGSM flips, and where it fails, it leaves the target at least as probable.
+    (Measured with unseeded networks: PGD 24–29 of 40, FGSM 20–21; 200 PGD steps find no more than 40,
+    so PGD has converged — on 12 digits the two could tie, which is why this takes 40.)"""
+    mnist = load_mnist()
+    images, labels = mnist.x_test[:40].astype(np.float32) / 255, mnist.y_test[:40]
     targets = [int((label + 5) % 10) for label in labels]
     pgd = [attack(network, i, t, "linf", 0.1) for i, t in zip(images, targets)]
     fgsm = [attack(network, i, t, "linf", 0.1, method="fgsm") for i, t in zip(images, targets)]
@@ -53,7 +60,10 @@ def test_pgd_finds_more_than_one_fgsm_step_of_the_same_budget(network, digits):
     # One step of the whole budget: every pixel with a gradient moves by ε, unless the range stops it.
     moved = np.abs(fgsm[0].change)
     assert np.isclose(moved[moved > 0], 0.1, atol=1e-6).mean() > 0.5
-    assert sum(r.success for r in pgd) > sum(r.success for r in fgsm)
+    for k, (p, f, t) in enumerate(zip(pgd, fgsm, targets)):
+        assert p.success or (not f.success and p.after[t] >= f.after[t] - 1e-6), (k, p.after[t], f.after[t])
+    assert sum(r.success for r in pgd) >= sum(r.success for r in fgsm) + 3, \
+        (sum(r.success for r in pgd), sum(r.success for r in fgsm))
 
 
 def test_anything_else_changes_the_reading(network, digits):
