@@ -16,9 +16,11 @@ from core.digits.finetune import NAME as TUNED_KIND
 from core.digits.finetune import fine_tuned_networks
 from core.digits.look_inside import DigitReader, reader_for
 from core.digits.models import ARCHITECTURES, KIND, class_names, class_noun
-from core.training.jobs import DONE, Job
+from core.training.jobs import DONE, QUEUED, RUNNING, Job
 from core.training.store import Entry
+from views import keys
 from views.common import manager
+from views.state import progress_text
 
 TITLES = {arch: title for arch, (title, _) in ARCHITECTURES.items()}
 DEFAULT = ["fast_cnn"]
@@ -94,3 +96,44 @@ def classes_of(job: Job | None, network: str) -> tuple[list[str], str]:
     training, for the data set it will learn."""
     record = job.entry.record if job is not None and job.entry is not None else {"config": config_for(arch_of(network))}
     return class_names(record), class_noun(record)
+
+
+def _show(config: dict) -> None:
+    """Make the network a training of this page is training the one that reads, under its settings."""
+    arch = config["arch"]
+    st.session_state.setdefault(SETTINGS, {})[arch] = {
+        name: config[name] for name in ("epochs", "batch_size", "learning_rate", "augment", "dataset",
+                                        "train_limit", "seed") if name in config}
+    st.session_state[CHOSEN] = [arch] + [n for n in st.session_state.get(CHOSEN, []) if n != arch]
+
+
+def other_trainings(shown: set[str], fine_tuning_shown: bool = False) -> None:
+    """This session's trainings started on Draw that the page is not showing now (another network
+    is first, or its settings changed): their progress, and a button to show one. Other pages'
+    trainings are in the app's panel above every page (views/state.py)."""
+    mine = [t for t in st.session_state.get(keys.MY_TRAININGS, [])
+            if t.get("page") == "draw" and t["key"] not in shown
+            and not (fine_tuning_shown and t["kind"] == TUNED_KIND)]
+    running = [t for t in mine if (job := manager().find(t["kind"], t["config"])) is not None
+               and job.status in (QUEUED, RUNNING)]
+    if not running:
+        return
+
+    @st.fragment(run_every=2.0)
+    def panel() -> None:
+        jobs = [(training, manager().find(training["kind"], training["config"])) for training in running]
+        if not any(job is not None and job.status in (QUEUED, RUNNING) for _, job in jobs):
+            st.rerun(scope="app")  # all ended: the page shows the finished networks
+        for index, (training, job) in enumerate(jobs):
+            if job is None or job.status not in (QUEUED, RUNNING):
+                continue
+            progress = job.progress
+            text, action = st.columns([4, 1], vertical_alignment="center")
+            text.progress(progress.fraction if progress.status == RUNNING else 0.0,
+                          text=f"Also training for you: **{training['title']}** — {progress_text(progress)}")
+            if training["kind"] == KIND.name and action.button(
+                    "Show it", key=f"draw_show_training_{index}", on_click=_show, args=(training["config"],),
+                    help="Make it the network that reads, first in Networks."):
+                st.rerun(scope="app")
+
+    panel()

@@ -13,8 +13,8 @@ from views.common import manager
 from views.draw import canvas
 from views.draw.attack import attack_section
 from views.draw.inside import look_inside_section
-from views.draw.networks import (TITLES, choose_networks, classes_of, config_for, kind_and_config, reader_of,
-                                 title, trained_job, tuned_entry)
+from views.draw.networks import (TITLES, choose_networks, classes_of, config_for, kind_and_config,
+                                 other_trainings, reader_of, title, trained_job, tuned_entry)
 from views.draw.reading import show_others, show_prompt, show_reading
 from views.draw.stages import stages_section
 from views.draw.teach import correction_row, finetune_report, show_message, teach_section
@@ -169,6 +169,8 @@ section = st.segmented_control("Details", ["What the network sees", "A look insi
                                           "Your handwriting"],
                                default="What the network sees", key="draw_section", required=True,
                                persist_state="session", label_visibility="collapsed")
+with right, friendly("showing your other trainings"):  # under the primary network's training widget
+    other_trainings(shown={job.key} if job is not None else set(), fine_tuning_shown=section == "Your handwriting")
 with friendly("showing the details"):
     if section == "What the network sees":
         stages_section(result)
