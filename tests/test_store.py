@@ -139,6 +139,14 @@ def test_real_keras_model_round_trip_in_safe_mode(tmp_path):
     np.testing.assert_allclose(loaded(x), model(x), rtol=1e-6)
     assert (entry.path / "model.keras").exists()
     assert not list(tmp_path.rglob("*.pkl")) and not list(tmp_path.rglob("*.pickle"))
+    # A trained (compiled) model is saved without its optimizer's state: load_keras never compiles.
+    big = keras.Sequential([keras.Input((300,)), keras.layers.Dense(300, name="wide")])
+    big.compile(optimizer="adam", loss="mse")
+    big.fit(np.ones((4, 300), "float32"), np.ones((4, 300), "float32"), verbose=0)
+    trained = store.put("keras2", big, {"kind": "digits"}, save_keras)
+    assert (trained.path / "model.keras").stat().st_size < 1.5 * big.count_params() * 4  # no Adam moments
+    again = store.load(store.get("keras2"), load_keras)
+    np.testing.assert_allclose(again(np.ones((1, 300), "float32")), big(np.ones((1, 300), "float32")), rtol=1e-6)
 
 
 def test_lambda_layers_are_refused_by_safe_mode(tmp_path):

@@ -304,6 +304,15 @@ KERAS_FILE = "model.keras"
 
 
 def save_keras(model: Any, folder: Path) -> None:
+    """The model's architecture and weights, without its optimizer's state: :func:`load_keras`
+    never compiles (``compile=False``), and Adam's two moments per weight would triple the file
+    (the bundled Fast CNN: 7.5 MB with them, 2.5 MB without)."""
+    if getattr(model, "optimizer", None) is not None:
+        # The same layers and names from the config, never compiled (keras.models.clone_model
+        # would compile the copy with the optimizer again).
+        bare = model.__class__.from_config(model.get_config())
+        bare.set_weights(model.get_weights())
+        model = bare
     model.save(folder / KERAS_FILE)
 
 
