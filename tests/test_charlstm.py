@@ -105,7 +105,6 @@ def test_sampler_notes_trace_and_bad_settings():
     assert len(sample.top) == 20 and all(len(row) == 3 or len(row) == 5 for row in sample.top)
     # Top-k 3: only three candidates have any probability.
     assert all(sum(p > 0 for _, p in row) <= 3 for row in sample.top)
-    assert sample.activation_matrix().shape == (20, 32)
     empty = Sampler(model, "", 10, rng_seed=0)
     assert len("".join(empty.stream())) == 10
     for bad in ({"temperature": 3}, {"temperature": 0}, {"length": 5000}, {"top_k": -1}):
@@ -127,7 +126,7 @@ def test_embeddings_and_vocabulary():
 
 def test_config_validation():
     assert KIND.normalize({})["window"] == 50
-    for bad in ({"units": 8}, {"units": 2048}, {"layers": 3}, {"stride": 0}, {"learning_rate": 0},
+    for bad in ({"units": 8}, {"units": 2048}, {"layers": 4}, {"stride": 0}, {"learning_rate": 0},
                 {"corpus": "nope"}, {"validation_split": 0.9}, {"window": "x"}):
         with pytest.raises(BadConfig):
             KIND.normalize(bad)
@@ -162,3 +161,93 @@ def test_continuing_a_model_that_is_gone_fails_with_a_clear_message(tmp_path):
     assert job.error.startswith("The model to continue from is no longer in the model store")
     with pytest.raises(BadConfig, match="needs the model it continues from"):
         KIND.train(config, reporter=None)
+
+
+def test_char_rnn_training_carries_state_drops_out_stores_half_precision_and_saves_probes(tmp_path):
+    """The bundled model's settings on a tiny scale: streams with the state carried, dropout,
+    a cosine schedule, float16 weights (the held-out loss measured before and after rounding)
+    and the probes of issue 33 at the log schedule's steps, step 0 included."""
+    from core.embeddings.probes import read_probes
+    from core.text.char_training import learning_rate_at
+    from core.training.runs import LogSchedule
+
+    text = "the cat sat on the mat. the dog ate the hat. " * 80
+    job = trained(JobManager(ModelStore(tmp_path / "store")), text, window=20, steps=30, evaluations=3, layers=2,
+                  dropout=0.2, schedule="cosine", carry_state=True, storage="float16")
+    assert job.config["carry_state"] is True and "stride" in job.config
+    metrics = job.entry.metrics
+    assert metrics["val_chars"] > 0.9 * len(text) * 0.1 and metrics["passes"] >= 1
+    assert abs(metrics["val_loss"] - metrics["val_loss_float32"]) < 0.01
+    with np.load(job.entry.path / "weights.npz") as weights:
+        assert all(weights[name].dtype == np.float16 for name in weights.files)
+    loaded = charlstm.load_model(job.entry.path)
+    assert loaded.storage == "float16" and loaded.arrays()["kernel_0"].dtype == np.float32
+    probes = read_probes(job.entry.path)
+    assert probes.complete and probes.steps.tolist() == LogSchedule(30).histogram_steps()  # step 0 included
+    characters, passage = probes.sets["characters"], probes.sets["passage"]
+    assert characters.layers["embedding"].shape == (len(probes.steps), loaded.vocab_size, 4 * 32)
+    assert characters.names[loaded.vocab.index(" ")] == "space"
+    assert passage.layers["hidden"].shape[0] == len(probes.steps) and passage.layers["hidden"].shape[2] == 32
+    assert passage.correct.shape == passage.layers["hidden"].shape[:2]
+    assert not np.allclose(characters.layers["embedding"][0], characters.layers["embedding"][-1])  # they moved
+    assert job.entry.record["probes"]["steps"] == probes.steps.tolist()
+    assert learning_rate_at({"learning_rate": 1.0, "steps": 11, "schedule": "cosine"}, 1) == pytest.approx(1.0)
+    assert learning_rate_at({"learning_rate": 1.0, "steps": 11, "schedule": "cosine"}, 11) == pytest.approx(0.1)
+    assert learning_rate_at({"learning_rate": 1.0, "steps": 11}, 11) == 1.0
+
+
+def test_new_settings_keep_old_store_keys_and_are_checked():
+    quick = KIND.normalize({**charlstm.PRESETS["Quick"]})
+    assert not set(charlstm.OPTIONS) & set(quick)  # defaults are left out: keys of older models stay
+    assert KIND.normalize({**charlstm.PRESETS["Quick"], "dropout": 0.0, "carry_state": "false"}) == quick
+    rnn = KIND.normalize(charlstm.bundled_request())
+    assert rnn["carry_state"] is True and rnn["storage"] == "float16" and rnn["layers"] == 2
+    # The Text page opens on the preset the bundled model was built with (an older manifest asks {}).
+    assert charlstm.preset_of(charlstm.bundled_request()) == "char-rnn"
+    assert charlstm.preset_of({}) == "Quick" and charlstm.preset_of(None) is None
+    assert charlstm.preset_of({**charlstm.PRESETS["Quick"], "units": 64}) is None
+    for bad in ({"dropout": 0.9}, {"schedule": "linear"}, {"storage": "int8"}, {"carry_state": "maybe"}):
+        with pytest.raises(BadConfig):
+            KIND.normalize(bad)
+
+
+def test_an_empty_seed_draws_the_first_character_uniformly_and_says_so():
+    model = CharLSTM(VOCAB, units=32, seed=1)
+    sampler = Sampler(model, "", 12, rng_seed=3)
+    text = "".join(sampler.stream())
+    sample = sampler.sample
+    assert len(text) == 12 and sample.top[0] == [(text[0], pytest.approx(1 / len(VOCAB)))]
+    assert any("drawn uniformly" in note and f"1/{len(VOCAB)}" in note for note in sample.notes)
+
+
+def test_samples_written_side_by_side_are_the_samples_written_alone():
+    model = CharLSTM(VOCAB, units=32, seed=1)
+    batch = Sampler(model, "abc", 40, temperature=1.0, rng_seed=5, count=3)
+    for _ in batch.steps():
+        pass
+    for k, sample in enumerate(batch.samples):
+        assert sample.text == generate(model, "abc", 40, temperature=1.0, rng_seed=5 + k)
+    with pytest.raises(BadInput):
+        Sampler(model, "a", 10, count=4)
+
+
+def test_a_few_rows_times_a_matrix_and_one_blas_thread_while_sampling():
+    from threadpoolctl import threadpool_info
+
+    from core.text.lstm import one_blas_thread, rows_times
+
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(size=(64, 256)).astype(np.float32)
+    for rows in (1, 3, 8):
+        x = rng.normal(size=(rows, 64)).astype(np.float32)
+        np.testing.assert_allclose(rows_times(x, matrix), x @ matrix, rtol=1e-5, atol=1e-5)
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    before = blas_threads()
+    with one_blas_thread():
+        with one_blas_thread():  # nested (two sessions sampling at once): the outer block still holds it
+            pass
+        assert all(n == 1 for n in blas_threads())
+    assert blas_threads() == before

@@ -140,7 +140,7 @@ def character_points(model, title: str = "Character embeddings") -> PointSet:
     The LSTM reads a one-hot vector, so multiplying by the input kernel picks one
     row: that row is the character's learned embedding (4 × units numbers).
     """
-    from core.text.charlstm import character_embeddings
+    from core.text.charmodel import character_embeddings
 
     vocab, vectors = character_embeddings(model)
     labels = np.array([character_class(c) for c in vocab])

@@ -97,6 +97,11 @@ def title(name: str) -> str:
     return builtin_corpora().get(name, name)
 
 
+def short_title(name: str) -> str:
+    """The corpus's name without the note in brackets ("Tiny Shakespeare"), for model titles."""
+    return title(name) if name.startswith(USER_PREFIX) else title(name).split(" (")[0]
+
+
 def describe(text: str, sample_chars: int = 400) -> dict:
     """Size, vocabulary and an opening sample, for showing a corpus."""
     vocab = sorted(set(text))

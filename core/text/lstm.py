@@ -15,6 +15,11 @@ dispatching than the few small matrix products of one step take.
 """
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Iterator
+
 import numpy as np
 
 from core.adam import Adam
@@ -38,6 +43,46 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # = 1 / (1 + e^-x), without overflow for large -x
 
 
+def rows_times(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """x·matrix for a batch of a few rows. OpenBLAS's matrix-matrix product packs the whole matrix
+    first, which for 2–4 rows takes several times longer than one matrix-vector product per row."""
+    if 1 < len(x) <= 4:
+        return np.stack([row @ matrix for row in x])
+    return x @ matrix
+
+
+_blas = threading.Lock()
+_blas_users = 0
+_blas_limiter = None
+
+
+@lru_cache(maxsize=1)
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """NumPy's BLAS on one thread while the block runs (nested and concurrent blocks share it).
+    A step's matrix-vector products are too small to split, and a second BLAS thread waiting for
+    a core that a training is using slows them down ten-fold or more."""
+    global _blas_users, _blas_limiter
+    with _blas:
+        if _blas_users == 0:
+            _blas_limiter = _blas_controller().limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_limiter is not None:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
+
+
 def numpy_step(arrays: dict[str, np.ndarray], x: np.ndarray, h: np.ndarray, c: np.ndarray):
     """One step of every layer for a batch, in NumPy: (readout, h, c), states (layers, batch, units).
 
@@ -47,12 +92,13 @@ def numpy_step(arrays: dict[str, np.ndarray], x: np.ndarray, h: np.ndarray, c: n
     new_h, new_c = [], []
     for layer in range(h.shape[0]):
         if layer:
-            x = new_h[-1] @ arrays[f"kernel_{layer}"]
-        i, f, g, o = np.split(x + h[layer] @ arrays[f"recurrent_{layer}"] + arrays[f"bias_{layer}"], 4, axis=-1)
+            x = rows_times(new_h[-1], arrays[f"kernel_{layer}"])
+        i, f, g, o = np.split(x + rows_times(h[layer], arrays[f"recurrent_{layer}"]) + arrays[f"bias_{layer}"], 4,
+                              axis=-1)
         cell = _sigmoid(f) * c[layer] + _sigmoid(i) * np.tanh(g)
         new_c.append(cell)
         new_h.append(_sigmoid(o) * np.tanh(cell))
-    readout = new_h[-1] @ arrays["output_kernel"] + arrays["output_bias"]
+    readout = rows_times(new_h[-1], arrays["output_kernel"]) + arrays["output_bias"]
     return readout, np.stack(new_h), np.stack(new_c)
 
 
@@ -100,11 +146,14 @@ class LSTMStack:
     data_type = "float32"
 
     def __init__(self, inputs: int, units: int, layers: int, outputs: int, seed: int = 0,
-                 arrays: dict[str, np.ndarray] | None = None) -> None:
+                 arrays: dict[str, np.ndarray] | None = None, dropout: float = 0.0) -> None:
         import tensorflow as tf
 
         self.units = int(units)
         self.layers = int(layers)
+        #: While training, each layer's outputs (into the next layer, or the readout) are dropped
+        #: with this probability; the recurrent connections never are (Zaremba et al., 2014).
+        self.dropout = float(dropout)
         arrays = arrays if arrays is not None else initial_arrays(inputs, self.units, self.layers, outputs, seed)
         missing = [name for name in self.array_names() if name not in arrays]
         if missing:
@@ -131,10 +180,12 @@ class LSTMStack:
         shape = (self.layers, batch, self.units)
         return np.zeros(shape, np.float32), np.zeros(shape, np.float32)
 
-    def unroll(self, inputs, states=None):
+    def unroll(self, inputs, states=None, dropout_seed=None):
         """Run every layer over a window; ``inputs`` is (time, batch, 4·units), each step's x·W₀,
-        with a static time length. Returns the last layer's hidden states (batch, time, units) and
-        the final [(h, c)] of every layer."""
+        with a static time length; ``states`` the [(h, c)] of every layer to start from (zeros if
+        None). Returns the last layer's hidden states (batch, time, units) and the final [(h, c)]
+        of every layer. Given ``dropout_seed`` (a training step's seed pair), each layer's outputs
+        are dropped at rate :attr:`dropout`, the same way for the same seed."""
         import tensorflow as tf
 
         steps = inputs.shape[0]
@@ -153,9 +204,13 @@ class LSTMStack:
                 h, c = lstm_cell(projected[t] + tf.matmul(h, recurrent), c)
                 outputs.append(h)
             final.append((h, c))
+            sequence = tf.stack(outputs)
+            if dropout_seed is not None and self.dropout > 0:
+                layer_seed = tf.random.experimental.stateless_fold_in(dropout_seed, layer)
+                sequence = tf.nn.experimental.stateless_dropout(sequence, self.dropout, seed=layer_seed)
             if layer + 1 < self.layers:
-                inputs = tf.einsum("tbh,hk->tbk", tf.stack(outputs), self.weights[f"kernel_{layer + 1}"])
-        return tf.stack(outputs, axis=1), final
+                inputs = tf.einsum("tbh,hk->tbk", sequence, self.weights[f"kernel_{layer + 1}"])
+        return tf.transpose(sequence, [1, 0, 2]), final
 
     def readout(self, sequence):
         """The linear output layer at every step: (batch, time, units) -> (batch, time, outputs)."""
@@ -166,22 +221,37 @@ class LSTMStack:
     def _mean_loss(self, x, y):
         raise NotImplementedError
 
-    def _adam_step(self, x, y, learning_rate):
+    def _loss_and_states(self, x, y, states, dropout_seed):
+        """The training loss of one batch and the final states; a subclass that carries the state
+        from one window to the next, or uses dropout, overrides it."""
+        return self._mean_loss(x, y), states
+
+    def _adam_step(self, x, y, learning_rate, states, dropout_seed):
         import tensorflow as tf
 
         with tf.GradientTape() as tape:
-            loss = self._mean_loss(x, y)
+            loss, final = self._loss_and_states(x, y, states, dropout_seed)
         self._optimizer.apply(tape.gradient(loss, self.variables), learning_rate)
-        return loss
+        return loss, final
 
     def train_step(self, x: np.ndarray, y: np.ndarray, learning_rate: float) -> float:
-        """One clipped Adam step on a batch of windows; returns the batch loss before the step."""
+        """One clipped Adam step on a batch of windows, each from zero state; returns the batch
+        loss before the step."""
+        return self.train_window(x, y, learning_rate)[0]
+
+    def train_window(self, x: np.ndarray, y: np.ndarray, learning_rate: float, states: np.ndarray | None = None,
+                     seed: int = 0) -> tuple[float, np.ndarray]:
+        """One clipped Adam step on a batch of windows starting from ``states`` (layers, 2, batch,
+        units; zeros if None); ``seed`` picks the dropout mask. Returns the batch loss before the
+        step and the final states, to carry into the batch's next windows."""
         import tensorflow as tf
 
         if self._train_fn is None:
             self._optimizer = Adam(self.variables, clip_norm=CLIP_NORM)
             self._train_fn = tf.function(self._adam_step)
-        loss = self._train_fn(tf.constant(x, self.data_type), tf.constant(y, self.data_type),
-                              tf.constant(learning_rate, tf.float32))
-        return float(loss)
-
+        if states is None:
+            states = np.zeros((self.layers, 2, len(x), self.units), np.float32)
+        loss, final = self._train_fn(tf.constant(x, self.data_type), tf.constant(y, self.data_type),
+                                     tf.constant(learning_rate, tf.float32), tf.constant(states, tf.float32),
+                                     tf.constant([int(seed), 0], tf.int64))
+        return float(loss), final.numpy()

@@ -1,0 +1,107 @@
+"""Every gate of every unit, at every character: the LSTM cell of :mod:`core.text.lstm` replayed
+over a text in NumPy, keeping what the training graph throws away.
+
+For each layer and each character t (the cell reads x_t with the previous state h, c):
+
+    z = x_t·W + h·U + b          split into the blocks i, f, g, o (Keras' order)
+    i = σ(z_i)   f = σ(z_f)   g = tanh(z_g)   o = σ(z_o)
+    c = f·c + i·g                h = o·tanh(c)
+
+A layer is replayed over the whole text before the next one, so the next layer's x·W for every
+character is one matrix product, and only h·U is left inside the loop over characters.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import BadInput
+from core.text.lstm import one_blas_thread
+
+#: What :func:`trace` returns per layer, in this order.
+SIGNALS = ("i", "f", "g", "o", "c", "h")
+NAMES = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate", "c": "cell", "h": "hidden"}
+#: The fixed colour scale of each signal: gates are in (0, 1), g and h in (−1, 1); the cell is
+#: unbounded (|c| grows by at most 1 per character), shown clipped to ±3.
+RANGES = {"i": (0.0, 1.0), "f": (0.0, 1.0), "o": (0.0, 1.0), "g": (-1.0, 1.0), "h": (-1.0, 1.0), "c": (-3.0, 3.0)}
+#: The longest text replayed at once.
+MAX_CHARS = 20_000
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+@dataclass
+class Trace:
+    """``values[layer]`` is (6, characters, units): i, f, g, o, c, h after reading each character."""
+
+    text: str
+    values: list[np.ndarray]
+
+    @property
+    def layers(self) -> int:
+        return len(self.values)
+
+    @property
+    def units(self) -> int:
+        return self.values[0].shape[2]
+
+    def signal(self, layer: int, name: str) -> np.ndarray:
+        """(characters, units) of one signal of one layer."""
+        return self.values[layer][SIGNALS.index(name)]
+
+
+def layer_count(arrays: dict[str, np.ndarray]) -> int:
+    return sum(1 for name in arrays if name.startswith("recurrent_"))
+
+
+def trace(arrays: dict[str, np.ndarray], ids: np.ndarray, text: str = "",
+          state: tuple[np.ndarray, np.ndarray] | None = None) -> Trace:
+    """Replay every layer over the character ids, from zero state (or ``state``: (layers, units)
+    h and c), and keep every gate. ``arrays`` are the model's weights (:meth:`LSTMStack.arrays`)."""
+    with one_blas_thread():
+        return _trace(arrays, ids, text, state)
+
+
+def _trace(arrays: dict[str, np.ndarray], ids: np.ndarray, text: str,
+           state: tuple[np.ndarray, np.ndarray] | None) -> Trace:
+    ids = np.asarray(ids, dtype=np.int64)
+    if ids.ndim != 1 or not len(ids):
+        raise BadInput("There is no text to run the model over.")
+    if len(ids) > MAX_CHARS:
+        raise BadInput(f"The text has {len(ids):,} characters; the gates are shown for at most {MAX_CHARS:,}.")
+    values = []
+    projected = arrays["kernel_0"][ids]  # one-hot x times W is a row of W
+    for layer in range(layer_count(arrays)):
+        recurrent = arrays[f"recurrent_{layer}"]
+        units = recurrent.shape[0]
+        z_all = projected + arrays[f"bias_{layer}"]
+        h = np.zeros(units, np.float32) if state is None else state[0][layer].astype(np.float32)
+        c = np.zeros(units, np.float32) if state is None else state[1][layer].astype(np.float32)
+        out = np.empty((6, len(ids), units), np.float32)
+        pre = np.empty((len(ids), 4 * units), np.float32)
+        for t in range(len(ids)):
+            z = z_all[t] + h @ recurrent
+            pre[t] = z
+            gates = _sigmoid(z)
+            g = np.tanh(z[2 * units:3 * units])
+            c = gates[units:2 * units] * c + gates[:units] * g
+            h = gates[3 * units:] * np.tanh(c)
+            out[4, t], out[5, t] = c, h
+        # The gates once more for every character at once, from the pre-activations kept above.
+        out[0], out[1], out[3] = (_sigmoid(pre[:, k * units:(k + 1) * units]) for k in (0, 1, 3))
+        out[2] = np.tanh(pre[:, 2 * units:3 * units])
+        values.append(out)
+        if f"kernel_{layer + 1}" in arrays:
+            projected = out[5] @ arrays[f"kernel_{layer + 1}"]
+    return Trace(text, values)
+
+
+def text_ids(vocab: list[str], text: str) -> tuple[str, np.ndarray, list[str]]:
+    """(the characters the model knows, their ids, the characters left out)."""
+    index = {ch: i for i, ch in enumerate(vocab)}
+    kept = [ch for ch in text if ch in index]
+    skipped = sorted({ch for ch in text if ch not in index})
+    return "".join(kept), np.array([index[ch] for ch in kept], dtype=np.int64), skipped
