@@ -14,6 +14,7 @@ import pytest
 from tools.browser import (  # noqa: F401  (re-exported for the test modules)
     CHROMIUM_ARGS, REPO, AppServer, chromium_path, free_port, start_app, stop_app, wait_until_idle,
 )
+from tools.browser import settled
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
@@ -60,4 +61,21 @@ def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def whole_page_screenshot(page, name: str, max_height: int = 8000) -> Path:
+    """The whole page at the viewport's width: Streamlit scrolls inside its own container, which a
+    full-page screenshot does not unroll, so the viewport is made as tall as the content for one
+    picture, then put back."""
+    size = page.viewport_size
+    height = page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMain"]');
+        return main ? main.scrollHeight : document.body.scrollHeight; }""")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), max_height)})
+    settled(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
     return path

@@ -57,8 +57,10 @@ def test_text_writes_from_a_typed_seed_with_no_training(page):
     page.get_by_role("button", name="Generate", exact=True).click()
     page.get_by_text("A look inside").wait_for(timeout=60_000)
     wait_until_idle(page)
-    text = page.locator('[data-testid="stCode"]').filter(has_text=SEED).last.inner_text().strip()
-    assert text.startswith(SEED) and len(text) > len(SEED) + 200, text
+    sample = page.locator(".dlp-sample").last
+    assert sample.locator(".dlp-seed").inner_text() == SEED  # the seed, then the new text, marked
+    text = sample.inner_text().strip()
+    assert text.startswith(SEED) and len(sample.locator(".dlp-generated").inner_text()) == 300, text
     assert len(set(text.split())) > 20  # words, not one character over and over
     screenshot(page, "first-visit-text")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS, open_page, screenshot, wait_until_idle
+from tests.e2e.conftest import open_page, screenshot, wait_until_idle, whole_page_screenshot
 from tools.browser import settled
 from tools.drive import PREDICTED_JS, canvas_box, clear, one, prediction, seven
 
@@ -36,19 +36,6 @@ def finger_stroke(page, box, points) -> None:
             touch("touchMove", [(xa + (xb - xa) * t, ya + (yb - ya) * t)])
     touch("touchEnd")
     cdp.detach()
-
-
-def whole_page_screenshot(page, name: str) -> None:
-    """The whole page: Streamlit scrolls inside its own container, which a full-page screenshot
-    does not unroll, so the viewport is made as tall as the content for one picture."""
-    height = page.evaluate("""() => {
-        const main = document.querySelector('[data-testid="stMain"]');
-        return main ? main.scrollHeight : document.body.scrollHeight; }""")
-    page.set_viewport_size({"width": PHONE["width"], "height": min(max(height, PHONE["height"]), 6000)})
-    settled(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-    page.set_viewport_size(PHONE)
 
 
 def overflow(page) -> int:
@@ -118,6 +105,69 @@ def test_taps_on_the_playground_map_add_points_of_your_own(phone):
     screenshot(phone, "phone-playground-own-points")
 
 
+def test_the_finder_works_with_a_finger(phone, app_server):
+    """A small model trained through the CLI into the server's store; the page finds it from its
+    URL, reads a typed text, and two taps select a span that the finder ranks units for."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import REPO
+
+    settings = {"units": 32, "steps": 20, "window": 16, "batch_size": 16}
+    subprocess.run([sys.executable, "-m", "core.train", "charlstm",
+                    *[f"--set={k}={v}" for k, v in settings.items()]], cwd=REPO, check=True, capture_output=True,
+                   env={**os.environ, "DLP_CACHE_DIR": str(app_server.cache), "DLP_BUNDLED": "0"})
+    open_page(phone, "text?text_preset=Quick&" + "&".join(f"text_{k}_quick={v}" for k, v in settings.items()),
+              wait_for_text="3 · Write")
+    phone.get_by_text("your own text", exact=True).tap()
+    wait_until_idle(phone)
+    box = phone.get_by_role("textbox", name="Your text").last
+    box.fill("MENENIUS: what work's, my countrymen?")
+    box.press("Control+Enter")
+    wait_until_idle(phone)
+    chars = phone.locator('.dlp-strips:has(.dlp-strips-char) .dlp-strips-char')
+    chars.first.wait_for()
+    chars.nth(0).tap()  # "MENENIUS": its first character, then its last
+    chars.nth(7).tap()
+    phone.get_by_text("characters of the passage are inside").wait_for(timeout=120_000)
+    wait_until_idle(phone)
+    assert phone.get_by_text("Wherever 'MENENIUS' occurs in the passage.").count() == 1
+    assert phone.locator('.dlp-strips:has(.dlp-marked) .dlp-strips-row').count() >= 2
+    assert phone.locator('[data-testid="stException"]').count() == 0
+    assert overflow(phone) <= 2, f"the Text page is wider than a phone's screen by {overflow(phone)} px"
+    whole_page_screenshot(phone, "phone-text-finder")
+
+
+OVERLAPS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(p => {
+    const box = el => el ? el.getBoundingClientRect() : null;
+    const overlap = (a, b) => !!(a && b && a.width && b.width && a.left < b.right && b.left < a.right
+                                 && a.top < b.bottom && b.top < a.bottom);
+    const legend = box(p.querySelector('.legend')), title = box(p.querySelector('.gtitle'));
+    const area = box(p.querySelector('.nsewdrag'));
+    return {title: overlap(legend, title), data: overlap(legend, area), toolbar: !!p.querySelector('.modebar')};
+})"""
+
+
+def test_the_sequences_charts_keep_titles_and_legends_clear_on_a_phone(phone):
+    open_page(phone, "text", wait_for_text="Text to learn from")
+    phone.get_by_role("tab", name="Sequences").tap()
+    phone.get_by_text("Noise", exact=True).first.wait_for()
+    wait_until_idle(phone)
+    steps = phone.get_by_role("spinbutton", name="Training steps", exact=True)
+    steps.fill("60")
+    steps.press("Enter")
+    wait_until_idle(phone)
+    phone.get_by_role("button", name="Train", exact=True).tap()
+    phone.get_by_text("Forecast error (MSE)").wait_for(timeout=120_000)
+    wait_until_idle(phone)
+    settled(phone)
+    charts = phone.evaluate(OVERLAPS_JS)
+    assert len(charts) == 2 and not any(any(chart.values()) for chart in charts), charts
+    assert overflow(phone) <= 2
+    whole_page_screenshot(phone, "phone-text-sequences")
+
+
 @pytest.mark.parametrize("path,heading", [
     ("", "Deep Learning Playground"), ("draw", "Draw"), ("playground", "Playground"),
     ("text", "Text"), ("embeddings", "Embeddings"), ("runs", "Runs"),
@@ -130,5 +180,5 @@ def test_every_page_fits_a_phone(phone, path, heading):
     assert phone.locator('[data-testid="stException"]').count() == 0
     name = f"phone-{path or 'home'}"
     screenshot(phone, name)
-    whole_page_screenshot(phone, name + "-whole")
+    whole_page_screenshot(phone, name + "-whole", max_height=6000)
     assert overflow(phone) <= 2, f"{path or 'home'} is wider than a phone's screen by {overflow(phone)} px"

@@ -12,7 +12,11 @@ import streamlit as st
 from core.errors import AppError
 from core.training.jobs import DONE
 from core.text.sequences import DEFAULTS, KIND, SERIES, make_series
+from views.state import kept
 from views.training_widget import evaluation_axis, history_figure, training_widget
+
+#: Plotly's toolbar off: on a phone it covered the charts' titles and legends.
+QUIET = {"displayModeBar": False}
 
 
 def sequences_tab_body() -> None:
@@ -22,21 +26,21 @@ def sequences_tab_body() -> None:
         "window). Then it reads the last window before the held-out end and **runs on by itself**, "
         "feeding each forecast back in — the plot shows how long the learned rhythm holds.")
     cols = st.columns(4)
-    series = cols[0].radio("Series", list(SERIES), format_func=SERIES.get, key="seq-series")
-    noise = cols[1].slider("Noise", 0.0, 0.5, DEFAULTS["noise"], 0.01, key="seq-noise",
+    series = cols[0].radio("Series", list(SERIES), format_func=SERIES.get, **kept("text_seq_series"))
+    noise = cols[1].slider("Noise", 0.0, 0.5, DEFAULTS["noise"], 0.01, **kept("text_seq_noise"),
                            help="Standard deviation of Gaussian noise added to every point (the wave's "
                                 "amplitude is about 1).")
-    units = cols[2].select_slider("Hidden units", [8, 16, 32, 64, 128], DEFAULTS["units"], key="seq-units")
-    window = cols[3].number_input("Window (steps)", 5, 200, DEFAULTS["window"], key="seq-window",
+    units = cols[2].select_slider("Hidden units", [8, 16, 32, 64, 128], DEFAULTS["units"], **kept("text_seq_units"))
+    window = cols[3].number_input("Window (steps)", 5, 200, DEFAULTS["window"], **kept("text_seq_window"),
                                   help="How many steps the cell is unrolled over in one training example.")
     cols = st.columns(4)
-    steps = cols[0].number_input("Training steps", 1, 20_000, DEFAULTS["steps"], key="seq-steps",
+    steps = cols[0].number_input("Training steps", 1, 20_000, DEFAULTS["steps"], **kept("text_seq_steps"),
                                  help="One step = one batch of windows, one Adam update.")
-    learning_rate = cols[1].number_input("Learning rate", 0.0001, 0.1, DEFAULTS["learning_rate"],
-                                         format="%.4f", key="seq-lr", help="Adam's step size.")
-    horizon = cols[2].number_input("Forecast (steps)", 10, 600, DEFAULTS["horizon"], key="seq-horizon",
+    learning_rate = cols[1].number_input("Learning rate", 0.0001, 0.1, DEFAULTS["learning_rate"], step=0.0005,
+                                         format="%.4f", **kept("text_seq_lr"), help="Adam's step size.")
+    horizon = cols[2].number_input("Forecast (steps)", 10, 600, DEFAULTS["horizon"], **kept("text_seq_horizon"),
                                    help="Held out at the end of the series, never trained on, then forecast.")
-    seed = cols[3].number_input("Seed", 0, 10_000, 0, key="seq-seed", help="Noise, initial weights and batches.")
+    seed = cols[3].number_input("Seed", 0, 10_000, 0, **kept("text_seq_seed"), help="Noise, initial weights and batches.")
 
     try:
         config = KIND.normalize({
@@ -46,12 +50,12 @@ def sequences_tab_body() -> None:
         st.error(str(error), icon=":material/error:")
         return
 
-    job = training_widget("sequence", config, "seq-train", curve_metrics=("loss",), per_evaluation=True,
+    job = training_widget("sequence", config, "text_seq_train", curve_metrics=("loss",), per_evaluation=True,
                           not_trained="Not trained yet with these settings. Press **Train** "
-                                      "(a few seconds to a minute).")
+                                      "(it runs in the background; the bar shows how long it has left).")
     truth = make_series(config["series"], config["length"], config["noise"], config["seed"])
     if job is None:
-        st.plotly_chart(series_figure(truth, config), key="seq-data")
+        st.plotly_chart(series_figure(truth, config), key="text_seq_data", config=QUIET)
     if job is None or job.status != DONE:
         return
     try:
@@ -69,11 +73,11 @@ def sequences_tab_body() -> None:
                    help="The same forecast against the wave without noise: the part a model can learn.")
     cols[2].metric("Noise alone (variance)", f"{config['noise'] ** 2:.4f}",
                    help="What even a perfect forecast of the clean wave scores against the noisy values.")
-    st.plotly_chart(series_figure(truth, config, forecast), key="seq-forecast")
+    st.plotly_chart(series_figure(truth, config, forecast), key="text_seq_forecast", config=QUIET)
     losses = job.progress.history
     if losses:
         st.plotly_chart(history_figure(losses, ("loss",), title="Training loss (squared error)",
-                                       xaxis_title=evaluation_axis(losses)), key="seq-loss")
+                                       xaxis_title=evaluation_axis(losses)), key="text_seq_loss", config=QUIET)
         st.caption("Each point is the mean squared error over the batches of random windows since the "
                    "previous point, not an epoch: there are no epochs here, every step draws a new batch.")
 
@@ -96,6 +100,7 @@ def series_figure(truth: np.ndarray, config: dict, forecast: np.ndarray | None =
         figure.add_trace(go.Scatter(x=steps[cut:], y=forecast, name="forecast (running alone)",
                                     line=dict(color="#f26b1d", width=2.5)))
     figure.add_vline(x=cut - 0.5, line=dict(color="#bbb", dash="dash"))
-    figure.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="step",
-                         yaxis_title="value", legend=dict(orientation="h", y=1.12))
+    # The legend under the plot: above it, it covered the top of the curves on a phone.
+    figure.update_layout(height=380, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="step",
+                         yaxis_title="value", legend=dict(orientation="h", x=0, y=-0.22, yanchor="top"))
     return figure
