@@ -2,12 +2,16 @@
 
     .venv/bin/python scripts/build_defaults.py            # every default
     .venv/bin/python scripts/build_defaults.py fast_cnn   # just one
+    .venv/bin/python scripts/build_defaults.py --readme   # assets/README.md's table from the manifest
+    nohup nice -n 10 .venv/bin/python scripts/build_defaults.py charlstm_shakespeare > build.log 2>&1 &
+                                                          # the text model: hours on 2 shared cores
 
 Each default is trained by ``python -m core.train ...`` (the app's own training code path) into a
 throw-away store, with bundling off (so the CLI trains instead of installing the old default) and
 the config's fixed seed (``seed=0``); its files are copied to ``assets/defaults/<name>/`` and
 ``assets/defaults/manifest.json`` gets its kind, config, store key, data fingerprint, metrics,
-files (sha256 and size), record and how it was built. TensorFlow's ops are made deterministic
+files (sha256 and size), record and how it was built (command, date, wall-clock and CPU seconds of
+the whole CLI run, machine, library versions). TensorFlow's ops are made deterministic
 (``TF_DETERMINISTIC_OPS=1``) and the threads pinned, so a rebuild on the same machine and versions
 gives the same metrics; other CPUs or library versions may differ in the last digits.
 """
@@ -17,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -26,7 +31,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from core.training.bundled import DEFAULTS_DIR, MANIFEST, RECORD_FIELDS_NOT_SHIPPED, SPECS, file_sha256  # noqa: E402
+from core.training.bundled import (  # noqa: E402
+    DEFAULTS_DIR, MANIFEST, README, RECORD_FIELDS_NOT_SHIPPED, SPECS, file_sha256, readme_with_table,
+    spec as resolved_spec)
 
 
 def library_versions() -> dict:
@@ -45,8 +52,11 @@ def train(name: str, spec: dict, cache: Path) -> dict:
     env = {**os.environ, "DLP_CACHE_DIR": str(cache), "DLP_BUNDLED": "0", "TF_DETERMINISTIC_OPS": "1",
            "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
     started = time.time()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(command, cwd=REPO, env=env, check=True)
     seconds = time.time() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     store = ModelStore(cache / "models")
     _, key = JobManager(store).key_for(spec["kind"], spec["request"])
     entry = store.get(key)
@@ -72,7 +82,8 @@ def train(name: str, spec: dict, cache: Path) -> dict:
         "files": files,
         "built": {"command": " ".join(["python -m core.train", spec["kind"], *spec["cli"]]),
                   "by": "scripts/build_defaults.py", "date": time.strftime("%Y-%m-%d", time.gmtime()),
-                  "seconds": round(seconds, 1), "machine": platform.machine(), **library_versions()},
+                  "seconds": round(seconds, 1), "cpu_seconds": round(cpu_seconds, 1),
+                  "machine": platform.machine(), "cores": os.cpu_count(), **library_versions()},
         "record": record,
     }
 
@@ -80,21 +91,35 @@ def train(name: str, spec: dict, cache: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help=f"defaults to rebuild (all by default): {', '.join(SPECS)}")
-    names = parser.parse_args(argv).names or list(SPECS)
+    parser.add_argument("--readme", action="store_true",
+                        help="only rewrite assets/README.md's table of the bundled models from the manifest")
+    arguments = parser.parse_args(argv)
+    if arguments.readme:
+        write_readme(json.loads(MANIFEST.read_text(encoding="utf-8")))
+        return 0
+    names = arguments.names or list(SPECS)
     unknown = set(names) - set(SPECS)
     if unknown:
         parser.error(f"unknown default(s): {', '.join(sorted(unknown))}")
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8")) if MANIFEST.exists() else {"defaults": {}}
     with tempfile.TemporaryDirectory(prefix="dlp-defaults-") as cache:
         for name in names:
-            print(f"== {name}: python -m core.train {SPECS[name]['kind']} {' '.join(SPECS[name]['cli'])}")
-            manifest["defaults"][name] = train(name, SPECS[name], Path(cache))
+            item = resolved_spec(name)
+            print(f"== {name}: python -m core.train {item['kind']} {' '.join(item['cli'])}", flush=True)
+            manifest["defaults"][name] = train(name, item, Path(cache))
     manifest["format"] = 1
     manifest["defaults"] = {name: manifest["defaults"][name] for name in SPECS if name in manifest["defaults"]}
-    MANIFEST.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     total = sum(f["bytes"] for d in manifest["defaults"].values() for f in d["files"].values())
+    manifest["total_bytes"] = total
+    MANIFEST.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {MANIFEST.relative_to(REPO)}: {len(manifest['defaults'])} defaults, {total / 1e6:.2f} MB of files")
+    write_readme(manifest)
     return 0
+
+
+def write_readme(manifest: dict) -> None:
+    README.write_text(readme_with_table(README.read_text(encoding="utf-8"), manifest), encoding="utf-8")
+    print(f"wrote {README.relative_to(REPO)}: the table of bundled models")
 
 
 if __name__ == "__main__":

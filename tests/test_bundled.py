@@ -13,7 +13,7 @@ from core.training.bundled import DEFAULTS_DIR, MANIFEST, check_once, install_de
 from core.training.jobs import DONE, JobManager
 from core.training.store import ModelStore
 
-BUDGET_BYTES = 15 * 10**6
+BUDGET_BYTES = bundled.BUDGET_MB * 10**6  # issue 32: all bundled defaults together
 
 
 @pytest.fixture
@@ -31,11 +31,14 @@ def copied_defaults(tmp_path):
 
 def page_default_configs() -> dict[str, tuple[str, dict]]:
     """What each page asks for before the user changes anything, built as the pages build it."""
-    from core.text.charlstm import DEFAULTS, KIND as CHAR_KIND, PRESETS
+    from core.text.charlstm import DEFAULTS, KIND as CHAR_KIND, PRESETS, preset_of
     from core.digits.models import KIND as DIGIT_KIND
 
-    first_preset = next(iter(PRESETS))  # the Text page's preset radio starts on the first one
-    text = {**DEFAULTS, **PRESETS[first_preset], "corpus": "tinyshakespeare", "seed": 0}
+    # The Text page opens on the preset whose model ships (views/text/training.bundled_preset).
+    request = read_manifest()["defaults"].get("charlstm_shakespeare", {}).get("request")
+    shipped = preset_of(request)
+    assert shipped is not None, f"the bundled text model ({request}) is none of the Text page's presets"
+    text = {**DEFAULTS, **PRESETS[shipped], "corpus": "tinyshakespeare", "seed": 0}
     return {"fast_cnn": ("digits", DIGIT_KIND.normalize({"arch": "fast_cnn"})),
             "charlstm_shakespeare": ("charlstm", CHAR_KIND.normalize(text))}
 
@@ -58,6 +61,13 @@ def test_the_shipped_defaults_are_the_pages_default_models_within_budget(manager
         assert item["built"]["command"].startswith("python -m core.train " + kind)
     assert 0 < total <= BUDGET_BYTES
     assert defaults["fast_cnn"]["metrics"]["test_accuracy"] >= 0.99
+
+
+def test_assets_readme_lists_the_bundled_models_as_the_manifest_says():
+    """Its figures (sizes, scores, build times) are written from the manifest, never typed."""
+    readme = bundled.README.read_text(encoding="utf-8")
+    assert bundled.readme_with_table(readme, read_manifest()) == readme, \
+        "run: .venv/bin/python scripts/build_defaults.py --readme"
 
 
 def test_a_fresh_store_gets_the_defaults_and_the_pages_find_them(manager):

@@ -44,8 +44,25 @@ REBUILD_HINT = "rebuild it with `python scripts/build_defaults.py`"
 SPECS: dict[str, dict] = {
     "fast_cnn": {"kind": "digits", "cli": ["--arch", "fast_cnn"], "request": {"arch": "fast_cnn"},
                  "pages": ["draw", "embeddings"]},
-    "charlstm_shakespeare": {"kind": "charlstm", "cli": [], "request": {}, "pages": ["text", "embeddings"]},
+    # The Text page's first preset ("char-rnn"); a function, so this module imports no model code.
+    "charlstm_shakespeare": {"kind": "charlstm", "request": "core.text.charlstm:bundled_request",
+                             "pages": ["text", "embeddings"]},
 }
+
+
+def spec(name: str) -> dict:
+    """SPECS[name] with its request resolved and the CLI arguments that train it."""
+    import importlib
+    import json as json_module
+
+    item = dict(SPECS[name])
+    if isinstance(item["request"], str):
+        module, _, function = item["request"].partition(":")
+        item["request"] = getattr(importlib.import_module(module), function)()
+    if "cli" not in item:
+        item["cli"] = [part for key, value in item["request"].items()
+                       for part in ("--set", f"{key}={value if isinstance(value, str) else json_module.dumps(value)}")]
+    return item
 
 #: Store bookkeeping that belongs to the build machine's store, not to the shipped model.
 RECORD_FIELDS_NOT_SHIPPED = ("format", "key", "created", "updated", "files", "run_dir")
@@ -94,13 +111,75 @@ def bundled_note(item: dict) -> dict:
     metrics = item.get("metrics", {})
     accuracy = metrics.get("test_accuracy")
     if item["kind"] == "charlstm":
-        detail = f"validation loss {metrics.get('val_loss', float('nan')):.2f} nats per character"
+        held = metrics.get("val_chars")
+        detail = (f"validation loss {metrics.get('val_loss', float('nan')):.2f} nats per character"
+                  + (f" over the {held:,} held-out characters" if held else ""))
     else:
         detail = "MNIST's 10,000 test digits"
+    built = item["built"]
+    took = ""
+    if built.get("seconds"):
+        cpu = f", {_duration(built['cpu_seconds'])} of CPU time" if built.get("cpu_seconds") else ""
+        took = f" in {_duration(built['seconds'])}{cpu} on {built.get('cores', 'the build machine’s')} cores"
     return {"test_accuracy": None if accuracy is None else float(accuracy),
-            "note": f"Ready-made: trained with `{item['built']['command']}` by scripts/build_defaults.py "
+            "note": f"Ready-made: trained with `{built['command']}` by scripts/build_defaults.py{took} "
                     f"({detail}). Train it yourself to watch it learn.",
             "name": item.get("name"), "built": item["built"].get("date")}
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{max(1, minutes)} min"
+
+
+README = DEFAULTS_DIR.parent / "README.md"
+#: The part of assets/README.md written from the manifest by :func:`readme_table` (never by hand).
+README_BEGIN = "<!-- bundled models: written by scripts/build_defaults.py from manifest.json -->"
+README_END = "<!-- end of bundled models -->"
+BUDGET_MB = 25
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count / 1e3:.1f} kB"
+
+
+def readme_table(manifest: dict) -> str:
+    """The bundled models as assets/README.md lists them: every figure (sizes, scores, build
+    times) read from the manifest, so the two cannot disagree."""
+    lines = ["| folder | model | score | files | built |", "| --- | --- | --- | --- | --- |"]
+    total = 0
+    for name, item in manifest["defaults"].items():
+        metrics, built = item.get("metrics", {}), item.get("built", {})
+        if metrics.get("test_accuracy") is not None:
+            score = f"test accuracy {100 * metrics['test_accuracy']:.2f} % (MNIST's 10,000 test digits)"
+        else:
+            held = metrics.get("val_chars")
+            score = (f"held-out loss {metrics.get('val_loss', float('nan')):.3f} nats per character"
+                     + (f" ({held:,} characters)" if held else ""))
+        files = ", ".join(f"`{file}` {_megabytes(info['bytes'])}" for file, info in item["files"].items())
+        total += sum(info["bytes"] for info in item["files"].values())
+        took = ""
+        if built.get("seconds"):
+            cpu = f", {_duration(built['cpu_seconds'])} of CPU" if built.get("cpu_seconds") else ""
+            cores = f" on {built['cores']} cores" if built.get("cores") else ""
+            took = f" in {_duration(built['seconds'])}{cpu}{cores}"
+        params = f", {metrics['params']:,} parameters" if metrics.get("params") else ""
+        lines.append(f"| `defaults/{name}/` | {item.get('title', name)}{params} | {score} | {files} | "
+                     f"`{built.get('command', '?')}`, {built.get('date', '?')}{took} |")
+    lines.append("")
+    lines.append(f"Together {_megabytes(total)} (budget {BUDGET_MB} MB).")
+    return "\n".join(lines)
+
+
+def readme_with_table(readme: str, manifest: dict) -> str:
+    """``readme`` with the part between the markers replaced by :func:`readme_table`."""
+    head, found, rest = readme.partition(README_BEGIN)
+    _, found_end, tail = rest.partition(README_END)
+    if not found or not found_end:
+        raise ValueError(f"{README} lacks the markers {README_BEGIN!r} … {README_END!r}")
+    return f"{head}{README_BEGIN}\n{readme_table(manifest)}\n{README_END}{tail}"
 
 
 @dataclass
