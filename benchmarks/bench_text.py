@@ -12,6 +12,14 @@ Training: characters per second (batch × window per step) of one Adam step on 5
 batch 64, 256 units; ours (unrolled cell, compiled tf.function) vs a Keras LSTM(256) +
 Dense(65) model with Adam and sparse cross-entropy (compiled ``train_on_batch``). Compilation is
 excluded (warm-up steps first).
+
+The bundled model (issue 32 §4): the char-rnn preset's model in assets/defaults against today's
+former bundled model, the Quick preset (1 × 256 units, 600 steps), which this benchmark trains
+through the job manager (its time is the "Quick preset: training time" row the Text page quotes;
+``--quick`` trains 60 of its 600 steps and names the row so). Both are measured on every
+character of the held-out last 10 % of Tiny Shakespeare, read as 64 streams carrying the state
+(``CharLSTM.stream_loss``), and sample 2,000 characters from the default seed one at a time
+(``--quick``: 500), and three samples side by side in one batch.
 """
 from __future__ import annotations
 
@@ -125,5 +133,77 @@ def training(quick: bool) -> list[Result]:
     ]
 
 
+def bundled_model():
+    """The bundled character model (or, in a checkout without it, an untrained one of its size)."""
+    from core.data import load_corpus
+    from core.text.charlstm import PRESETS
+    from core.text.charmodel import CharLSTM, load_model, text_to_ids
+    from core.training.bundled import DEFAULTS_DIR
+
+    folder = DEFAULTS_DIR / "charlstm_shakespeare"
+    if (folder / "weights.npz").exists():
+        return load_model(folder), "the bundled model"
+    vocab, _ = text_to_ids(load_corpus("tinyshakespeare"))
+    rnn = PRESETS["char-rnn"]
+    return CharLSTM(vocab, rnn["units"], rnn["layers"]), "an untrained model of the char-rnn preset's size"
+
+
+def sampling_rate(model, length: int, count: int = 1) -> float:
+    from core.text.sampling import DEFAULT_SEED_TEXT, Sampler
+
+    for _ in Sampler(model, DEFAULT_SEED_TEXT, 20, count=count).steps():  # warm-up
+        pass
+    sampler = Sampler(model, DEFAULT_SEED_TEXT, length, rng_seed=0, count=count)
+    for _ in sampler.steps():
+        pass
+    return count * length / sampler.sample.seconds
+
+
+def bundled(quick: bool) -> list[Result]:
+    import tempfile
+    from pathlib import Path
+
+    from core.text.charlstm import KIND, PRESETS, text_to_ids
+    from core.training.jobs import DONE, JobManager
+    from core.training.store import ModelStore
+
+    model, which = bundled_model()
+    steps = 60 if quick else PRESETS["Quick"]["steps"]
+    config = KIND.normalize({**PRESETS["Quick"], "steps": steps})
+    with tempfile.TemporaryDirectory(prefix="dlp-bench-text-") as cache:
+        manager = JobManager(ModelStore(Path(cache) / "models"))
+        started = time.perf_counter()
+        job = manager.request("charlstm", config)
+        if not job.wait(3600) or job.status != DONE:
+            raise RuntimeError(f"training the Quick preset failed: {job.error}")
+        quick_seconds = time.perf_counter() - started
+        quick_model = job.model()
+    from core.data import load_corpus
+
+    text = load_corpus("tinyshakespeare")
+    held_out = text[int(round(len(text) * 0.9)):]
+    losses = {}
+    for name, candidate in (("bundled", model), ("quick", quick_model)):
+        _, ids = text_to_ids(held_out, candidate.vocab)
+        losses[name], chars = candidate.stream_loss(ids, 64)
+    length = 500 if quick else 2000
+    ours, reference = sampling_rate(model, length), sampling_rate(quick_model, length)
+    batched = sampling_rate(model, length, count=3)
+    size = f"{model.layers}×{model.units}"
+    quick_name = "Quick preset: training time" if not quick else f"Quick preset ({steps} of 600 steps): training time"
+    return [
+        Result(quick_name, quick_seconds, None, "s", "quoted by the Text page", None,
+               note="1×256 units through the app's job manager (TensorFlow already imported)"),
+        Result("bundled model: held-out loss", losses["bundled"], losses["quick"], "nats/char", "≤ 1.50",
+               losses["bundled"] <= 1.50,
+               note=f"{which} ({size}) against the Quick preset trained here ({steps} steps, today's former "
+                    f"bundled model); every one of the {chars:,} held-out characters, 64 streams carrying the state"),
+        Result("bundled model: sampling speed", ours, reference, "characters/s", "≥ 1,000 chars/s", ours >= 1000,
+               higher_is_better=True,
+               note=f"{length:,} characters from the default seed, one at a time; the reference is the Quick "
+                    f"preset's 1×256 model; three samples side by side in one batch: {batched:,.0f} characters/s"),
+    ]
+
+
 def run(quick: bool) -> list[Result]:
-    return sampling(quick) + training(quick)
+    return sampling(quick) + training(quick) + bundled(quick)

@@ -1,0 +1,113 @@
+"""Text page, inside the LSTM (issue 32): every gate for 2,000 characters, and the finder over
+100,000 characters, with the bundled character model (assets/defaults/charlstm_shakespeare).
+
+Gates: ours replays every layer over the text in NumPy and keeps i, f, g, o, c and h
+(``core.text.gates.trace``). The reference is ``keras.layers.LSTM`` given the same weights, called
+one character at a time with ``return_state`` and the previous state, reading h and c after each
+(the way a learner would get per-step states out of Keras; the i, f, g, o gates it does not even
+expose). With ``--quick`` the reference reads 200 characters and its time is scaled to 2,000.
+
+Finder: the model reads 100,000 characters of Tiny Shakespeare (c and h of every unit after each
+character, ``core.text.reading.read_passage``: streams side by side in a compiled TensorFlow
+function) and every unit is ranked for a pattern (inside quotes... here: words in capitals, the
+speakers' names) by 2·AUC − 1 from 256-level histograms (``core.text.finder.find_units``). The
+reference ranks the same values with ``sklearn.metrics.roc_auc_score`` per unit (exact AUC); the
+reading is the same on both sides. ``--quick`` reads 20,000 characters.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from benchmarks.bench_text import bundled_model
+from benchmarks.harness import Result
+
+GATE_CHARS = 2_000
+
+
+def gates(quick: bool) -> list[Result]:
+    import keras
+
+    from core.data import load_corpus
+    from core.text.gates import text_ids, trace
+
+    model, which = bundled_model()
+    text, ids, _ = text_ids(model.vocab, load_corpus("tinyshakespeare")[-50_000:][:GATE_CHARS])
+    arrays = model.arrays()
+    trace(arrays, ids[:50])  # warm-up
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        replay = trace(arrays, ids)
+        runs.append(time.perf_counter() - started)
+    ours = float(np.median(runs))
+
+    layers = []
+    for layer in range(model.layers):
+        lstm = keras.layers.LSTM(model.units, return_state=True)
+        lstm.build((1, 1, model.vocab_size if layer == 0 else model.units))
+        lstm.set_weights([arrays[f"{name}_{layer}"] for name in ("kernel", "recurrent", "bias")])
+        layers.append(lstm)
+    reference_chars = 200 if quick else GATE_CHARS
+    one_hot = np.eye(model.vocab_size, dtype=np.float32)
+    states = [[np.zeros((1, model.units), np.float32)] * 2 for _ in layers]
+    worst = 0.0
+    started = time.perf_counter()
+    for t, char_id in enumerate(ids[:reference_chars]):
+        x = one_hot[char_id][None, None]
+        for layer, lstm in enumerate(layers):
+            _, h, c = lstm(x, initial_state=states[layer])
+            states[layer] = [h, c]
+            x = h.numpy()[:, None]
+        worst = max(worst, float(np.abs(h.numpy()[0] - replay.signal(model.layers - 1, "h")[t]).max()))
+    reference = (time.perf_counter() - started) * GATE_CHARS / reference_chars
+    return [Result(f"gates for {GATE_CHARS:,} characters (every layer, i f g o c h)", ours, reference, "s",
+                   "≤ 0.5 s", ours <= 0.5,
+                   note=f"{which}, {model.layers}×{model.units}; median of 3; the Keras reference read "
+                        f"{reference_chars:,} characters step by step (scaled to {GATE_CHARS:,}); largest "
+                        f"difference in the last layer's h {worst:.1e}")]
+
+
+def finder(quick: bool) -> list[Result]:
+    from sklearn.metrics import roc_auc_score
+
+    from core.data import load_corpus
+    from core.text.finder import PATTERNS, find_units, pattern_source, regex_mask, separation, totals_of
+    from core.text.gates import text_ids
+    from core.text.reading import read_passage
+
+    model, which = bundled_model()
+    chars = 20_000 if quick else 100_000
+    corpus = load_corpus("tinyshakespeare")
+    text, ids, _ = text_ids(model.vocab, corpus[:chars])
+    held, held_ids, _ = text_ids(model.vocab, corpus[-10_000:])
+    read_passage(model, ids[:2_000])  # compiles the reading function (once per model in the app)
+    started = time.perf_counter()
+    c, _ = read_passage(model, ids)
+    held_c, _ = read_passage(model, held_ids)
+    read = time.perf_counter() - started
+    source, words = pattern_source("capitals")
+    started = time.perf_counter()
+    finding = find_units(text, c, held, held_c, model.units, source, words, top=10, totals=totals_of(c))
+    ranked = time.perf_counter() - started
+
+    mask = regex_mask(text, PATTERNS["capitals"][1])
+    started = time.perf_counter()
+    exact = np.array([2 * roc_auc_score(mask, c.codes[:, column]) - 1 for column in range(c.codes.shape[1])])
+    reference_rank = time.perf_counter() - started
+    ours_scores = separation(c, mask)
+    agree = len(set(np.argsort(-np.abs(exact))[:10]) & {r.column for r in finding.ranked})
+    best = finding.ranked[0]
+    return [Result(f"finder over {chars:,} characters (read + rank every unit)", read + ranked, read + reference_rank,
+                   "s", "≤ 5 s", read + ranked <= 5.0,
+                   note=f"{which}; reading {read:.2f} s (both sides), ranking ours {ranked:.2f} s against "
+                        f"roc_auc_score per unit {reference_rank:.2f} s; same top-10 units: {agree}/10, largest "
+                        f"score difference {np.abs(ours_scores - exact).max():.1e}; best unit for {words}: "
+                        f"layer {best.layer + 1} unit {best.unit}, {best.score:+.2f} (held out "
+                        f"{best.held_out if best.held_out is None else round(best.held_out, 2)}), chance line "
+                        f"{finding.chance:.2f}")]
+
+
+def run(quick: bool) -> list[Result]:
+    return gates(quick) + finder(quick)
