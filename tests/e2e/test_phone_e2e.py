@@ -128,6 +128,10 @@ def test_the_finder_works_with_a_finger(phone, app_server):
     wait_until_idle(phone)
     chars = phone.locator('.dlp-strips:has(.dlp-strips-char) .dlp-strips-char')
     chars.first.wait_for()
+    chars.nth(0).tap()  # the same character twice: a one-character span gets a sentence
+    chars.nth(0).tap()
+    phone.get_by_text("is too little to find a pattern").wait_for(timeout=120_000)
+    wait_until_idle(phone)
     chars.nth(0).tap()  # "MENENIUS": its first character, then its last
     chars.nth(7).tap()
     phone.get_by_text("characters of the passage are inside").wait_for(timeout=120_000)

@@ -71,6 +71,15 @@ def test_pasted_text_trains_generates_and_shows_inside():
     for bad, words in (("(the", "does not compile"), ("zzz", "matches nothing"), ("(?s).", "every character")):
         at.text_input(key="text_find_regex").set_value(bad).run()
         assert not at.exception and any(words in e.value for e in at.error), [e.value for e in at.error]
+    # An empty or one-character selection of the shown text (what a drag or two taps leave in
+    # text_span: start, end, the text they were made on) gets a sentence, not a ranking.
+    sample_text = next(t for t in texts if t.startswith("the quick") and len(t) == len("the quick") + 40)
+    at.selectbox(key="text_find_kind").set_value("selection").run()
+    for span, words in (((3, 3), "Select at least two"), ((4, 5), "One character")):
+        at.session_state["text_span"] = (*span, sample_text)
+        at.run()
+        assert not at.exception and any(words in e.value for e in at.error), [e.value for e in at.error]
+        assert len(at.dataframe) == 0
     # Gate statistics, said in sentences from the numbers.
     at.toggle(key="text_stats_show").set_value(True).run()
     assert not at.exception, at.exception
