@@ -137,6 +137,8 @@ def test_the_finder_works_with_a_finger(phone, app_server):
     phone.get_by_text("characters of the passage are inside").wait_for(timeout=120_000)
     wait_until_idle(phone)
     assert phone.get_by_text("Wherever 'MENENIUS' occurs in the passage.").count() == 1
+    # Not in the held-out text: said, instead of a column of empty scores.
+    assert phone.get_by_text("does not occur in the held-out text").count() == 1
     assert phone.locator('.dlp-strips:has(.dlp-marked) .dlp-strips-row').count() >= 2
     assert phone.locator('[data-testid="stException"]').count() == 0
     assert overflow(phone) <= 2, f"the Text page is wider than a phone's screen by {overflow(phone)} px"

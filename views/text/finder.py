@@ -83,9 +83,12 @@ def finder_section(model, job, selected: str | None) -> None:
         return
     st.markdown(f"**{finding.words[0].upper() + finding.words[1:]}**: {finding.inside:,} of {finding.total:,} "
                 f"characters of the passage are inside ({finding.held_out_inside:,} of "
-                f"{len(data['held_out']):,} in the held-out text).")
+                f"{len(data['held_out']):,} in the held-out text)."
+                + (" It does not occur in the held-out text, so no unit can be scored there: "
+                   "read the ranking against the chance line below." if not finding.held_out_inside else ""))
+    held = finding.held_out_inside > 0
     table = [{"unit": f"layer {r.layer + 1} · unit {r.unit}", "separation (passage)": round(r.score, 3),
-              "separation (held out)": None if r.held_out is None else round(r.held_out, 3),
+              **({"separation (held out)": None if r.held_out is None else round(r.held_out, 3)} if held else {}),
               "inside, the value is": "higher" if r.score > 0 else "lower"} for r in finding.ranked]
     st.dataframe(table, hide_index=True, width="stretch")
     st.caption(f"Separation = 2·AUC − 1: +1 when every inside character gets a higher {signal} than every outside "
