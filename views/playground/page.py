@@ -65,7 +65,8 @@ for note in session.link_notes:
 session.link_notes = []  # (shown once)
 
 # Top bar, as in the playground: run controls and the main hyperparameters. The run controls are
-# in a horizontal container, not columns: on a phone they stay in one row with the epoch.
+# in a horizontal container, not columns: on a phone the three buttons stay in one row (the epoch
+# wraps below them) instead of stacking one per line.
 run_bar = st.container(horizontal=True, vertical_alignment="center", gap="medium")
 playing, no_net = session.playing, session.trainer is None
 run_bar.button("Pause" if playing else "Play", type="primary", key="pg_play", disabled=no_net, width=100,
@@ -153,7 +154,8 @@ with net_col:
     layer_bar.markdown(f"**{len(state.hidden)} hidden layer{'s' if len(state.hidden) != 1 else ''}**")
     if state.hidden:
         for index, (column, size) in enumerate(zip(st.columns(len(state.hidden)), state.hidden)):
-            buttons = column.container(horizontal=True, gap="small")
+            # The caption beside the buttons where it fits (a phone, where the layers stack), else below.
+            buttons = column.container(horizontal=True, gap="small", vertical_alignment="center")
             more = [n + (i == index) for i, n in enumerate(state.hidden)]
             fewer = [n - (i == index) for i, n in enumerate(state.hidden)]
             buttons.button(f"One more neuron in layer {index + 1}", icon=":material/add:", key=f"pg_add_{index}",
@@ -162,7 +164,7 @@ with net_col:
             buttons.button(f"One neuron fewer in layer {index + 1}", icon=":material/remove:",
                            key=f"pg_remove_{index}", help=f"One neuron fewer in layer {index + 1}",
                            disabled=size <= 1, on_click=session.change, kwargs={"hidden": fewer})
-            column.caption(f"Layer {index + 1}: {size} neuron{'s' if size != 1 else ''}")
+            buttons.caption(f"Layer {index + 1}: {size} neuron{'s' if size != 1 else ''}", width="content")
     network_slot = st.empty()
 
 # ---- output column ----------------------------------------------------------------------------
