@@ -81,7 +81,7 @@ def test_a_one_epoch_fast_cnn_shows_its_curve_and_histograms_over_time(page, two
     whole_page_screenshot(page, "runs-fast-cnn")
 
     page.get_by_text("Gradients", exact=True).click()
-    page.get_by_text("The gradients the optimiser saw").wait_for()
+    page.get_by_text("Gradients on a fixed probe batch").wait_for()
     page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => p.data || [])
         .some(t => t.type === 'heatmap' && t.colorbar.title.text.includes('gradients'))""")
     assert heatmap_rows(page) == 10  # "Leave out step 0" is on for gradients: the start dwarfs the rest
@@ -157,10 +157,10 @@ def test_log_axis_band_csv_and_the_selection_kept_across_pages_and_reloads(page,
         page.wait_for_timeout(800)
     page.wait_for_function(f"() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => p.data || [])"
                            f".some(t => t.name && t.name.includes('{SMALL_MLP}'))")
-    page.get_by_role("button", name="x axis").click()
+    page.locator('[data-testid="stButtonGroup"]').get_by_text("x axis", exact=True).click()
     page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p.layout && "
                            "p.layout.xaxis && p.layout.xaxis.type === 'log')")
-    page.get_by_role("button", name="Min–max band").click()
+    page.locator('[data-testid="stButtonGroup"]').get_by_text("Min–max band", exact=True).click()
     page.get_by_text("Window (points)").wait_for()
     wait_until_idle(page)
     layout = curves_layout(page)
@@ -168,7 +168,7 @@ def test_log_axis_band_csv_and_the_selection_kept_across_pages_and_reloads(page,
     whole_page_screenshot(page, "runs-log-band")
 
     with page.expect_download() as download:
-        page.get_by_role("button", name="CSV").click()
+        page.locator(".st-key-runs_csv button").click()  # not the tables' own "Download as CSV"
     rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
     assert list(rows[0]) == CSV_COLUMNS
     run_dirs = sorted((app_server.cache / "runs").glob("*-digits-*"))

@@ -141,8 +141,8 @@ metric = c3.selectbox("Metric", metrics, index=metrics.index("loss") if "loss" i
                       **kept("runs_metric", url=True)) if metrics else None
 if metrics:
     c3.download_button(
-        "CSV", lambda: scalars_csv(picked, all_scalars), "runs-scalars.csv", "text/csv", icon=":material/download:",
-        key="runs_csv", on_click="ignore",
+        "Download CSV", lambda: scalars_csv(picked, all_scalars), "runs-scalars.csv", "text/csv",
+        icon=":material/download:", key="runs_csv", on_click="ignore",
         help="Every scalar of the shown runs in one file: run, network, split, metric, step, epoch, "
              "wall time, value.")
 
