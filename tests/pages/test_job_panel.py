@@ -135,6 +135,11 @@ def test_widget_after_a_failure_says_why_and_offers_train_again(fake, fresh_mana
     assert any("told to fail" in e.value for e in at.error)
     assert at.button(key="fake-train").label == "Train again"
     at.button(key="fake-train").click().run()
+    # The new training runs in a worker thread: wait for it to end before counting (on a loaded CI
+    # machine it had not started yet when the click's run returned).
+    again = core.training.jobs.get_manager().jobs()[0]
+    assert again is not job, "Train again starts a new job"
+    assert again.wait(5) and again.status == "failed"
     assert fake.trainings == 2, "Train again trains anew"
     assert not at.exception
 
