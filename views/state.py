@@ -67,9 +67,12 @@ def current_page() -> str:
 
 
 def remember_training(kind: str, config: dict, key: str, title: str) -> None:
-    """Note that this session asked for a training (``key``: the job's store key), on this page."""
+    """Note that this session asked for a training (``key``: the job's store key), on this page and
+    with this page's URL parameters (e.g. Draw's ``?limit=3000``, which its settings depend on), so
+    the link back shows the same training."""
     mine = [t for t in st.session_state.get(keys.MY_TRAININGS, []) if t["key"] != key]
-    mine.append({"kind": kind, "config": config, "key": key, "title": title, "page": current_page()})
+    mine.append({"kind": kind, "config": config, "key": key, "title": title, "page": current_page(),
+                 "query": st.query_params.to_dict()})
     st.session_state[keys.MY_TRAININGS] = mine
 
 
@@ -118,6 +121,6 @@ def trainings_panel(pages: dict) -> None:
                     text.markdown(f"**{training['title']}** {STATUS_WORDS.get(job.status, 'stopped')}.")
                 if page in pages:
                     link.page_link(pages[page], label=f"Open {pages[page].title}",
-                                   icon=":material/arrow_forward:")
+                                   icon=":material/arrow_forward:", query_params=training.get("query") or None)
 
     panel()

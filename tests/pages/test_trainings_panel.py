@@ -46,7 +46,9 @@ def panel_lines(at) -> list[str]:
 
 def test_a_training_started_on_one_page_shows_on_the_others_until_seen(fake):
     fake.gate.clear()
-    at = AppTest.from_function(two_pages, default_timeout=30).run()
+    at = AppTest.from_function(two_pages, default_timeout=30)
+    at.query_params["limit"] = "3000"  # a setting of the page that trained, in its URL
+    at.run()
     at.button(key="fake-train").click().run()
     assert fake.started.wait(5)
     at.session_state["page"] = "text"
@@ -56,6 +58,7 @@ def test_a_training_started_on_one_page_shows_on_the_others_until_seen(fake):
     assert any("Fake model of size 3" in line and "step 0/3" in line for line in lines), lines
     links = at.get("page_link")
     assert [link.proto.label for link in links] == ["Open Draw"]
+    assert links[0].proto.query_string == "limit=3000", "the link back keeps the page's URL settings"
     fake.gate.set()
     assert core.training.jobs.get_manager().jobs()[0].wait(5)
     at.run()
