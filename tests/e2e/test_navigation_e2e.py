@@ -63,7 +63,7 @@ def test_a_direct_link_works_on_a_freshly_started_server(browser, tmp_path):
 def chosen_networks(page) -> list[str]:
     """The chips of Draw's Networks picker, in order."""
     picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Networks")
-    return [chip.inner_text().strip() for chip in picker.locator('[data-baseweb="tag"]').all()]
+    return [chip.get_attribute("aria-label") for chip in picker.locator("[data-tag]").all()]
 
 
 def test_draw_keeps_its_networks_across_a_page_switch_and_a_reload(page):
@@ -91,3 +91,21 @@ def test_draw_keeps_its_networks_across_a_page_switch_and_a_reload(page):
     wait_until_idle(page)
     assert chosen_networks(page) == ["Fast CNN", "2019 dense net"], "after a reload"
     screenshot(page, "navigation-draw-kept")
+
+
+def test_a_training_started_on_draw_shows_on_text_and_its_link_leads_back(page):
+    """Issue 30 #3: a page shows the trainings still running for you, with a link to the page that
+    started them — with that page's URL settings (here Draw's ?limit), so it shows the same training."""
+    open_page(page, "draw?limit=5000", wait_for_text="Networks")
+    page.get_by_role("button", name="Train Fast CNN").click()
+    page.get_by_role("button", name="Cancel training").wait_for(timeout=60_000)  # it runs: go elsewhere
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Text", exact=True).click()
+    page.get_by_role("heading", name="Text").first.wait_for(timeout=120_000)
+    panel = page.locator(".st-key-trainings_panel")
+    panel.get_by_text("Fast CNN (1 epoch, 5000 images)").wait_for(timeout=60_000)
+    wait_until_idle(page)
+    screenshot(page, "navigation-trainings-panel")
+    panel.get_by_role("link", name="Open Draw").click()
+    page.wait_for_url("**/draw?*limit=5000*")
+    # The trained network reads on Draw: the training the panel pointed to, not the default's.
+    page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").first.wait_for(timeout=300_000)

@@ -5,6 +5,7 @@ the page behind the course's nginx, shows each network in its projector and stop
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import re
@@ -108,16 +109,26 @@ def test_a_one_epoch_fast_cnn_shows_its_curve_and_histograms_over_time(page, two
     whole_page_screenshot(page, "runs-fast-cnn-phone")
 
 
-def test_runs_of_different_lengths_overlay_on_the_epoch_axis(page, two_runs):
-    open_page(page, "runs", wait_for_text="Smoothing")
-    # Select both rows of the runs table (the first column of Streamlit's data grid holds the checkboxes).
+def select_runs(page, app_server, titles: tuple[str, ...]) -> list[Path]:
+    """Tick the table's rows of the newest run titled each of ``titles`` — found by title, not by
+    position, as the suite's other modules add runs to the same store — and return their folders."""
+    from core.training.runs import list_runs
+
+    runs = list_runs(app_server.cache / "runs")  # the page's order: newest first
+    rows = [next(i for i, run in enumerate(runs) if run.get("title") == title) for title in titles]
     grid = page.locator("[data-testid='stDataFrame']").first
     grid.wait_for()
     box = grid.bounding_box()
-    for row in (1, 2):  # header is row 0; rows are about 35 px high
-        page.mouse.click(box["x"] + 15, box["y"] + 35 * row + 18)
+    for row in rows:  # the first column of Streamlit's data grid holds the checkboxes; the header is
+        page.mouse.click(box["x"] + 15, box["y"] + 35 * (row + 1) + 18)  # row 0, rows about 35 px high
         settled(page)  # the rerun the click causes has redrawn the grid before the next click
         wait_until_idle(page)
+    return [runs[i]["path"] for i in rows]
+
+
+def test_runs_of_different_lengths_overlay_on_the_epoch_axis(page, app_server, two_runs):
+    open_page(page, "runs", wait_for_text="Smoothing")
+    select_runs(page, app_server, (FAST_CNN, SMALL_MLP))
     page.wait_for_function(f"() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => p.data || [])"
                            f".some(t => t.name && t.name.includes('{SMALL_MLP}'))")
     page.get_by_text("Epoch (fractional)").click()
@@ -140,21 +151,16 @@ def curves_layout(page) -> dict:
                 names: p.data.map(t => t.name).filter(n => n)}; }""")
 
 
-def test_log_axis_band_csv_and_the_selection_kept_across_pages_and_reloads(page, app_server):
-    """Relies on the two runs trained above: both selected, a log x axis, the min-max band, one CSV
-    of both runs' scalars; a page switch and a reload keep all of it."""
+def test_log_axis_band_csv_and_the_selection_kept_across_pages_and_reloads(page, app_server, two_runs):
+    """The two runs of ``two_runs`` both selected, a log x axis, the min-max band, one CSV of both
+    runs' scalars; a page switch and a reload keep all of it."""
     import csv
-    import io
 
     from core.training.runs import read_scalars
     from views.runs.pictures import CSV_COLUMNS
 
     open_page(page, "runs", wait_for_text="Lines")
-    grid = page.locator("[data-testid='stDataFrame']").first
-    box = grid.bounding_box()
-    for row in (1, 2):
-        page.mouse.click(box["x"] + 15, box["y"] + 35 * row + 18)
-        page.wait_for_timeout(800)
+    run_dirs = select_runs(page, app_server, (FAST_CNN, SMALL_MLP))
     page.wait_for_function(f"() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => p.data || [])"
                            f".some(t => t.name && t.name.includes('{SMALL_MLP}'))")
     page.locator('[data-testid="stButtonGroup"]').get_by_text("x axis", exact=True).click()
@@ -168,10 +174,9 @@ def test_log_axis_band_csv_and_the_selection_kept_across_pages_and_reloads(page,
     whole_page_screenshot(page, "runs-log-band")
 
     with page.expect_download() as download:
-        page.locator(".st-key-runs_csv button").click()  # not the tables' own "Download as CSV"
+        page.get_by_role("button", name="Download CSV", exact=True).click()  # not the tables' "Download as CSV"
     rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
     assert list(rows[0]) == CSV_COLUMNS
-    run_dirs = sorted((app_server.cache / "runs").glob("*-digits-*"))
     expected = sum(len(points) for folder in run_dirs for points in read_scalars(folder).values())
     assert len(rows) == expected and {r["run"] for r in rows} == {folder.name for folder in run_dirs}
     assert {r["network"] for r in rows} == {FAST_CNN, SMALL_MLP}
@@ -189,10 +194,11 @@ def test_log_axis_band_csv_and_the_selection_kept_across_pages_and_reloads(page,
         page.reload()
         page.get_by_text("Window (points)").wait_for(timeout=60_000)
         wait_until_idle(page)
-        page.wait_for_timeout(1000)
+        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p.layout && "
+                               "p.layout.xaxis && p.layout.xaxis.type === 'log')")
 
     page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(1500)
+    settled(page)  # Plotly redraws to the phone's width
     whole_page_screenshot(page, "runs-log-band-phone")
 
 
@@ -268,6 +274,25 @@ def in_some_frame(page, text: str, timeout: float) -> bool:
     return False
 
 
+def points_drawn(page, timeout: float = 60.0) -> bool:
+    """Whether the projector's picture shows its points: the digits' thumbnails, black squares on
+    white, cover over 1 % of its largest canvas. (Its WebGL canvas cannot be read back by a script,
+    but a screenshot sees it; the 3-D view turns at first, so the picture never stays the same.)"""
+    from PIL import Image
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        canvases = [c for frame in page.frames for c in frame.locator("canvas").all() if c.is_visible()]
+        boxes = [(c.bounding_box() or {"width": 0, "height": 0}, c) for c in canvases]
+        if boxes:
+            box, canvas = max(boxes, key=lambda bc: bc[0]["width"] * bc[0]["height"])
+            picture = Image.open(io.BytesIO(canvas.screenshot())).convert("L")
+            if sum(1 for value in picture.getdata() if value < 100) > 0.01 * picture.width * picture.height:
+                return True
+        time.sleep(0.5)  # between two looks at the canvas
+    return False
+
+
 # All the text of a document, open shadow roots included (TensorBoard is made of web components).
 DEEP_TEXT = """() => { const parts = []; const walk = (node) => {
     if (node.shadowRoot) walk(node.shadowRoot);
@@ -323,7 +348,7 @@ def test_tensorboard_opens_behind_the_proxy_shows_the_projector_and_stops_with_t
             # TensorBoard's own page, through the proxy: its projector (in an iframe) loads the network's points.
             assert in_some_frame(page, "Points: 2000", timeout=90), "the projector did not load the points"
             assert in_some_frame(page, "2019 dense net (1 epoch, 500 images)", timeout=10)
-            page.wait_for_timeout(5000)  # the points are drawn
+            assert points_drawn(page), "the projector drew no points"
             screenshot(page, "runs-tensorboard-projector")
             page.close()
 
@@ -338,3 +363,27 @@ def test_tensorboard_opens_behind_the_proxy_shows_the_projector_and_stops_with_t
         stop_app(server)
     _, alive = psutil.wait_procs(family, timeout=30)
     assert not alive, [p.cmdline() for p in alive]  # TensorBoard and its data server stopped with the app
+
+
+def test_delete_asks_first_then_the_run_and_its_network_are_gone(page, app_server):
+    """Issue 30 #4: "Delete this run" used to delete at once; now it asks, and only "Delete for good"
+    deletes the run's logs and the network it made. (Last in this module: it adds a run of its own,
+    the newest, and deletes it.)"""
+    from core.training.store import ModelStore
+
+    title = "2019 dense net (1 epoch, 200 images)"
+    train(app_server, "--arch", "dense2019", "--epochs", "1", "--set", "train_limit=200")
+    store = ModelStore(app_server.cache / "models")
+    [entry] = [e for e in store.entries(kind="digits") if e.record.get("title") == title]
+    folder = Path(entry.record["run_dir"])
+    open_page(page, "runs", wait_for_text="Smoothing")
+    page.get_by_role("heading", name=title).wait_for()  # the newest run, shown when none is selected
+    page.get_by_role("button", name="Delete this run").click()
+    page.get_by_text("This cannot be undone").wait_for()
+    assert folder.exists() and ModelStore(store.root).get(entry.key) is not None, "opening the question deleted"
+    screenshot(page, "runs-delete-asks")
+    page.get_by_role("button", name="Delete for good").click()
+    page.get_by_text(f"Deleted {title}.").wait_for()
+    wait_until_idle(page)
+    assert not folder.exists() and ModelStore(store.root).get(entry.key) is None  # a fresh look at the disk
+    assert page.get_by_role("heading", name=title).count() == 0
