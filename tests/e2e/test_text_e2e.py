@@ -76,6 +76,15 @@ def test_gate_strips_for_a_typed_text_and_a_selected_span_ranks_units(page):
     readout = strips.locator(".dlp-strips-readout").inner_text()
     assert readout.startswith("after character 4 ‘d’") and " f " in readout and " h " in readout
     strips.screenshot(path=str(SCREENSHOTS / "text-gate-strips.png"))
+    # A click on a row of the units × characters heatmap picks that unit (256 rows: the Quick preset).
+    image = page.locator(".dlp-strips-heatmap img").first
+    box = image.bounding_box()
+    image.click(position={"x": box["width"] / 2, "y": box["height"] * 64.5 / 256})
+    page.get_by_text("Unit 64, layer 1").wait_for(timeout=60_000)
+    wait_until_idle(page)
+    assert page.get_by_role("spinbutton", name="Unit", exact=True).input_value() == "64"
+    strips = page.locator('.dlp-strips:has(.dlp-strips-char)').first
+    chars = strips.locator(".dlp-strips-char")
     # Drag across "dog": the finder ranks the units that tell it from the rest of the passage.
     chars.nth(4).hover()
     page.mouse.down()
