@@ -93,8 +93,10 @@ def _print_progress(job) -> None:
     loss = p.metrics.get("loss")
     loss_text = f" loss {loss:.4f}" if isinstance(loss, float) else ""
     status = p.phase or p.message or p.status
-    sys.stdout.write(f"\r{job.title}: {_bar(p.fraction)} {p.fraction:4.0%} "
-                     f"epoch {p.epoch}/{p.epochs}{loss_text}{eta} {status:44.44}")
+    # Step-counted trainings (the character LSTMs) have no epoch total: show no "epoch 2/0".
+    epoch = f" epoch {p.epoch}/{p.epochs}" if p.epochs else ""
+    sys.stdout.write(f"\r{job.title}: {_bar(p.fraction)} {p.fraction:4.0%}"
+                     f"{epoch}{loss_text}{eta} {status:44.44}")
     sys.stdout.flush()
     time.sleep(0)
 
