@@ -114,20 +114,26 @@ def play(page, url: str, seconds: float) -> None:
     settle(page)
 
 
+#: A new seed for each sample (so it is told from the last), of characters every corpus model knows.
+SEEDS = ["ROMEO:", "JULIET:", "HAMLET:", "MACBETH:", "KING LEAR:"]
+#: A sample written from ``seed``: an element of the page whose text starts with the seed and goes on
+#: (the output box shows the seed, then the new characters; a text area's value is not its text).
+SAMPLE_JS = """seed => [...document.querySelectorAll('div, pre, code')]
+                   .some(e => e.innerText.startsWith(seed) && e.innerText.length > seed.length + 100)"""
+
+
 def write(page, url: str, samples: int) -> None:
     page.goto(f"{url}/text")
     generate = page.get_by_role("button", name="Generate")
     generate.wait_for(timeout=180_000)
     settle(page)
-    for index in range(samples):
-        seed = f"ROMEO {index + 1}:"  # a new seed each time, so the new sample is told from the last
+    for seed in SEEDS[:samples]:
         box = page.locator('[data-testid="stTextArea"]').filter(has_text="Seed text").locator("textarea")
         box.fill(seed)
         box.press("Control+Enter")  # Streamlit applies a text area's value on Ctrl+Enter or blur
         settle(page)
         generate.click()
-        page.wait_for_function("""seed => [...document.querySelectorAll('[data-testid="stCode"]')]
-                                    .some(c => c.innerText.startsWith(seed))""", arg=seed, timeout=180_000)
+        page.wait_for_function(SAMPLE_JS, arg=seed, timeout=180_000)
         settle(page)
 
 
