@@ -74,3 +74,16 @@ def clear(page) -> None:
     page.wait_for_function("el => !el.isConnected", arg=old_canvas)  # a fresh canvas replaced it
     wait_until_idle(page)
     page.locator(DIGIT_CANVAS).wait_for()
+
+
+def train_or_read(page) -> None:
+    """Wait until the page offers "Train Fast CNN" or already reads (another test may have trained
+    it), train if asked, and wait for the Prediction. (Counting the button at once raced a slow
+    first run: the page had not drawn it yet, nothing was trained, and the wait timed out.)"""
+    train = page.get_by_role("button", name="Train Fast CNN")
+    reading = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").first
+    train.or_(reading).first.wait_for(timeout=180_000)
+    if train.count():
+        train.click()
+    reading.wait_for(timeout=300_000)  # a training under load
+    wait_until_idle(page)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import open_page, screenshot, wait_until_idle, whole_page_screenshot
+from tests.e2e.conftest import SCREENSHOTS, open_page, screenshot, wait_until_idle, whole_page_screenshot
 from tools.browser import settled
-from tools.drive import PREDICTED_JS, canvas_box, clear, one, prediction, seven
+from tools.drive import PREDICTED_JS, canvas_box, clear, one, prediction, seven, train_or_read
 
 PHONE = {"width": 390, "height": 844}
 
@@ -51,13 +51,14 @@ def overflow(page) -> int:
     }""")
 
 
-def test_a_digit_drawn_with_a_finger_is_read(phone):
+def open_trained_draw(phone) -> None:
+    """Draw with a quick Fast CNN, trained here if no earlier test did."""
     open_page(phone, "draw?limit=12000", wait_for_text="Networks")
-    train = phone.get_by_role("button", name="Train Fast CNN")
-    if train.count():
-        train.click()
-    phone.locator('[data-testid="stMetric"]').filter(has_text="Prediction").first.wait_for(timeout=180_000)
-    wait_until_idle(phone)
+    train_or_read(phone)
+
+
+def test_a_digit_drawn_with_a_finger_is_read(phone):
+    open_trained_draw(phone)
     box = canvas_box(phone)
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"the canvas does not fit: {box}"
     for digit, points in (("1", one()), ("7", seven())):
@@ -69,6 +70,36 @@ def test_a_digit_drawn_with_a_finger_is_read(phone):
         wait_until_idle(phone)
         assert prediction(phone) == digit
         screenshot(phone, f"phone-draw-touch-{digit}")
+
+
+def test_the_reading_follows_a_finger_and_sits_right_under_the_canvas(phone):
+    """Issue 31 §1 with touch at phone width, and issue 30 #5: after drawing, the Prediction is on the
+    first screen, right under the canvas (screenshot of the screen as the phone shows it)."""
+    import numpy as np
+
+    from tools.live import paced_stroke, readings, watch
+    from tools.strokes import digit_strokes
+
+    open_trained_draw(phone)
+    if prediction(phone) != "–":
+        clear(phone)
+    watch(phone)
+    paced_stroke(phone, canvas_box(phone), digit_strokes(2, np.random.default_rng(3))[0], seconds=2.0, touch=True)
+    seen = readings(phone)
+    assert seen["updates"] >= 2, seen["texts"]  # the reading changed while the finger moved
+    assert seen["final_ms"] is not None
+    wait_until_idle(phone)
+    metric = phone.locator('[data-testid="stMetric"]').filter(has_text="Prediction").first.bounding_box()
+    canvas = canvas_box_without_scrolling(phone)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=str(SCREENSHOTS / "phone-draw-live-first-screen.png"))  # the screen, not the page
+    assert 0 <= metric["y"] and metric["y"] + metric["height"] <= PHONE["height"], f"below the fold: {metric}"
+    assert metric["y"] - (canvas["y"] + canvas["height"]) < 200, "the Prediction is not right under the canvas"
+    assert prediction(phone) == "2"
+
+
+def canvas_box_without_scrolling(page):
+    return page.locator("canvas.dlp-digit-canvas").bounding_box()
 
 
 def tap_the_map(phone, x: float, y: float) -> None:
