@@ -33,8 +33,8 @@ state.setdefault("draw_canvas_id", 0)
 
 st.title("Draw")
 st.caption("Draw a digit with the mouse, a pen or a finger. The networks below read it while you draw "
-           "(a small picture about ten times a second) and once more when you lift the pen — the same "
-           "preprocessing that made MNIST, then one forward pass.")
+           f"(a small picture up to {1000 // canvas.LIVE_EVERY_MS} times a second) and once more when you lift "
+           "the pen — the same preprocessing that made MNIST, then one forward pass.")
 
 chosen = choose_networks()
 if not chosen:
