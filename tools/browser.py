@@ -83,10 +83,14 @@ def stop_app(server: AppServer) -> None:
         server.process.wait(10)
 
 
-#: True while Streamlit's status widget says a script runs: "Running…" at desktop width; on a phone
-#: only its "Stop" button shows.
-RUNNING_JS = """() => { const w = document.querySelector('[data-testid="stStatusWidget"]');
-                        return !!w && /Running|Stop/.test(w.innerText); }"""
+#: True while a script (or a fragment) runs in this page, or before its first run: the app's own
+#: ``data-test-script-state`` ("initial", "running", "rerunRequested", "stopRequested", "notRunning",
+#: "compilationError"), set as soon as the server says a run started. Not the status widget: it shows
+#: "Running…"/"Stop" only once a run has lasted 500 ms, so a check 0.3 s after a click saw nothing
+#: and returned while the run went on.
+RUNNING_JS = """() => { const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && ['initial', 'running', 'rerunRequested', 'stopRequested']
+    .includes(app.getAttribute('data-test-script-state')); }"""
 
 
 def wait_until_idle(page, timeout: float = 30.0) -> None:
