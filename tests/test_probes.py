@@ -35,12 +35,12 @@ def test_probes_are_saved_at_the_scheduled_steps_step_0_included(mlp_job):
     assert stored is not None and stored.complete
     assert stored.steps.tolist() == scheduled == record["probes"]["steps"]
     images = stored.sets["images"]
-    assert len(images) == PROBE_IMAGES == 1000 and images.label_names == [str(d) for d in range(10)]
+    assert len(images) == PROBE_IMAGES == 700 and images.label_names == [str(d) for d in range(10)]
     from core.data import load_mnist
 
-    assert np.array_equal(images.labels, load_mnist().y_test[:1000])
+    assert np.array_equal(images.labels, load_mnist().y_test[:700])
     assert set(images.layers) == {"dense1", "dense2", "probabilities"}
-    assert images.layers["dense2"].shape == (11, 1000, 16) and images.layers["dense2"].dtype == np.float16
+    assert images.layers["dense2"].shape == (11, 700, 16) and images.layers["dense2"].dtype == np.float16
     assert record["probes"]["sets"]["images"]["layers"] == {"dense1": 128, "dense2": 16, "probabilities": 10}
     # The probabilities sum to 1 at every step; the predictions and accuracy follow from them.
     sums = images.layers["probabilities"].astype(np.float32).sum(axis=2)
@@ -52,15 +52,15 @@ def test_probes_are_saved_at_the_scheduled_steps_step_0_included(mlp_job):
     assert images.accuracy[0] < 0.3 and images.accuracy[-1] > images.accuracy[0] + 0.3
     # The final point is the stored model itself.
     model = mlp_job.model()
-    final = np.asarray(model(load_mnist().x_test[:1000, ..., None] / 255.0, training=False))
+    final = np.asarray(model(load_mnist().x_test[:700, ..., None] / 255.0, training=False))
     assert np.allclose(images.layers["probabilities"][-1].astype(np.float32), final, atol=0.01)
     # The run's folder kept the same points while it trained.
     during = read_probes(record["run_dir"])
     assert during.steps.tolist() == scheduled
     assert np.array_equal(during.sets["images"].layers["dense1"], images.layers["dense1"])
-    # Small: 11 × 1,000 × (128 + 16 + 10) float16 numbers, about 3.4 MB.
+    # Small: 11 × 700 × (128 + 16 + 10) float16 numbers, about 2.4 MB.
     size = (mlp_job.entry.path / FILE).stat().st_size
-    assert size < 11 * 1000 * 154 * 2 * 1.05
+    assert size < 11 * 700 * 154 * 2 * 1.05
 
 
 def test_a_run_still_training_shows_the_points_saved_so_far(tmp_path):

@@ -1,6 +1,6 @@
 """Probes: a fixed set of inputs whose activations are saved at about ten points of a training run.
 
-The Embeddings page's "over training" view plays them back: the same 1,000 test digits (or a
+The Embeddings page's "over training" view plays them back: the same 700 test digits (or a
 character LSTM's characters and a fixed passage) through the network at step 0, at the run's
 log schedule (:class:`~core.training.runs.LogSchedule`'s histogram steps: step 0 and ten evenly
 spread steps, the last one included) — how the classes come apart as the network learns.
@@ -31,10 +31,11 @@ from core.training.runs import LogSchedule
 
 FILE = "probes.npz"  # in a store entry, beside the model
 FOLDER = "probes"  # in a run's folder, while it trains
-# The first test images of the network's data set. Each point costs one forward pass of them: 1,000
-# images at 11 points add about 3 % to a Fast CNN training (2,000 measured 6 %, over the 5 % budget);
-# 100 per class still draw clear clusters. (benchmarks/bench_probes.py)
-PROBE_IMAGES = 1000
+# The first test images of the network's data set. Each point costs one forward pass of them, and the
+# Fast CNN trains for one epoch (60,000 images, forward and backward: about 3 forward passes each), so
+# 11 points of N probes cost about 11·N / 180,000 of its training: 1,000 measured 4-5 %, at the 5 %
+# budget; 700 about 3.5 %, and 70 per class still draw clear clusters. (benchmarks/bench_probes.py)
+PROBE_IMAGES = 700
 _STEP_FILE = re.compile(r"^step-(\d+)-(.+)\.npz$")
 
 
@@ -43,7 +44,7 @@ class ProbeSet:
     """One set of probes and its activations at every saved step."""
 
     name: str  # "images", "characters", "passage"…
-    title: str  # for the page: "the first 1,000 test images"
+    title: str  # for the page: "the first 700 test images"
     label_names: list[str]
     labels: np.ndarray  # (N,) index into label_names
     names: list[str]  # a short name per probe, for hover text
@@ -307,7 +308,7 @@ def keras_probes(reporter, total_steps: int, images: np.ndarray, labels: np.ndar
                 self.forward = keras.Model(self.model.input,
                                            [self.model.get_layer(name).output for name in self.layers])
             # Eager: eleven calls do not repay a tf.function's tracing (0.46 CPU-s for the Fast CNN,
-            # where one eager call of 1,000 images costs about 0.06).
+            # where one eager call of 1,000 images costs about 0.07).
             outputs = self.forward(x, training=False)
             values = {name: np.asarray(output) for name, output in zip(self.layers, outputs)}
             predicted = values[self.layers[-1]].argmax(axis=1)  # the last Dense layer is the output
