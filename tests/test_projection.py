@@ -74,7 +74,7 @@ def test_perplexity_defaults_and_clamping():
     assert default_perplexity(14_400) == 30 and default_perplexity(70_000) == 30  # capped: the formula gives 67
     assert clamp_perplexity(30, 1000) == (30, None)
     value, note = clamp_perplexity(50, 60)
-    assert value < 59 / 3 and "too large" in note
+    assert value < 59 / 3 and "too large" in note and "(N − 1)/3 = 19.7" in note  # issue 29: not N/3
 
 
 def test_nan_activations_and_tiny_inputs_are_refused_clearly():
