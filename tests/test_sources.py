@@ -70,3 +70,16 @@ def test_a_fine_tuned_network_is_listed_beside_its_base(tmp_path):
     assert tuned.job_kind == "digits_finetune" and tuned.has_images and not tuned.records_probes
     assert next(s for s in listed if s.key == "a" * 16).records_probes
     assert "train-digits:fast_cnn" not in {s.id for s in sources(store)}
+    assert not tuned.over_training and next(s for s in listed if s.key == "a" * 16).over_training
+
+
+def test_saved_probes_give_any_stored_network_its_view_over_training(tmp_path):
+    """A network whose entry holds probes.npz can be played back, whichever kind trained it; without
+    them, only a kind whose training records probes offers the view (to train again)."""
+    store = ModelStore(tmp_path)
+    put(store, "f" * 16, "digits_finetune", "Fast CNN + your handwriting", base="a" * 16, arch="fast_cnn")
+    (store.get("f" * 16).path / "probes.npz").write_bytes(b"")
+    tuned = next(s for s in sources(store) if s.key == "f" * 16)
+    assert tuned.over_training and not tuned.records_probes
+    untrained = next(s for s in sources(store) if s.id == "train-digits:fast_cnn")
+    assert untrained.records_probes and not untrained.over_training  # nothing to show before it is trained

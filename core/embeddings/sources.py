@@ -6,6 +6,7 @@ The page picks one by its :attr:`Source.id`, a name that is never parsed back.
 """
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,9 +42,20 @@ class Source:
 
     @property
     def records_probes(self) -> bool:
-        """Its training saves probes (Embeddings' "over training" view): the digit networks and the
-        character LSTM; fine-tuning on drawings does not."""
-        return self.job_kind in ("digits", "charlstm")
+        """Its training saves probes (Embeddings' "over training" view): the digit networks, and the
+        character LSTM once its training records them (core/text/char_probes.py); fine-tuning on
+        drawings does not."""
+        if self.job_kind == "charlstm":
+            return importlib.util.find_spec("core.text.char_probes") is not None
+        return self.job_kind == "digits"
+
+    @property
+    def over_training(self) -> bool:
+        """There is a map over training to show, or one to record by training again."""
+        from core.embeddings.probes import FILE
+
+        saved = self.entry is not None and (self.entry.path / FILE).is_file()
+        return self.trained and (saved or self.records_probes)
 
     @property
     def has_images(self) -> bool:

@@ -5,7 +5,6 @@ import re
 import time
 
 from tests.e2e.conftest import open_page, screenshot, wait_until_idle
-from tests.e2e.test_phone_e2e import overflow, whole_page_screenshot
 
 # Where point i of the first map is on screen (Plotly keeps typed arrays under _inputArray).
 POINT_JS = """(i) => { const gd = document.querySelector('.js-plotly-plot'); const full = gd._fullLayout;
@@ -33,11 +32,11 @@ def pick_in_3d(page) -> int:
     for fy in (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65):
         for fx in (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65):
             page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
-            page.wait_for_timeout(300)
+            page.wait_for_timeout(300)  # a probe's pacing, not a wait for a state: hover needs a drawn frame
             index = page.evaluate("() => window.hovered")
             if index is not None:
                 page.mouse.down()
-                page.wait_for_timeout(250)
+                page.wait_for_timeout(250)  # held down across Plotly's next frames (see above)
                 page.mouse.up()
                 return int(index[0] if isinstance(index, list) else index)
     raise AssertionError("no point of the 3-D map came under the pointer")
@@ -102,54 +101,3 @@ def test_pca_in_3d_then_tsne_with_intermediate_frames(page):
     assert "finished" in seen[-1], seen
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1")
     screenshot(page, "embeddings-tsne")
-
-
-ANIMATION = ".st-key-emb_ot_plot .js-plotly-plot"
-PLAYED_JS = f"""() => {{ const gd = document.querySelector('{ANIMATION}');
-  if (!gd || !gd._fullLayout || !gd._fullLayout.sliders) return null;
-  const slider = gd._fullLayout.sliders[0];
-  return {{active: slider.active, last: slider.steps.length - 1, type: gd.data[0].type,
-          frames: gd._transitionData._frames.length,
-          x: Array.from(gd.data[0].x._inputArray || gd.data[0].x).slice(0, 20)}}; }}"""
-
-
-def play_to_the_end(page, name: str) -> None:
-    """Screenshot the first saved point, press Play, wait for the last point, screenshot it, and check
-    that the points moved."""
-    page.wait_for_function(f"() => {{ const s = ({PLAYED_JS})(); return s && s.frames > 11; }}", timeout=60_000)
-    first = page.evaluate(PLAYED_JS)
-    assert first["active"] == 0 and first["frames"] == 11 + 4 * 10
-    screenshot(page, f"{name}-first")
-    page.locator(ANIMATION).get_by_text("Play").click()
-    page.wait_for_function(f"() => {{ const s = ({PLAYED_JS})(); return s.active === s.last; }}", timeout=60_000)
-    page.wait_for_timeout(500)
-    last = page.evaluate(PLAYED_JS)
-    assert last["x"] != first["x"], "Play moved the points"
-    screenshot(page, f"{name}-last")
-
-
-def test_the_map_over_training_plays_in_2d_and_3d(page):
-    """Issue 33: train a small Fast CNN on Draw, open its map over training on Embeddings, Play moves
-    the points from step 0 to the trained network, in 2-D and 3-D."""
-    page.set_default_timeout(60_000)
-    open_page(page, "draw?limit=3000", wait_for_text="Networks")
-    page.get_by_role("button", name="Train Fast CNN").click()
-    page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").first.wait_for(timeout=300_000)
-    open_page(page, "embeddings", wait_for_text="Vectors from")
-    page.get_by_role("combobox", name="Vectors from").click()
-    page.get_by_role("option", name="Fast CNN (1 epoch, 3000 images)").click()
-    wait_until_idle(page)
-    page.locator('[data-testid="stButtonGroup"]').get_by_text("Over training", exact=True).click()
-    wait_until_idle(page, timeout=60)
-    assert page.evaluate(PLAYED_JS)["type"] == "scattergl"
-    assert page.get_by_text("Separation over training").count() >= 1
-    play_to_the_end(page, "embeddings-over-training-2d")
-    page.get_by_text("3-D", exact=True).click()
-    wait_until_idle(page, timeout=60)
-    page.wait_for_function(f"() => {{ const s = ({PLAYED_JS})(); return s && s.type === 'scatter3d'; }}")
-    play_to_the_end(page, "embeddings-over-training-3d")
-    # At a phone's width the view fits the screen (the colour key under the map, not beside it).
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(1500)
-    whole_page_screenshot(page, "phone-embeddings-over-training-whole")
-    assert overflow(page) <= 2, f"the over-training view is wider than a phone by {overflow(page)} px"

@@ -187,76 +187,9 @@ def test_spherize_places_the_digit_drawn_on_the_draw_page(fresh_manager):
 
 
 def animation(at: AppTest, key: str = "emb_ot_plot") -> dict:
+    """The figure of the chart whose key contains ``key`` (the over-training map by default)."""
     chart = next(c for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id)
     return json.loads(chart.proto.spec)
-
-
-def test_the_map_over_training_plays_the_saved_points(fresh_manager):
-    """Issue 33 §2: a network trained with probes shows its map at every saved point, as frames of
-    one animation (step 0 first), with the separation curve beside it."""
-    from core.embeddings.probes import read_probes
-    from core.training.runs import LogSchedule
-
-    manager = core.training.jobs.get_manager()
-    job = manager.request("digits", {"arch": "dense2019", "epochs": 1, "train_limit": 640, "batch_size": 32})
-    assert job.wait(300) and job.status == "done", job.error
-    at = open_embeddings()
-    choose_source(at, f"digits:{job.key}")
-    at.segmented_control(key="emb_view").set_value("Over training").run()
-    assert not at.exception, at.exception
-    figure = animation(at)
-    steps = [str(s) for s in LogSchedule(20).histogram_steps()]
-    key_frames = [f["name"] for f in figure["frames"] if "+" not in f["name"]]
-    assert key_frames == steps and steps[0] == "0"
-    assert len(figure["frames"]) == len(steps) + 4 * (len(steps) - 1)  # four in-between frames per interval
-    assert [s["label"] for s in figure["layout"]["sliders"][0]["steps"]] == [f"{int(s):,}" for s in steps]
-    assert sorted(t["name"] for t in figure["data"]) == [str(d) for d in range(10)]
-    assert sum(count(t["x"]) for t in figure["data"]) == 1000
-    # The first frame is step 0's layout, the last the trained network's: the points moved.
-    first, last = figure["frames"][0]["data"][0], figure["frames"][-1]["data"][0]
-    assert not np.allclose(decoded(first["x"]), decoded(last["x"]))
-    curve = animation(at, "emb_ot_curve")
-    separation = decoded(curve["data"][0]["y"])
-    accuracy = decoded(curve["data"][1]["y"])
-    stored = read_probes(job.entry.path).sets["images"]
-    assert len(separation) == len(steps) and np.allclose(accuracy, stored.accuracy)
-    assert any("turned (a rotation or a mirror)" in c.value for c in at.caption)
-    # 3-D, right / wrong at each point, and t-SNE started from the previous point's layout.
-    at.toggle(key="emb_ot_3d").set_value(True).run()
-    assert animation(at)["data"][0]["type"] == "scatter3d"
-    at.radio(key="emb_ot_colour_images").set_value("right / wrong").run()
-    figure = animation(at)
-    assert [t["name"] for t in figure["data"]] == ["probes", "right", "wrong"]
-    colours = [set(f["data"][0]["marker"]["color"]) for f in figure["frames"] if "+" not in f["name"]]
-    assert colours[0] != colours[-1] or len(colours[0]) == 2
-    at.toggle(key="emb_ot_3d").set_value(False).run()
-    at.segmented_control(key="emb_ot_method").set_value("t-SNE").run()
-    try:  # the chain runs in the background, point after point (tests/test_over_training.py waits for one)
-        assert wait_for_progress(at, "points laid out", 60)
-    finally:
-        from core.embeddings.over_training import cancel_chains
-
-        cancel_chains()
-
-
-def test_a_network_without_probes_says_so_and_offers_to_train_again(fresh_manager):
-    manager = core.training.jobs.get_manager()
-    job = manager.request("digits", {"arch": "dense2019", "epochs": 1, "train_limit": 300})
-    assert job.wait(300) and job.status == "done", job.error
-    # As an entry stored before trainings saved probes: no probes.npz, no word of it in the record.
-    (job.entry.path / "probes.npz").unlink()
-    record_path = job.entry.path / "record.json"
-    record = json.loads(record_path.read_text())
-    del record["files"]["probes.npz"], record["probes"]
-    record_path.write_text(json.dumps(record))
-    at = open_embeddings()
-    choose_source(at, f"digits:{job.key}")
-    at.segmented_control(key="emb_view").set_value("Over training").run()
-    assert any("before trainings saved their probes" in i.value for i in at.info)
-    next(b for b in at.button if b.label == "Train again, saving probes").click().run()
-    again = manager.find("digits", job.config)
-    assert again is not None and again.status in ("queued", "running", "done")
-    again.wait(300)
 
 
 def test_a_network_on_26_letters_uses_its_own_classes(fresh_manager, monkeypatch):
@@ -291,7 +224,7 @@ def test_a_network_on_26_letters_uses_its_own_classes(fresh_manager, monkeypatch
 def test_a_fine_tuned_network_is_offered_beside_its_base(fresh_manager):
     """Issue 31: "... + your handwriting" (a stored digits_finetune entry) is in the list right after
     its base and maps like any network; fine-tuning saves no probes, so it has no over-training view."""
-    from core.digits.models import KIND
+    from core.digits.finetune import KIND  # saves the model alone, as a real fine-tuning does (no probes)
 
     manager = core.training.jobs.get_manager()
     job = manager.request("digits", {"arch": "dense2019", "epochs": 1, "train_limit": 300})
@@ -356,3 +289,18 @@ def test_what_you_look_at_survives_a_page_switch(fresh_manager):
     assert animation(at)["data"][0]["type"] == "scatter3d"
     at.segmented_control(key="emb_view").set_value("Trained network").run()
     assert at.segmented_control(key="emb_method").value == "UMAP" and at.toggle(key="emb_3d").value is False
+
+
+def test_the_projector_bundle_says_why_it_is_not_offered_for_many_points(fresh_manager):
+    """Issue 30 #10: above the bundle's size limit its button gives way to a sentence saying why and
+    how many points it is offered for; below it, the button is there."""
+    from views.embeddings.point import MAX_BUNDLE_NUMBERS
+
+    at = open_embeddings()  # 2,000 raw digits × 784 numbers: within the limit
+    assert any(b.label == "Prepare a TensorBoard projector bundle" for b in at.button)
+    at.number_input(key="emb_n").set_value(20_000).run()
+    assert not at.exception, at.exception
+    assert not any(b.label == "Prepare a TensorBoard projector bundle" for b in at.button)
+    said = next(c.value for c in at.caption if c.value.startswith("No projector bundle"))
+    assert "20,000 points × 784 numbers" in said and f"{MAX_BUNDLE_NUMBERS // 784:,} of these points" in said
+    assert any(b.label == "Coordinates (CSV)" for b in at.get("download_button"))

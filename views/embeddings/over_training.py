@@ -12,14 +12,15 @@ import numpy as np
 import streamlit as st
 
 from core.embeddings.over_training import mean_displacement, pca_frames, separation, start_chain
-from core.embeddings.probes import FILE, Probes, ProbeSet, read_probes
-from core.embeddings.sources import Source
+from core.embeddings.probes import FILE, PROBE_IMAGES, Probes, ProbeSet, read_probes
+from core.embeddings.sources import DIGITS, Source
+from core.figures import Measurement, duration_phrase
 from core.training.progress import DONE
 from views.common import manager
 from views.embeddings.animation import OT_COLOUR_BY, animation_figure, colour_choices, separation_figure
 from views.embeddings.memo import remembered
 from views.state import kept
-from views.training_widget import start_training
+from views.training_widget import job_panel, start_training
 
 ss = st.session_state
 METHODS = {"PCA": "pca", "t-SNE": "tsne", "UMAP": "umap"}
@@ -56,10 +57,11 @@ def layer_options(probes: Probes) -> dict[str, tuple[str, str]]:
 def section(source: Source, left, right) -> None:
     """The over-training view of a stored network (its controls in ``left``, the view in ``right``)."""
     job = manager().find(source.job_kind, source.entry.config)
-    if job is not None and not job.finished:  # being trained again: the points saved so far
+    if job is not None and not job.finished:  # being trained again: its progress, the points saved so far
         with right:
             st.info("This network is training again; the map shows the points its new training has saved so "
                     "far.", icon=":material/model_training:")
+            job_panel(job, "emb_ot_train")  # reruns the page when it ends, which then plays the new probes
             live_points(job)
         return
     try:
@@ -166,10 +168,15 @@ def chain_progress(chain, name: str, probe_set: ProbeSet, steps: list[int]) -> N
 
 def no_probes(source: Source) -> None:
     """An older store entry (or a bundled model built before probes): say so, offer to train again."""
-    st.info(f"**{source.title}** was trained before trainings saved their probes (or without them), so there is "
-            "no record of how its map formed. Train it again with the same settings to record them: the training "
-            "saves the activations of its first test inputs at eleven points, step 0 included, and replaces the "
-            "stored network with the new one.", icon=":material/history:")
+    what = f"the first {PROBE_IMAGES:,} test images through its dense layers" if source.kind == DIGITS else \
+        "its characters' embeddings and its hidden state over a fixed passage"
+    took = source.entry.record.get("duration_s")
+    how_long = f" It took {duration_phrase([Measurement(float(took), 's', 'its record')])} the first time." \
+        if took else ""
+    st.info(f"**{source.title}** was trained before trainings saved their probes, so there is no record of how "
+            f"its map formed. Train it again with the same settings to record them: the training saves {what} at "
+            f"step 0 and ten more points, and replaces the stored network with the new one.{how_long}",
+            icon=":material/history:")
     if st.button("Train again, saving probes", type="primary", icon=":material/model_training:",
                  key="emb_ot_retrain"):
         start_training(source.job_kind, source.entry.config, retrain=True)

@@ -62,7 +62,7 @@ with left:
                                 **kept("emb_source"),
                                 help="Digit networks trained on the Draw page, the character LSTM trained "
                                      "on the Text page and this session's Playground network appear here.")]
-    if source.trained and source.records_probes:
+    if source.over_training:
         view = st.segmented_control("Show", ["Trained network", "Over training"], default="Trained network",
                                     required=True, **kept("emb_view"),
                                     help="Over training: the map at the points the training saved, step 0 "
