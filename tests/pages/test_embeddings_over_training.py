@@ -42,6 +42,12 @@ def test_the_map_over_training_plays_the_saved_points(fresh_manager):
     # 3-D, right / wrong at each point, and t-SNE started from the previous point's layout.
     at.toggle(key="emb_ot_3d").set_value(True).run()
     assert animation(at)["data"][0]["type"] == "scatter3d"
+    at.radio(key="emb_ot_colour_images").set_value("prediction").run()
+    assert not at.exception, at.exception
+    figure = animation(at)  # one trace whose colours change per frame, a key entry per class
+    assert [t["name"] for t in figure["data"]] == ["probes"] + [str(d) for d in range(10)]
+    predicted = [f["data"][0]["marker"]["color"] for f in figure["frames"] if "+" not in f["name"]]
+    assert len(predicted) == len(steps) and predicted[0] != predicted[-1]
     at.radio(key="emb_ot_colour_images").set_value("right / wrong").run()
     figure = animation(at)
     assert [t["name"] for t in figure["data"]] == ["probes", "right", "wrong"]

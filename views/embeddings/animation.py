@@ -72,11 +72,11 @@ def animation_figure(layouts: np.ndarray, steps: list[int], probe_set: ProbeSet,
     points and Play / Pause. Shows point ``start`` first."""
     layouts = np.asarray(layouts, dtype=np.float32)
     flat = layouts.shape[2] == 2
-    groups, names, palette = _groups(probe_set, colour_by)
+    groups, names, group_colours = _groups(probe_set, colour_by)
     size = (6 if len(probe_set) <= 1000 else 4) if flat else (3 if len(probe_set) > 500 else 4)
     figure = go.Figure()
     colours = _frame_colours(probe_set, colour_by, start)
-    for members, name, colour in zip(groups, names, palette):
+    for members, name, colour in zip(groups, names, group_colours):
         figure.add_trace(markers(layouts[start][members], webgl=True, mode="markers", name=name,
                                  hovertext=hover_texts(probe_set, start)[members], hoverinfo="text",
                                  customdata=members,
