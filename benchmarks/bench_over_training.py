@@ -6,7 +6,7 @@ animation's frame rate in Chromium (≥ 10 frames/s for 2,000 points in 2-D; ref
 Play button asks for).
 
 The probes are real: a Fast CNN trained here records 2,000 test digits through its Dense layers at
-its 11 log points (the app records 1,000), and the maps use its dense1 layer (256 numbers). The
+its 11 log points (the app records 700, PROBE_IMAGES), and the maps use its dense1 layer (256 numbers). The
 frame rate plays the page's own figure (views/embeddings/animation.py) in a static HTML file with
 Plotly's bundled plotly.js, counting Plotly's "plotly_animatingframe" events. ``--quick`` trains on
 10,000 images and compares t-SNE from scratch on 3 points only; the full run on all of them.
