@@ -6,7 +6,6 @@ The page picks one by its :attr:`Source.id`, a name that is never parsed back.
 """
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,12 +41,10 @@ class Source:
 
     @property
     def records_probes(self) -> bool:
-        """Its training saves probes (Embeddings' "over training" view): the digit networks, and the
-        character LSTM once its training records them (core/text/char_probes.py); fine-tuning on
+        """Its training saves probes (Embeddings' "over training" view): the digit networks
+        (core/digits/models.py) and the character LSTM (core/text/char_probes.py); fine-tuning on
         drawings does not."""
-        if self.job_kind == "charlstm":
-            return importlib.util.find_spec("core.text.char_probes") is not None
-        return self.job_kind == "digits"
+        return self.job_kind in ("digits", "charlstm")
 
     @property
     def over_training(self) -> bool:

@@ -3,7 +3,6 @@ a training started on the page shows the points it has saved so far; a network s
 says so and trains again; the LSTM's characters; nothing covers a map's title (issue 30 #9)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 
@@ -186,8 +185,6 @@ def test_the_character_map_shows_every_class_chip_and_name(page, server_store):
     assert "space" in names and "e" in names
 
 
-@pytest.mark.skipif(importlib.util.find_spec("core.text.char_probes") is None,
-                    reason="the character LSTM records no probes yet (core/text/char_probes.py, h3, not on main)")
 def test_the_lstm_characters_play_over_training(page, server_store):
     """Issue 33 §2: the character LSTM's characters over training, from a real (tiny) training."""
     job = server_store.request("charlstm", {"corpus": "tinyshakespeare", "steps": 20, "units": 32, "batch_size": 8,
