@@ -127,7 +127,7 @@ def animation_figure(layouts: np.ndarray, steps: list[int], probe_set: ProbeSet,
                          args=[[str(step)], {"frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0},
                                              "mode": "immediate"}]) for step in steps]
     figure.update_layout(
-        title=title_under_toolbar(title), height=720, margin={**MARGIN, "t": TOP_MARGIN, "b": 170},
+        title=title_under_toolbar(title), height=720, margin={**MARGIN, "t": TOP_MARGIN, "b": 200},
         uirevision="keep", dragmode="pan" if flat else "orbit", legend=KEY_BELOW,
         # Play / Pause on a row of their own under the map, the slider under them: side by side they
         # overlap on a phone.
