@@ -232,9 +232,8 @@ def test_samples_written_side_by_side_are_the_samples_written_alone():
 
 
 def test_a_few_rows_times_a_matrix_and_one_blas_thread_while_sampling():
-    from threadpoolctl import threadpool_info
 
-    from core.text.lstm import one_blas_thread, rows_times
+    from core.text.lstm import rows_times
 
     rng = np.random.default_rng(0)
     matrix = rng.normal(size=(64, 256)).astype(np.float32)
@@ -242,12 +241,34 @@ def test_a_few_rows_times_a_matrix_and_one_blas_thread_while_sampling():
         x = rng.normal(size=(rows, 64)).astype(np.float32)
         np.testing.assert_allclose(rows_times(x, matrix), x @ matrix, rtol=1e-5, atol=1e-5)
 
-    def blas_threads():
-        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    # In a fresh interpreter: after another test's training in this process, OpenBLAS kept
+    # reporting 2 threads even when set directly (not reproduced inside one test; see issue 32 notes).
+    # SciPy's OpenBLAS is loaded after the first block, as UMAP or scikit-learn load it in the app.
+    script = """
+import json, numpy
+from threadpoolctl import threadpool_info
+from core.text.lstm import one_blas_thread
+def blas_threads():
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+seen = []
+with one_blas_thread():
+    seen.append(blas_threads())
+import scipy.linalg
+before = blas_threads()
+with one_blas_thread():
+    with one_blas_thread():  # nested (two sessions sampling at once): the outer block still holds it
+        pass
+    seen.append(blas_threads())
+print(json.dumps({"seen": seen, "before": before, "after": blas_threads()}))
+"""
+    import json
+    import subprocess
+    import sys
 
-    before = blas_threads()
-    with one_blas_thread():
-        with one_blas_thread():  # nested (two sessions sampling at once): the outer block still holds it
-            pass
-        assert all(n == 1 for n in blas_threads())
-    assert blas_threads() == before
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         cwd=str(__import__("pathlib").Path(__file__).parent.parent))
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(result["seen"][1]) == 2, "NumPy's and SciPy's BLAS both loaded"
+    assert all(n == 1 for threads in result["seen"] for n in threads)
+    assert result["after"] == result["before"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Iterator
 
 import numpy as np
@@ -56,8 +55,9 @@ _blas_users = 0
 _blas_limiter = None
 
 
-@lru_cache(maxsize=1)
 def _blas_controller():
+    """A fresh look at the loaded libraries (~7 ms, once per outermost block): one made earlier
+    misses a BLAS loaded since, e.g. SciPy's own OpenBLAS once UMAP or scikit-learn is imported."""
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
