@@ -88,6 +88,8 @@ def test_play_trains_and_redraws_pause_stops_and_a_layer_can_be_added_while_play
 
 def test_the_plus_and_minus_buttons_have_names(page):
     open_page(page, "playground", wait_for_text="Output")
+    # The CSS that hides their labels comes with the pictures' component: measure once it is mounted.
+    page.locator("[data-layers]").first.wait_for()
     names = ["Add a hidden layer", "Remove the last hidden layer", "One more neuron in layer 1",
              "One neuron fewer in layer 1", "One more neuron in layer 2", "One neuron fewer in layer 2"]
     for name in names:
