@@ -106,33 +106,22 @@ def wait_until_idle(page, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-#: Resolves once the page's layout has not changed for ``quiet`` ms (checked on every animation
+#: What the page's layout looks like, as one string (checked by steady on every animation
 #: frame): the viewport, the main container's size and every Plotly chart's drawn size. Plotly
 #: redraws to a new width some time after a resize; this waits for that instead of a fixed pause.
-_SETTLED_JS = """([quiet, timeout]) => new Promise(resolve => {
-  const signature = () => {
-    const main = document.querySelector('[data-testid="stMain"]') || document.body;
-    const plots = [...document.querySelectorAll('.js-plotly-plot')].map(p => {
-      const svg = p.querySelector('.main-svg');
-      return `${p.offsetWidth}x${p.offsetHeight}/${svg ? svg.getAttribute('width') : ''}`; });
-    return [innerWidth, innerHeight, main.scrollWidth, main.scrollHeight, ...plots].join(',');
-  };
-  const start = performance.now();
-  let last = signature(), since = start;
-  const check = now => {
-    const current = signature();
-    if (current !== last) { last = current; since = now; }
-    if (now - since >= quiet || now - start >= timeout) resolve(now - since >= quiet);
-    else requestAnimationFrame(check);
-  };
-  requestAnimationFrame(check);
-})"""
+_LAYOUT_SIGNATURE = """(() => {
+  const main = document.querySelector('[data-testid="stMain"]') || document.body;
+  const plots = [...document.querySelectorAll('.js-plotly-plot')].map(p => {
+    const svg = p.querySelector('.main-svg');
+    return `${p.offsetWidth}x${p.offsetHeight}/${svg ? svg.getAttribute('width') : ''}`; });
+  return [innerWidth, innerHeight, main.scrollWidth, main.scrollHeight, ...plots].join(',');
+})()"""
 
 
 def settled(page, quiet_ms: int = 300, timeout_ms: int = 15_000) -> bool:
     """Wait until the page's layout (sizes, Plotly charts' drawn widths) stays the same for
     ``quiet_ms``; False if it was still changing after ``timeout_ms``."""
-    return page.evaluate(_SETTLED_JS, [quiet_ms, timeout_ms])
+    return steady(page, _LAYOUT_SIGNATURE, quiet_ms, timeout_ms)
 
 
 def steady(page, expression: str, quiet_ms: int = 500, timeout_ms: int = 15_000) -> bool:
