@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tools.strokes import drawings
-from core.digits.finetune import MIN_DRAWINGS, augment, fine_tuned_networks, held_out_split, missing
+from core.digits.finetune import MIN_DRAWINGS, accuracy, augment, fine_tuned_networks, held_out_split, missing
 from core.digits.handwriting import DrawingSet, keep
 from core.digits.preprocess import preprocess
 
@@ -85,3 +85,44 @@ def test_too_few_drawings_or_a_missing_base_fail_in_words(base, monkeypatch):
     gone = manager.request("digits_finetune", {"base": "0123456789abcdef", "arch": "dense2019",
                                                "drawings": keep(mirror_set(2))})
     assert gone.wait(120) and gone.status == "failed" and "no longer in the model store" in gone.error
+
+
+@pytest.mark.parametrize("arch", ["fast_cnn", "stream2017_cnn", "keras2020_mlp", "dense2019"])
+def test_the_frozen_trunk_and_the_head_read_like_the_whole_network(arch):
+    """Fine-tuning trains only the dense head on the frozen trunk's output, computed once: head(trunk(x))
+    must be the network's own reading, and the head exactly its dense (and dropout) layers."""
+    import keras
+
+    from core.digits.finetune import Split
+    from core.digits.models import build
+
+    keras.utils.set_random_seed(0)
+    model = build(arch)
+    digits = mirror_set(1).digits
+    split = Split(model)
+    assert [type(layer).__name__ for layer in split.head] == [
+        type(layer).__name__ for layer in model.layers if isinstance(layer, (keras.layers.Dense, keras.layers.Dropout))]
+    whole = np.asarray(model(digits[..., None], training=False))
+    np.testing.assert_allclose(split.read(split.features(digits)), whole, atol=1e-5)
+    labels = np.arange(len(digits)) % 10
+    assert split.accuracy(split.features(digits), labels) == accuracy(model, digits, labels)
+    assert not split.stochastic and Split(build(arch, augment=True)).stochastic
+
+
+@pytest.mark.parametrize("augmented", [False, True])
+def test_fine_tuning_moves_only_the_dense_layers(augmented):
+    """The convolutions, batch norm's weights and its moving statistics stay the base's, also when the
+    base's own augmentation layers run in training mode (their features are drawn again every epoch)."""
+    import keras
+
+    from core.digits.finetune import fine_tune
+    from core.digits.models import build
+
+    keras.utils.set_random_seed(0)
+    model = build("fast_cnn", augment=augmented)
+    teach = mirror_set(2)
+    before = {weight.path: np.array(weight) for weight in model.weights}
+    fine_tune(model, teach.digits, teach.labels, seed=1)
+    for weight in model.weights:
+        moved = not np.array_equal(np.asarray(weight), before[weight.path])
+        assert moved == weight.path.startswith(("dense1/", "probabilities/")), weight.path
