@@ -185,7 +185,7 @@ def write_projector(manager, points: int = 2000, root: Path | None = None) -> tu
                 continue
             # Not the points' names ("#17"): the Projector would label points by them.
             metadata = [{k: v for k, v in row.items() if k != "name"} for row in vectors.metadata()]
-            write_projector_bundle(folder, vectors.features, metadata, vectors.images,
+            write_projector_bundle(folder, vectors.vectors(), metadata, vectors.images,
                                    tensor_name=f"{source.title} — {layer}")
             stamp_path.write_text(json.dumps(stamp))
         for embedding in text_format.Parse(config_path.read_text(), ProjectorConfig()).embeddings:

@@ -8,15 +8,38 @@ from core.text.charlstm import CharLSTM
 from core.errors import BadInput
 from core.playground import PlaygroundNet, PlaygroundState, make_dataset
 from core.embeddings.points import CHARACTER_CLASSES, character_points, digit_points, playground_points
+from core.embeddings.projection import nearest_neighbours, pca
 
 
 def test_digit_points_cover_test_images_first_then_training_images():
     points = digit_points(10_005)
     assert points.features.shape == (10_005, 784) and points.images.shape == (10_005, 28, 28)
-    assert points.features.max() <= 1.0 and points.predicted is None
+    assert points.vectors().max() <= 1.0 and points.predicted is None
     assert points.hover()[3].startswith("#3 · ")
     with pytest.raises(BadInput):
         digit_points(80_000)
+
+
+def test_raw_pixels_are_kept_as_the_thumbnails_bytes_and_project_as_floats():
+    """Issue 30's memory: 70,000 raw digits cached as float32 took 219 MB beside their 55 MB of thumbnails."""
+    points = digit_points(2_000)
+    assert points.features.dtype == np.uint8 and np.shares_memory(points.features, points.images)
+    vectors = points.vectors()
+    assert vectors.dtype == np.float32 and vectors.shape == (2_000, 784)
+    expected = points.images.reshape(2_000, -1).astype(np.float32) / 255  # what the set held before
+    np.testing.assert_allclose(vectors, expected, rtol=1e-6, atol=0)
+    mine, before = pca(vectors, 3), pca(expected, 3)
+    np.testing.assert_allclose(np.abs(mine.coordinates), np.abs(before.coordinates), atol=1e-4)
+    np.testing.assert_allclose(mine.explained_variance_ratio, before.explained_variance_ratio, rtol=1e-5)
+    found, _ = nearest_neighbours(vectors, 5, k=8)
+    assert list(found) == list(nearest_neighbours(expected, 5, k=8)[0])
+    floats = playground_points(*_playground())
+    assert floats.vectors() is floats.features  # float vectors are not copied
+
+
+def _playground():
+    state = PlaygroundState(hidden=[5, 3])
+    return PlaygroundNet(state), make_dataset(state)
 
 
 def test_character_points_are_the_input_weight_rows():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import core.embeddings.projection
 import core.embeddings.projection_runs
 from core.data import load_mnist
 from core.errors import BadInput
@@ -54,8 +55,10 @@ def test_pca_explained_variance_adds_up():
     np.testing.assert_allclose(result.transform(RAW[:5]), result.coordinates[:5], atol=1e-8)
 
 
+@pytest.mark.parametrize("block", [8192, 64])  # 64: the 600 rows in ten blocks (the 70,000 digits' path)
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
-def test_nearest_neighbours_agree_with_brute_force(metric):
+def test_nearest_neighbours_agree_with_brute_force(metric, block, monkeypatch):
+    monkeypatch.setattr(core.embeddings.projection, "NEIGHBOUR_BLOCK", block)
     for index in (0, 17, 599):
         found, distances = nearest_neighbours(RAW, index, k=6, metric=metric)
         if metric == "euclidean":

@@ -138,10 +138,9 @@ if points is None:
     except AppError as error:
         right.error(str(error), icon=":material/error:")
         st.stop()
-unspherized = points.features
-if sphere:
-    points = dataclasses.replace(points, features=spherize(points.features))
-features = points.features
+unspherized = points.vectors()  # floats for this run only (raw pixels are cached as bytes)
+features = spherize(unspherized) if sphere else unspherized
+points = dataclasses.replace(points, features=features, scale=1.0)
 
 # ---- how the points are shown ----------------------------------------------------------------------
 with display_options:

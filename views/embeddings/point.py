@@ -80,7 +80,7 @@ def export(points: PointSet, layout: np.ndarray, view: MapView) -> None:
     elif e2.button("Prepare a TensorBoard projector bundle", icon=":material/inventory_2:"):
         folder = tempfile.mkdtemp(prefix="projector-")
         try:
-            write_projector_bundle(folder, points.features, points.metadata(), points.images,
+            write_projector_bundle(folder, points.vectors(), points.metadata(), points.images,
                                    tensor_name=points.title)
             ss.emb_bundle = zip_folder(folder)
         finally:
