@@ -3,8 +3,8 @@
 The training loop, the forward pass and the loss are ``tf.function``s shared by every network of
 the same shape (layer sizes, activations, output, loss, optimizer, kind of penalty, dropout or
 not): a :class:`Program`, traced once per server process and called with a network's variables
-as arguments. Tracing costs about half a second to two seconds; shared, it is paid once per shape,
-not on the first Step or Play after every Reset, new data set or added point.
+as arguments. Tracing and compiling cost about half a second to two seconds; shared, they are paid
+once per shape, not on the first Step or Play after every Reset, new data set or added point.
 """
 from __future__ import annotations
 
@@ -66,10 +66,12 @@ class Program:
 
     @property
     def traced(self) -> bool:
+        """Whether the functions are traced and compiled: a call costs only its own work."""
         return self._traced.is_set()
 
     def trace(self, net: "PlaygroundNet") -> None:
-        """Trace all three functions for any number of points (once; later calls return at once)."""
+        """Trace all three functions for any number of points, and compile them (once; later calls
+        return at once)."""
         import tensorflow as tf
 
         with self._tracing:
@@ -80,6 +82,12 @@ class Program:
             self.train.get_concrete_function(v, x, y, tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32))
             self.forward.get_concrete_function(v, x)
             self.data_loss.get_concrete_function(v, x, y)
+            # The first call of a traced function compiles it (about as long again as the trace): made
+            # here on one point, and for zero epochs, which leaves the network as it was.
+            one, label = tf.zeros([1, features]), tf.zeros([1])
+            self.train(v, one, label, tf.constant(0), tf.constant(1))
+            self.forward(v, one)
+            self.data_loss(v, one, label)
             self._traced.set()
 
     # ---- maths: v is PlaygroundNet.arguments() ------------------------------------------------
@@ -219,8 +227,8 @@ class PlaygroundNet:
         return self._arguments
 
     def prepare(self) -> None:
-        """Trace this network's program now (see the module docstring), if no network of its shape
-        has in this process."""
+        """Trace and compile this network's program now (see the module docstring), if no network
+        of its shape has in this process."""
         self.program.trace(self)
 
     # ---- public ---------------------------------------------------------------------
