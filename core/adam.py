@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7  # Keras' defaults
+
 
 class Adam:
     """First and second moments per variable, and the step count, as tf.Variables.
@@ -16,7 +18,7 @@ class Adam:
     Build it outside ``tf.function`` (it creates variables), then call :meth:`apply` inside or out.
     """
 
-    def __init__(self, variables: list, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+    def __init__(self, variables: list, beta_1: float = BETA_1, beta_2: float = BETA_2, epsilon: float = EPSILON,
                  clip_norm: float | None = None) -> None:
         import tensorflow as tf
 
@@ -46,7 +48,7 @@ class Adam:
 
 
 def adam_step(variables: list, gradients: list, first: list, second: list, steps: Any, learning_rate: Any,
-              beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7) -> None:
+              beta_1: float = BETA_1, beta_2: float = BETA_2, epsilon: float = EPSILON) -> None:
     """One Adam step on ``variables`` with the moments and step count given as tf.Variables: what
     :meth:`Adam.apply` does, for a traced function shared by several networks (their variables
     are its arguments, see core.playground.network)."""

@@ -86,6 +86,7 @@ def test_a_new_network_of_a_shape_already_traced_trains_without_tracing_again():
     """Networks of one shape share their traced program: after a Reset or new data, Step need not trace."""
     first = trainer(hidden=[5, 3], weight_seed=1)
     first.step()
+    first.net.prepare()  # (the Step did not wait for the trace: wait for it here)
     program = first.net.program
     traced = program.train.experimental_get_tracing_count()
     second = trainer(hidden=[5, 3], weight_seed=2, train_ratio=30, batch_size=7)
@@ -93,3 +94,26 @@ def test_a_new_network_of_a_shape_already_traced_trains_without_tracing_again():
     second.step(3)
     assert program.train.experimental_get_tracing_count() == traced
     assert second.net.epoch == 3
+
+
+def test_step_and_play_of_a_new_shape_do_not_wait_for_its_program():
+    """A new shape's first Step and first frames while playing come before its program is traced
+    (trained in NumPy meanwhile); the trace starts with them, or when the page calls prepare()."""
+    import threading
+
+    gate, traces = threading.Event(), []
+    live = trainer(hidden=[7, 1, 3])
+    program = live.net.program
+    assert not program.traced
+    program.trace = lambda net: (traces.append(net), gate.wait(60))  # a trace that takes as long as we like
+    try:
+        started = time.monotonic()
+        frame = live.step()
+        assert frame.epoch == 1 and live.net.epoch == 1
+        live.play()
+        assert play_until(live, 20, limit=30)[-1].epoch >= 20
+        live.pause()
+        assert time.monotonic() - started < 30 and not program.traced and traces == [live.net]  # traced once
+    finally:
+        gate.set()
+        del program.trace

@@ -347,3 +347,30 @@ def test_untraced_outputs_and_loss_match_the_traced_ones():
         np.testing.assert_allclose(eager, traced, rtol=1e-5, atol=1e-6)
     x, y = featurize(data.x_test, state.features), data.y_test
     assert net.loss(x, y, traced=False) == pytest.approx(net.loss(x, y), rel=1e-5)
+
+
+@pytest.mark.parametrize("settings", [
+    {}, {"optimizer": "adam"}, {"regularization": "L1", "regularization_rate": 0.01},
+    {"regularization": "L2", "regularization_rate": 0.03, "activation": "relu"},
+    {"loss": "crossentropy", "activation": "sigmoid", "batch_size": 7},
+    {"dataset": "blobs", "classes": 4, "hidden": [5, 3], "layer_activations": ["relu", "linear"]},
+    {"problem": "regression", "dataset": "reg-plane"}, {"hidden": []},
+], ids=["sgd-tanh-squared", "adam", "L1", "L2-relu", "sigmoid-crossentropy", "softmax", "regression", "no-layer"])
+def test_epochs_trained_before_the_program_is_ready_are_the_traced_programs_epochs(settings):
+    """Until a new shape's program is traced, Step and Play train in NumPy: the same shuffles,
+    batches, gradients, optimizer and penalties, so the same weights to float32 rounding."""
+    from core.playground import untraced
+
+    state = PlaygroundState(**settings)
+    data = make_dataset(state)
+    x, y = featurize(data.x_train, state.features), data.y_train
+    in_numpy, traced = PlaygroundNet(state), PlaygroundNet(state)
+    untraced.train_epochs(in_numpy, x, y, 3, min(state.batch_size, len(x)))
+    traced.train(x, y, 3)
+    for mine, theirs in zip(in_numpy.weight_arrays(), traced.weight_arrays()):
+        for a, b in zip(mine, theirs):
+            np.testing.assert_allclose(a, b, atol=5e-5)
+    assert int(in_numpy.arguments()[5].numpy()) == int(traced.arguments()[5].numpy()) == 3  # the random draws
+    if state.optimizer == "adam":
+        assert float(in_numpy.arguments()[4].numpy()) == float(traced.arguments()[4].numpy())
+    assert untraced.can_train(in_numpy) and not untraced.can_train(PlaygroundNet(PlaygroundState(dropout=0.1)))

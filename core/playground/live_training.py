@@ -80,8 +80,10 @@ class LiveTrainer:
 
     ``grid_features`` are the network's inputs at the ``GRID`` × ``GRID`` points of the map
     (:func:`grid_inputs`), the same for every frame. Every method is safe to call from the page's
-    script threads. A network whose program is not traced yet (see core.playground.network) is
-    traced in the background from the start, so that the first Step or Play need not wait for it.
+    script threads. A network whose program is not ready yet (see core.playground.network) trains
+    in NumPy and is drawn op by op meanwhile: no control waits for the trace, which runs in the
+    background from :meth:`prepare` on (the page calls it once it has drawn the new network, so
+    that the trace does not slow that page run down) or from the first Step or Play.
     """
 
     def __init__(self, net, data: Dataset, turns: Turns = TURNS, history: list | None = None,
@@ -103,15 +105,23 @@ class LiveTrainer:
         self.snapshots: list[tuple[int, list]] = []  # (epoch, weights) over the run, for a saved run
         self._frame: Frame | None = None
         self._recent: deque[Frame] = deque(maxlen=RECENT_FRAMES)
+        self._tracer: threading.Thread | None = None
         with self._lock:
-            self._publish(traced=False)  # (the first picture of a new network: no time to trace for it)
-        if not net.program.traced:  # (not a daemon thread: TensorFlow aborts the process on a trace cut short by exit)
-            threading.Thread(target=net.prepare, name="playground-trace").start()
+            self._publish()  # (the first picture of a new network: no time to trace for it)
 
     # ---- controls ----------------------------------------------------------------------
     @property
     def playing(self) -> bool:
         return self._playing
+
+    def prepare(self) -> None:
+        """Trace and compile the network's program in the background, if it is not ready (once)."""
+        with self._changed:
+            if self.net.program.traced or self._tracer is not None:
+                return
+            # (not a daemon thread: TensorFlow aborts the process on a trace cut short by exit)
+            self._tracer = threading.Thread(target=self.net.prepare, name="playground-trace")
+            self._tracer.start()
 
     def play(self) -> None:
         with self._changed:
@@ -133,8 +143,9 @@ class LiveTrainer:
     def step(self, epochs: int = 1) -> Frame:
         """Train ``epochs`` epochs now (while paused) and publish the frame."""
         self.pause()
+        self.prepare()
         with self._lock:
-            self.net.train(self._x_train, self._y_train, epochs)
+            self.net.train(self._x_train, self._y_train, epochs, traced=False)
             return self._publish()
 
     def close(self) -> None:
@@ -158,6 +169,7 @@ class LiveTrainer:
             return [f for f in self._recent if f.serial > newer_than] or [self._frame]
 
     def _run(self) -> None:
+        self.prepare()
         while True:
             with self._changed:
                 if not self._playing:
@@ -167,10 +179,10 @@ class LiveTrainer:
                     break
             epochs = int(np.clip(self._epochs_per_second * CHUNK_SECONDS, 1, MAX_EPOCHS_PER_CHUNK))
             with self._turns, self._lock:
-                started = time.perf_counter()
-                self.net.train(self._x_train, self._y_train, epochs)
+                started, traced = time.perf_counter(), self.net.program.traced
+                self.net.train(self._x_train, self._y_train, epochs, traced=False)
                 spent = time.perf_counter() - started
-                if self.net.epoch > epochs:  # the first call traces the graph: not a measure
+                if traced == self.net.program.traced:  # (not a chunk that waited for the trace)
                     self._epochs_per_second = 0.7 * self._epochs_per_second + 0.3 * epochs / max(spent, 1e-4)
                 # Due once less than half a chunk remains: checked only between chunks, a plain
                 # ">= FRAME_SECONDS" lands on the chunk after, up to a chunk (~13 ms) late every frame.
@@ -185,17 +197,18 @@ class LiveTrainer:
                 self._publish()  # the paused picture shows exactly the weights it stopped at
             self._changed.notify_all()
 
-    def _publish(self, traced: bool = True) -> Frame:
-        """Compute and publish a frame of the current weights. Hold ``self._lock``."""
+    def _publish(self) -> Frame:
+        """Compute and publish a frame of the current weights (op by op while the program is not
+        ready). Hold ``self._lock``."""
         net = self.net
-        train_loss = net.loss(self._x_train, self._y_train, traced)
-        test_loss = net.loss(self._x_test, self._y_test, traced)
+        train_loss = net.loss(self._x_train, self._y_train, traced=False)
+        test_loss = net.loss(self._x_test, self._y_test, traced=False)
         diverged = net.diverged(train_loss, test_loss)
         weights = net.weight_arrays()
         if not self.history or self.history[-1][0] != net.epoch:
             self.history = thin_history([*self.history, (net.epoch, train_loss, test_loss)])
             self.snapshots = thin_snapshots([*self.snapshots, (net.epoch, weights)])
-        outputs = net.layer_outputs(self._grid, traced) if not diverged else []
+        outputs = net.layer_outputs(self._grid, traced=False) if not diverged else []
         frame = Frame(serial=self._frame.serial + 1 if self._frame else 0, epoch=net.epoch,
                       train_loss=train_loss, test_loss=test_loss, weights=weights,
                       outputs=outputs, history=self.history, playing=self._playing and not diverged,

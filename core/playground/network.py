@@ -4,7 +4,9 @@ The training loop, the forward pass and the loss are ``tf.function``s shared by 
 the same shape (layer sizes, activations, output, loss, optimizer, kind of penalty, dropout or
 not): a :class:`Program`, traced once per server process and called with a network's variables
 as arguments. Tracing and compiling cost about half a second to two seconds; shared, they are paid
-once per shape, not on the first Step or Play after every Reset, new data set or added point.
+once per shape, not on the first Step or Play after every Reset, new data set or added point. Until a
+new shape's program is ready, ``train(..., traced=False)`` trains in NumPy (core.playground.untraced)
+and ``loss``/``layer_outputs`` op by op, so that no control waits for the trace.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from core.adam import Adam, adam_step
+from core.playground import untraced
 from core.playground.state import PlaygroundState
 
 PROGRAMS_KEPT = 32  # shapes whose traced programs a server keeps
@@ -232,13 +235,19 @@ class PlaygroundNet:
         self.program.trace(self)
 
     # ---- public ---------------------------------------------------------------------
-    def train(self, x: np.ndarray, y: np.ndarray, epochs: int) -> None:
+    def train(self, x: np.ndarray, y: np.ndarray, epochs: int, traced: bool = True) -> None:
+        """``epochs`` epochs of shuffled mini-batches. ``traced=False``: while the program is not
+        ready, in NumPy (the same epochs, to float32 rounding) instead of waiting for it; a network
+        with dropout waits all the same."""
         import tensorflow as tf
 
-        self.prepare()
         batch = min(self.state.batch_size, len(x))
-        self.program.train(self._arguments, tf.constant(x, tf.float32), tf.constant(y, tf.float32),
-                           tf.constant(int(epochs)), tf.constant(batch))
+        if not traced and not self.program.traced and untraced.can_train(self):
+            untraced.train_epochs(self, x, y, int(epochs), batch)
+        else:
+            self.prepare()
+            self.program.train(self._arguments, tf.constant(x, tf.float32), tf.constant(y, tf.float32),
+                               tf.constant(int(epochs)), tf.constant(batch))
         self.epoch += int(epochs)
 
     def loss(self, x: np.ndarray, y: np.ndarray, traced: bool = True) -> float:

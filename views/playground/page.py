@@ -259,3 +259,5 @@ st.button("Save run to the Runs page", icon=":material/save:", key="pg_save",
 if getattr(session, "saved_as", None):
     st.success(f"Saved as run {session.saved_as}.", icon=":material/check:")
     session.saved_as = None
+
+session.prepare()  # (last: the trace of a new network's program would slow this run down)

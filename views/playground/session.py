@@ -130,6 +130,12 @@ class PlaygroundSession:
             return True
         return False
 
+    def prepare(self) -> None:
+        """Get the network's program ready in the background (the page calls this once it has drawn
+        the network: a trace started earlier would slow that page run down)."""
+        if self.trainer is not None:
+            self.trainer.prepare()
+
     def close(self) -> None:
         if self.trainer is not None:
             self.trainer.close()
