@@ -117,3 +117,25 @@ def test_step_and_play_of_a_new_shape_do_not_wait_for_its_program():
     finally:
         gate.set()
         del program.trace
+
+
+def test_a_trace_asked_for_later_starts_then_or_at_a_step_and_never_for_a_closed_trainer():
+    import threading
+
+    traces = []
+    live, other = trainer(hidden=[6, 1, 2]), trainer(hidden=[6, 1, 2], weight_seed=3)
+    program = live.net.program
+    program.trace = lambda net: traces.append(net)
+    try:
+        live.prepare(after=30)
+        other.prepare(after=30)
+        time.sleep(0.3)
+        assert traces == []  # (not yet: the page is still being sent)
+        live.step()
+        other.close()
+        for thread in threading.enumerate():
+            if thread.name == "playground-trace":
+                thread.join(10)
+        assert traces == [live.net]  # at the Step; none for the closed trainer
+    finally:
+        del program.trace

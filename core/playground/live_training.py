@@ -82,8 +82,9 @@ class LiveTrainer:
     (:func:`grid_inputs`), the same for every frame. Every method is safe to call from the page's
     script threads. A network whose program is not ready yet (see core.playground.network) trains
     in NumPy and is drawn op by op meanwhile: no control waits for the trace, which runs in the
-    background from :meth:`prepare` on (the page calls it once it has drawn the new network, so
-    that the trace does not slow that page run down) or from the first Step or Play.
+    background from :meth:`prepare` on (the page asks for it a moment after it has drawn the new
+    network, so that the trace does not slow down that run or the browser's receiving it) or from
+    the first Step or Play.
     """
 
     def __init__(self, net, data: Dataset, turns: Turns = TURNS, history: list | None = None,
@@ -106,6 +107,7 @@ class LiveTrainer:
         self._frame: Frame | None = None
         self._recent: deque[Frame] = deque(maxlen=RECENT_FRAMES)
         self._tracer: threading.Thread | None = None
+        self._trace_now = threading.Event()  # (a delayed trace is wanted at once)
         with self._lock:
             self._publish()  # (the first picture of a new network: no time to trace for it)
 
@@ -114,14 +116,23 @@ class LiveTrainer:
     def playing(self) -> bool:
         return self._playing
 
-    def prepare(self) -> None:
-        """Trace and compile the network's program in the background, if it is not ready (once)."""
+    def prepare(self, after: float = 0.0) -> None:
+        """Trace and compile the network's program in the background if it is not ready, in ``after``
+        seconds: sooner if a Step or Play asks for it meanwhile, not at all if the trainer is closed
+        by then (a network replaced by another, whose shape may never be needed)."""
         with self._changed:
+            if not after:
+                self._trace_now.set()
             if self.net.program.traced or self._tracer is not None:
                 return
             # (not a daemon thread: TensorFlow aborts the process on a trace cut short by exit)
-            self._tracer = threading.Thread(target=self.net.prepare, name="playground-trace")
+            self._tracer = threading.Thread(target=self._trace, args=(after,), name="playground-trace")
             self._tracer.start()
+
+    def _trace(self, after: float) -> None:
+        self._trace_now.wait(after)
+        if not self._closed:
+            self.net.prepare()
 
     def play(self) -> None:
         with self._changed:
@@ -154,6 +165,7 @@ class LiveTrainer:
         with self._changed:
             self._closed, self._playing = True, False
             self._changed.notify_all()
+        self._trace_now.set()  # (a trace still waiting to start: it need not)
 
     # ---- frames -----------------------------------------------------------------------------
     def frame(self, newer_than: int = -1, timeout: float = 0.0) -> Frame:

@@ -14,6 +14,11 @@ from core.playground import (
 )
 from core.playground.live_training import LiveTrainer
 
+# A new network's trace holds Python's lock for 0.5-2 s: started with the page run that shows the
+# network, it slowed that run and the sending of its pictures (+ layer while playing 247-560 ms,
+# against 196-244 ms with the trace started later; a quiet 2-core box).
+TRACE_DELAY = 0.5
+
 
 class PlaygroundSession:
     """The state behind the page (``state``, ``points``) and what follows from it: ``data``,
@@ -131,10 +136,10 @@ class PlaygroundSession:
         return False
 
     def prepare(self) -> None:
-        """Get the network's program ready in the background (the page calls this once it has drawn
-        the network: a trace started earlier would slow that page run down)."""
+        """Get the network's program ready in the background, from ``TRACE_DELAY`` on (the page calls
+        this once it has drawn the network; Step and Play need not wait for it)."""
         if self.trainer is not None:
-            self.trainer.prepare()
+            self.trainer.prepare(after=TRACE_DELAY)
 
     def close(self) -> None:
         if self.trainer is not None:
