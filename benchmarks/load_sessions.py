@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from tools.streamlit_client import (
     EARLY_FOR_RERUN, FRAGMENT_FINISHED, Page, ProtocolError, canvas_id, canvas_state, component_data,
+    settle_canvas,
 )
 
 ANSWER_TIMEOUT = 30.0  # seconds a session waits for an answer before it counts an error
@@ -126,6 +127,7 @@ async def drawing_session(url: str, clock: Clock, figures: Figures) -> None:
                 # (the canvas lives in a fragment: its run, and any run it leads to, must end first)
                 await page.wait_for(lambda: any(e.kind == "finish" for e in page.events[mark:]) and not page.running,
                                     what="the stroke's run to end")
+                await settle_canvas(page)  # then, as the browser does, the rest of the page
             except ProtocolError as error:  # counted; the next round resynchronises with Clear
                 figures.errors.append(f"draw: {error}")
                 if "connection lost" in str(error):

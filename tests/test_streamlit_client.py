@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from tools.browser import REPO, start_app, stop_app
-from tools.streamlit_client import Page, canvas_id, canvas_state, component_data
+from tools.streamlit_client import Page, canvas_id, canvas_node, canvas_state, component_data, settle_canvas
 
 ONE = [[(0.52, 0.2), (0.5, 0.5), (0.48, 0.8)]]
 
@@ -20,15 +20,20 @@ def run_async(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
-async def draw_one(url: str) -> tuple[str | None, str | None, Page]:
+async def draw_one(url: str) -> tuple[str | None, str | None, Page, list[bool]]:
     async with Page(url, "draw", "limit=3000", timeout=60) as page:
         await page.wait_for(lambda: page.metric("Prediction") is not None and not page.running,
                             what="the Prediction metric")
         empty = page.metric("Prediction")
         mark = await page.set_value(canvas_id(page), json_value=canvas_state(ONE))
         await page.wait_for(lambda: page.metric("Prediction") not in (None, "–"), what="a prediction")
-        await page.wait_run(mark)
-        return empty, page.metric("Prediction"), page
+        # The canvas's fragment read it and asks the browser to say when the reading is on screen; the
+        # whole page runs only then (a whole run started at once would drop the fragment's reading).
+        await page.wait_run(mark, fragment=True)
+        steps = [(component_data(canvas_node(page)) or {}).get("settle") is True, page.finished_since(mark) is None]
+        await settle_canvas(page)
+        steps.append(page.finished_since(mark) is not None)
+        return empty, page.metric("Prediction"), page, steps
 
 
 def test_the_protocol_client_draws_a_one_and_reads_a_prediction(tmp_path):
@@ -42,12 +47,13 @@ def test_the_protocol_client_draws_a_one_and_reads_a_prediction(tmp_path):
     try:
         _, stderr = training.communicate(timeout=240)
         assert training.returncode == 0, stderr.decode()[-2000:]
-        empty, prediction, page = run_async(draw_one(server.url))
+        empty, prediction, page, steps = run_async(draw_one(server.url))
     finally:
         training.kill()
         stop_app(server)
     assert empty == "–"
     assert prediction is not None and prediction.isdigit(), prediction
+    assert steps == [True, True, True], steps  # settle asked, no whole run before "shown", one after
     assert not page.errors, page.errors
 
 

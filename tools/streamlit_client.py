@@ -496,9 +496,24 @@ def component_data(node: Node):
     return json.loads(text) if text else None
 
 
-def canvas_id(page: Page) -> str:
-    """The widget id of the page's (last) digit canvas."""
+def canvas_node(page: Page) -> Node:
+    """The page's (last) digit canvas."""
     found = [n for n in page.elements("bidi_component") if "digit_canvas" in n.proto.component_name]
     if not found:
         raise ProtocolError("no digit canvas on the page")
-    return found[-1].widget_id
+    return found[-1]
+
+
+def canvas_id(page: Page) -> str:
+    """The widget id of the page's (last) digit canvas."""
+    return canvas_node(page).widget_id
+
+
+async def settle_canvas(page: Page) -> None:
+    """What the canvas's JavaScript does once the reading of a pen-up picture is on screen: when the
+    run that read it mounted the canvas with ``settle``, send the trigger ``shown`` (the picture's
+    number) and wait for the run of the whole page it leads to."""
+    canvas = canvas_node(page)
+    data = component_data(canvas) or {}
+    if data.get("settle"):
+        await page.wait_run(await page.trigger(canvas, "shown", data.get("answered")))

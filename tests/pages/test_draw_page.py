@@ -41,7 +41,8 @@ def canvas(monkeypatch):
         frames = 0
         _last = None
 
-        def __call__(self, *, stroke_width, key, instance, size=280, live=True, answered=0, restore=None):
+        def __call__(self, *, stroke_width, key, instance, size=280, live=True, answered=0, restore=None,
+                     settle=False):
             self.keys.append(key)
             self.instances.append(instance)
             self.answered.append(answered)

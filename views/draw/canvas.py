@@ -11,6 +11,8 @@ send small pictures while the pen moves, paced by the server's answers (the live
 The component calls back when a picture arrives; the picture is kept in session state as a
 :class:`Frame`, which the page reads *before* it mounts the canvas again with ``answered`` = that
 frame's number, so the browser sends the next picture only once this one's reading is on its way.
+A pen-up picture is read the same way; mounted with ``settle``, the canvas then says when that
+reading is on screen (the trigger ``shown``, kept as :func:`shown`), and the page runs as a whole.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from PIL import Image
 FOLDER = Path(__file__).resolve().parents[1] / "components" / "digit_canvas"
 PNG_DATA_URL = "data:image/png;base64,"
 FRAME = "draw_frame"  # session key: the last picture the canvas sent (a Frame)
+SHOWN = "draw_shown"  # session key: the number of the pen-up picture whose reading the browser shows
 LIVE_EVERY_MS = 100  # at most one picture every 100 ms while the pen moves
 LIVE_SIZE = 140  # CSS pixels square: the preprocessing reduces a drawing to 20×20 anyway
 # Inline code, not asset paths: Streamlit serves component files only from installed packages.
@@ -81,20 +84,36 @@ def forget_frame() -> None:
     st.session_state[FRAME] = None
 
 
+def shown(frame: Frame | None) -> bool:
+    """Whether the browser said it shows the reading of ``frame``; the answer is used up either way."""
+    number = st.session_state.pop(SHOWN, None)
+    return frame is not None and number == frame.number
+
+
 def digit_canvas(*, stroke_width: int, key: str, instance: int, size: int = 280, live: bool = True,
-                 answered: int = 0, restore: str | None = None) -> None:
+                 answered: int = 0, restore: str | None = None, settle: bool = False) -> None:
     """Mount the canvas (``size`` CSS pixels square). Its pictures arrive in :func:`current_frame`.
 
     A new ``instance`` gives an empty canvas (``restore``, a PNG data URL, is drawn on it if given);
-    ``live`` sends pictures while the pen moves, ``answered`` is the number of the last one read."""
+    ``live`` sends pictures while the pen moves, ``answered`` is the number of the last one read;
+    ``settle``: that one is a pen-up picture whose reading this run showed, and the rest of the page
+    waits for the browser to say it is on screen (:func:`shown`)."""
+
+    def value(name: str):
+        state = st.session_state.get(key)
+        return state.get(name) if hasattr(state, "get") else None
 
     def remember() -> None:
-        value = st.session_state.get(key)
-        frame = frame_from(value.get("drawing") if hasattr(value, "get") else None)
+        frame = frame_from(value("drawing"))
         if frame is not None:
             st.session_state[FRAME] = frame
 
-    _component(key=key, height=size, width=size, on_drawing_change=remember,
+    def on_screen() -> None:
+        number = value("shown")
+        if isinstance(number, int):
+            st.session_state[SHOWN] = number
+
+    _component(key=key, height=size, width=size, on_drawing_change=remember, on_shown_change=on_screen,
                data={"size": size, "stroke": stroke_width, "instance": instance, "live": live,
                      "answered": answered, "every_ms": LIVE_EVERY_MS, "small": LIVE_SIZE,
-                     "restore": restore})
+                     "restore": restore, "settle": settle})

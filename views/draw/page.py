@@ -112,10 +112,17 @@ reading_slot = right.container()
 def live_reading(uploaded: np.ndarray | None, problem: str | None, stroke: int, live: bool) -> None:
     """Read the newest picture and show it; then mount the canvas, telling it which picture was read.
 
-    Runs alone (a fragment) for every picture the canvas sends; a pen-up picture then reruns the whole
-    page once, so the sections below show the finished drawing."""
+    Runs alone (a fragment) for every picture the canvas sends. For a pen-up picture the whole page
+    runs once more, so the sections below show the finished drawing — but only after the browser says
+    this run's reading is on screen: a whole run started from here would drop the reading this run
+    had not yet sent, and the reading would wait for the whole page."""
     frame = canvas.current_frame()
     full_run = state.pop(FULL_RUN, False)
+    # A pen-up picture the whole page has not shown yet.
+    unsettled = frame is not None and frame.final and state.get(FINAL_READ) != frame.number
+    if canvas.shown(frame) and unsettled and not full_run:
+        state[FINAL_READ] = frame.number
+        st.rerun(scope="app")
     state[READING] = None
     try:
         with reading_slot, friendly("reading the drawing"):
@@ -140,11 +147,10 @@ def live_reading(uploaded: np.ndarray | None, problem: str | None, stroke: int, 
             canvas.digit_canvas(stroke_width=stroke, size=CANVAS_SIZE, instance=state["draw_canvas_id"],
                                 key=f"draw_canvas_{state['draw_canvas_id'] % 2}", live=live,
                                 answered=frame.number if frame is not None else 0,
-                                restore=frame.png if frame is not None and frame.final else None)
-    if frame is not None and frame.final and state.get(FINAL_READ) != frame.number:
+                                restore=frame.png if frame is not None and frame.final else None,
+                                settle=unsettled and not full_run)
+    if unsettled and full_run:
         state[FINAL_READ] = frame.number
-        if not full_run:
-            st.rerun(scope="app")
 
 
 state[FULL_RUN] = True

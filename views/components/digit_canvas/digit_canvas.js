@@ -8,6 +8,13 @@
 // pixels: a phone's 2–3 device pixels per CSS pixel are averaged away before it travels) is sent at
 // once, marked final. With data.live false only that final picture is sent (the pen-up-only mode).
 //
+// The pen-up picture is read by the same quick run as a live one; the rest of the page (the sections
+// below the reading) follows only once that reading is on screen: when the run that read it mounts
+// the canvas with data.settle, the canvas sends the trigger "shown" (the frame's number) and the
+// server then runs the whole page. (Asking for the whole page from the quick run itself would throw
+// its reading away: a full run drops what the quick run had not yet sent, so the reading would wait
+// for the whole page to be run and drawn.)
+//
 // Streamlit calls the default export again on every run, usually with the same parentElement; the
 // drawing lives in a WeakMap entry for that element, so a rerun keeps it. Clear asks for a fresh canvas
 // by sending a new `instance`; data.restore (a PNG data URL) redraws the last drawing on a fresh
@@ -40,7 +47,7 @@ function create(parentElement, data) {
   pen.fillRect(0, 0, size, size);
   const mount = {
     canvas, pen, size, instance: data.instance, last: null, pointer: null, strokes: 0,
-    frame: 0, sentAt: 0, dirty: false, timer: null, data, setStateValue: null,
+    frame: 0, sentAt: 0, dirty: false, timer: null, data, setStateValue: null, shown: null,
   };
   if (data.restore) {
     const picture = new Image();
@@ -138,5 +145,11 @@ export default function (component) {
   }
   mount.data = data;
   mount.setStateValue = setStateValue;
+  if (data.settle && data.answered === mount.frame && mount.pointer === null && mount.shown !== mount.frame) {
+    // The reading of the pen-up picture is on screen (it came in this run, before the canvas): now
+    // the rest of the page. Once per picture; a new stroke meanwhile has its own.
+    mount.shown = mount.frame;
+    component.setTriggerValue("shown", mount.frame);
+  }
   sendLive(mount); // the server has answered: send the newest picture if the pen is still moving
 }
