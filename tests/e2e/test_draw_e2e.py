@@ -122,12 +122,15 @@ def test_probabilities_change_during_one_stroke(trained_page):
     watch(page)
     paced_stroke(page, canvas_box(page), a_two(), seconds=2.0)
     seen = readings(page)
-    screenshot(page, "draw-live-after")
     assert seen["updates"] >= 2, seen["texts"]  # new readings while the pen was down
     assert all("reading as you draw" in text for text in seen["texts"][:seen["updates"]])
     assert seen["final_ms"] is not None, "no reading of the finished drawing"
     wait_until_idle(page)
     assert prediction(page) == "2"
+    # The sections below follow the reading: the whole page runs once the reading is on screen.
+    page.get_by_text("Fitted into 20×20").first.wait_for(timeout=30_000)
+    assert page.get_by_text("Draw something to see the preprocessing stages").count() == 0
+    screenshot(page, "draw-live-after")
     print(f"\nlive: {seen['updates']} readings in a {seen['stroke_s']:.1f}-s stroke, "
           f"pen-up to final reading {seen['final_ms']:.0f} ms")
 
