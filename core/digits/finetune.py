@@ -83,13 +83,17 @@ def augment(digits: np.ndarray, copies: int, rng: np.random.Generator) -> np.nda
 
 def accuracy(model, digits: np.ndarray, labels: np.ndarray) -> float | None:
     """Share of ``digits`` the model reads as ``labels`` (called directly, in batches; None if empty)."""
-    if len(digits) == 0:
+    return _share_read_right(lambda batch: np.asarray(model(batch[..., None].astype(np.float32), training=False)),
+                             digits, labels)
+
+
+def _share_read_right(read, inputs: np.ndarray, labels: np.ndarray) -> float | None:
+    """Share of ``inputs`` whose probabilities from ``read`` (in batches) put ``labels`` first."""
+    if len(inputs) == 0:
         return None
-    right = 0
-    for start in range(0, len(digits), EVAL_BATCH):
-        batch = digits[start:start + EVAL_BATCH, ..., None].astype(np.float32)
-        right += int((np.asarray(model(batch, training=False)).argmax(axis=1) == labels[start:start + EVAL_BATCH]).sum())
-    return right / len(digits)
+    right = sum(int((read(inputs[start:start + EVAL_BATCH]).argmax(axis=1) == labels[start:start + EVAL_BATCH]).sum())
+                for start in range(0, len(inputs), EVAL_BATCH))
+    return right / len(inputs)
 
 
 def mnist_test_accuracy(model) -> float:
@@ -144,12 +148,7 @@ class Split:
     def accuracy(self, features: np.ndarray, labels: np.ndarray) -> float | None:
         """Share of the digits behind ``features`` read as ``labels`` (None if empty): the same as
         :func:`accuracy` on the digits themselves."""
-        if len(features) == 0:
-            return None
-        right = sum(int((self.read(features[start:start + EVAL_BATCH]).argmax(axis=1)
-                         == labels[start:start + EVAL_BATCH]).sum())
-                    for start in range(0, len(features), EVAL_BATCH))
-        return right / len(features)
+        return _share_read_right(self.read, features, labels)
 
 
 def fine_tune(model, digits: np.ndarray, labels: np.ndarray, *, replay: bool = True, seed: int = 0,
