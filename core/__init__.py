@@ -12,7 +12,7 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # TensorFlow's oneDNN kernels take their buffers from a pool (a BFC allocator) that keeps what it
-# grew to for reuse: after three digit trainings in one process it held ~250 MB more than
-# with the system allocator (issue 30's memory). The kernels stay the same;
-# trainings spend ~20-45 % more CPU on allocating (measured under load). Set it to 0 to keep the pool.
+# grew to for reuse, so every training in the server left memory behind (issue 30; the memory tour
+# in benchmarks/RESULTS.md). The kernels stay the same, at some CPU spent on allocating.
+# Set it to 0 to keep the pool.
 _os.environ.setdefault("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", "1")

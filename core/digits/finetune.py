@@ -160,8 +160,7 @@ def fine_tune(model, digits: np.ndarray, labels: np.ndarray, *, replay: bool = T
     mini-batches of :data:`BATCH_SIZE` in a new shuffle every epoch, for :data:`EPOCHS` epochs: what
     ``model.fit`` on the whole network did here before, without running the frozen trunk again in
     every step and without Keras' per-network compilation of its training step, which cost more
-    than the training itself (benchmarks/bench_finetune.py --quick, on a busy 2-core machine:
-    1.2–1.4 CPU-s before, 0.5–0.7 after)."""
+    than the training itself (benchmarks/bench_finetune.py)."""
     import keras
 
     started = time.perf_counter()

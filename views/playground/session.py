@@ -14,9 +14,9 @@ from core.playground import (
 )
 from core.playground.live_training import LiveTrainer
 
-# A new network's trace holds Python's lock for 0.5-2 s: started with the page run that shows the
-# network, it slowed that run and the sending of its pictures (+ layer while playing 247-560 ms,
-# against 196-244 ms with the trace started later; a quiet 2-core box).
+# A new network's trace holds Python's lock for a while: started with the page run that shows the
+# network, it slowed that run and the sending of its pictures (benchmarks/bench_playground_live.py,
+# "+ layer while playing").
 TRACE_DELAY = 0.5
 
 
