@@ -5,6 +5,8 @@
     .venv/bin/python scripts/build_defaults.py --readme   # assets/README.md's table from the manifest
     nohup nice -n 10 .venv/bin/python scripts/build_defaults.py charlstm_shakespeare > build.log 2>&1 &
                                                           # the text model: hours on 2 shared cores
+    .venv/bin/python scripts/build_defaults.py charlstm_shakespeare --adopt /tmp/dlp-defaults-XXXX
+                                                          # bundle what an interrupted build trained
 
 Each default is trained by ``python -m core.train ...`` (the app's own training code path) into a
 throw-away store, with bundling off (so the CLI trains instead of installing the old default) and
@@ -44,10 +46,7 @@ def library_versions() -> dict:
 
 
 def train(name: str, spec: dict, cache: Path) -> dict:
-    """Train one default through the CLI into ``cache`` and return its store record."""
-    from core.training.jobs import JobManager
-    from core.training.store import ModelStore
-
+    """Train one default through the CLI into ``cache`` and return its manifest entry."""
     command = [sys.executable, "-m", "core.train", spec["kind"], *spec["cli"]]
     env = {**os.environ, "DLP_CACHE_DIR": str(cache), "DLP_BUNDLED": "0", "TF_DETERMINISTIC_OPS": "1",
            "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -57,6 +56,32 @@ def train(name: str, spec: dict, cache: Path) -> dict:
     seconds = time.time() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_seconds = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return bundle(name, spec, cache, {"seconds": round(seconds, 1), "cpu_seconds": round(cpu_seconds, 1),
+                                      "date": time.strftime("%Y-%m-%d", time.gmtime())})
+
+
+def adopt(name: str, spec: dict, cache: Path) -> dict:
+    """Bundle a default the CLI already trained into ``cache`` (a build interrupted after its
+    training finished, e.g. when the machine's session ended during the copy). Its times are the
+    training's own, from the store record: wall-clock and CPU seconds of the training job, without
+    the CLI's start-up."""
+    from core.training.jobs import JobManager
+    from core.training.store import ModelStore
+
+    _, key = JobManager(ModelStore(cache / "models")).key_for(spec["kind"], spec["request"])
+    record = json.loads((cache / "models" / key / "record.json").read_text(encoding="utf-8"))
+    metrics = record.get("metrics", {})
+    return bundle(name, spec, cache, {
+        "seconds": round(record["duration_s"], 1), "cpu_seconds": metrics.get("train_cpu_seconds"),
+        "date": time.strftime("%Y-%m-%d", time.gmtime(record["created"])),
+        "adopted": "trained by the CLI into a build's store, bundled from it by --adopt (times: the training job's)"})
+
+
+def bundle(name: str, spec: dict, cache: Path, how: dict) -> dict:
+    """Copy the store's model for ``spec`` to assets/defaults/<name>/ and return its manifest entry."""
+    from core.training.jobs import JobManager
+    from core.training.store import ModelStore
+
     store = ModelStore(cache / "models")
     _, key = JobManager(store).key_for(spec["kind"], spec["request"])
     entry = store.get(key)
@@ -81,8 +106,7 @@ def train(name: str, spec: dict, cache: Path) -> dict:
         "metrics": record.get("metrics", {}),
         "files": files,
         "built": {"command": " ".join(["python -m core.train", spec["kind"], *spec["cli"]]),
-                  "by": "scripts/build_defaults.py", "date": time.strftime("%Y-%m-%d", time.gmtime()),
-                  "seconds": round(seconds, 1), "cpu_seconds": round(cpu_seconds, 1),
+                  "by": "scripts/build_defaults.py", **how,
                   "machine": platform.machine(), "cores": os.cpu_count(), **library_versions()},
         "record": record,
     }
@@ -93,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"defaults to rebuild (all by default): {', '.join(SPECS)}")
     parser.add_argument("--readme", action="store_true",
                         help="only rewrite assets/README.md's table of the bundled models from the manifest")
+    parser.add_argument("--adopt", metavar="CACHE", type=Path,
+                        help="bundle models a build's CLI already trained into the store under CACHE "
+                             "(the dlp-defaults-* folder of an interrupted build) instead of training")
     arguments = parser.parse_args(argv)
     if arguments.readme:
         write_readme(json.loads(MANIFEST.read_text(encoding="utf-8")))
@@ -102,11 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown default(s): {', '.join(sorted(unknown))}")
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8")) if MANIFEST.exists() else {"defaults": {}}
-    with tempfile.TemporaryDirectory(prefix="dlp-defaults-") as cache:
+    if arguments.adopt:
         for name in names:
-            item = resolved_spec(name)
-            print(f"== {name}: python -m core.train {item['kind']} {' '.join(item['cli'])}", flush=True)
-            manifest["defaults"][name] = train(name, item, Path(cache))
+            manifest["defaults"][name] = adopt(name, resolved_spec(name), arguments.adopt)
+    else:
+        with tempfile.TemporaryDirectory(prefix="dlp-defaults-") as cache:
+            for name in names:
+                item = resolved_spec(name)
+                print(f"== {name}: python -m core.train {item['kind']} {' '.join(item['cli'])}", flush=True)
+                manifest["defaults"][name] = train(name, item, Path(cache))
     manifest["format"] = 1
     manifest["defaults"] = {name: manifest["defaults"][name] for name in SPECS if name in manifest["defaults"]}
     total = sum(f["bytes"] for d in manifest["defaults"].values() for f in d["files"].values())
