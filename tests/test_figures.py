@@ -131,6 +131,10 @@ CLAIMS = [
     Claim(r"ship in `assets/defaults/` \(([\d.]+) MB, with a manifest",
           lambda m: same(m[1], sum(f["bytes"] for item in figures.manifest().values()
                                    for f in item["files"].values()) / 1e6, "the manifest's file sizes")),
+    Claim(r"\(2 layers of (\d+) units; ([\d.]+) nats per character on Tiny Shakespeare's held-out\s+(\d+) %",
+          lambda m: _all(same(m[1], figures.manifest()["charlstm_shakespeare"]["config"]["units"]),
+                         same(m[2], figures.manifest()["charlstm_shakespeare"]["metrics"]["val_loss"]),
+                         same(m[3], 100 * figures.manifest()["charlstm_shakespeare"]["config"]["validation_split"]))),
     Claim(r"ours sends a small PNG at most every (\d+) ms\s+while the pen moves",
           lambda m: same(m[1], _setting("views.draw.canvas", "LIVE_EVERY_MS"))),
     Claim(r"the median was (\d+) ms with ours against (\d+) ms with the\s+package",
