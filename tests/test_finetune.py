@@ -126,3 +126,38 @@ def test_fine_tuning_moves_only_the_dense_layers(augmented):
     for weight in model.weights:
         moved = not np.array_equal(np.asarray(weight), before[weight.path])
         assert moved == weight.path.startswith(("dense1/", "probabilities/")), weight.path
+
+
+def test_the_head_training_is_logged_as_a_keras_training_is(tmp_path):
+    """train_head feeds core.training.keras_progress.TrainingLog as Keras' loop does: the train scalars
+    at the schedule's steps and at each epoch's end (their sample-weighted mean is the epoch's mean),
+    weight histograms from step 0, and one epoch report per epoch."""
+    import math
+
+    import keras
+
+    from core.digits.finetune import BATCH_SIZE, EPOCHS, fine_tune
+    from core.digits.models import build
+    from core.training.runs import LogSchedule, read_histograms, read_scalars
+    from tests.test_runs import RecordingReporter
+
+    keras.utils.set_random_seed(0)
+    teach = mirror_set(2)
+    reporter = RecordingReporter(tmp_path)
+    fine_tune(build("dense2019"), teach.digits, teach.labels, replay=False, seed=1, reporter=reporter)
+    assert len(reporter.epochs) == EPOCHS and all({"loss", "accuracy"} <= set(e) for e in reporter.epochs)
+    steps_per_epoch = reporter.total // EPOCHS
+    samples = steps_per_epoch * BATCH_SIZE  # the drawings' copies fill whole batches here
+    schedule = LogSchedule(reporter.total)
+    scalars = read_scalars(tmp_path)
+    steps = [step for step, _, _ in scalars["train/loss"]]
+    assert steps == sorted({s for s in range(1, reporter.total + 1)
+                            if schedule.scalar_due(s) or s % steps_per_epoch == 0})
+    for epoch, report in enumerate(reporter.epochs):
+        begin, end = epoch * steps_per_epoch, (epoch + 1) * steps_per_epoch
+        marks = [begin] + [s for s in steps if begin < s <= end]
+        weights = np.diff(marks) * BATCH_SIZE
+        losses = [value for step, _, value in scalars["train/loss"] if begin < step <= end]
+        assert math.isclose(np.dot(weights, losses) / samples, report["loss"], rel_tol=1e-4)
+    histograms = read_histograms(tmp_path)
+    assert histograms and all(rows[0][0] == 0 for rows in histograms.values())

@@ -28,6 +28,7 @@ from core.digits.handwriting import DrawingSet, kept
 from core.digits.look_inside import probe_model
 from core.digits.models import ARCHITECTURES, VALIDATION_SIZE, smoothed_sparse_crossentropy
 from core.errors import BadConfig, BadInput
+from core.training.keras_progress import TrainingLog
 from core.training.progress import Reporter
 from core.training.store import load_keras, save_keras
 
@@ -206,84 +207,31 @@ def train_head(split: Split, x: np.ndarray, y: np.ndarray, loss_fn, rng: np.rand
         return mean, tf.reduce_sum(tf.cast(tf.equal(tf.argmax(out, axis=1), labels), tf.float32))
 
     steps_per_epoch = math.ceil(len(x) / BATCH_SIZE)
-    log = HeadLog(split.model, reporter, steps_per_epoch, config=config, title=title)
+    log = None
+    if reporter is not None:
+        log = TrainingLog(reporter, EPOCHS, len(x), BATCH_SIZE, config=config, kind=NAME, title=title)
+        log.begin(split.model)
     try:
         for epoch in range(EPOCHS):
             epoch_features = features if features is not None else split.features(x, training=True)
             order = rng.permutation(len(x))
+            seen, loss_sum, right_sum = 0, 0.0, 0.0
+            if log is not None:
+                log.epoch_begin()
             for batch in range(steps_per_epoch):
                 chosen = order[batch * BATCH_SIZE:(batch + 1) * BATCH_SIZE]
                 mean, right = step(epoch_features[chosen], y[chosen])
-                if not log.step(epoch, batch, len(chosen), float(mean), float(right)):
+                seen += len(chosen)
+                loss_sum += float(mean) * len(chosen)
+                right_sum += float(right)
+                running = {"loss": loss_sum / seen, "accuracy": right_sum / seen}  # since the epoch began, as Keras
+                if log is not None and not log.batch_end(epoch, batch, running):
                     return
-            log.epoch_end(epoch)
+            if log is not None:
+                log.epoch_end(epoch, running)
     finally:
-        log.close()
-
-
-class HeadLog:
-    """Progress and the TensorBoard log of :func:`train_head`: what core.training.keras_progress
-    records for a Keras training (the step and running means, curve points, epoch ends, scalars on the
-    log schedule as window means, weight histograms), without a Keras callback."""
-
-    def __init__(self, model, reporter: Reporter | None, steps_per_epoch: int, *, config: dict | None,
-                 title: str) -> None:
-        from core.training.keras_progress import CURVE_POINTS
-        from core.training.runs import LogSchedule, RunLogger
-
-        self.model, self.reporter, self.steps_per_epoch = model, reporter, steps_per_epoch
-        self.curve_points = CURVE_POINTS
-        self.schedule = LogSchedule(steps_per_epoch * EPOCHS)
-        self.last_report = 0.0
-        self.epoch_totals = self.window = (0, 0.0, 0.0)  # samples, summed loss, right answers
-        self.logger = None
-        if reporter is not None:
-            reporter.set_total(steps_per_epoch * EPOCHS, EPOCHS)
-            self.logger = RunLogger(reporter.run_dir, kind=NAME, title=title, config=config,
-                                    steps_per_epoch=steps_per_epoch)
-            self.logger.model_summary(model)
-            self.histograms(0)
-
-    def histograms(self, step: int) -> None:
-        self.logger.histograms(step, {w.path: np.asarray(w) for w in self.model.trainable_weights})
-        self.logger.flush()
-
-    @staticmethod
-    def means(totals: tuple[int, float, float]) -> dict[str, float]:
-        samples, loss, right = totals
-        return {"loss": loss / samples, "accuracy": right / samples} if samples else {}
-
-    def step(self, epoch: int, batch: int, samples: int, mean: float, right: float) -> bool:
-        """Note one step; False when the job was cancelled."""
-        add = (samples, mean * samples, right)
-        self.epoch_totals = tuple(a + b for a, b in zip(self.epoch_totals, add))
-        self.window = tuple(a + b for a, b in zip(self.window, add))
-        if self.reporter is None:
-            return True
-        logs = self.means(self.epoch_totals)  # running means since the epoch began, as Keras reports
-        step, last = epoch * self.steps_per_epoch + batch + 1, batch + 1 == self.steps_per_epoch
-        if (batch + 1) * self.curve_points // self.steps_per_epoch > batch * self.curve_points // self.steps_per_epoch:
-            self.reporter.point(epoch + (batch + 1) / self.steps_per_epoch, **logs)
-        now = time.monotonic()
-        if now - self.last_report > 0.1 or last:
-            self.last_report = now
-            self.reporter.step(step, **logs)
-        if self.schedule.scalar_due(step) or last:
-            self.logger.scalars(step, split="train", **self.means(self.window))
-            self.window = (0, 0.0, 0.0)
-        if self.schedule.histogram_due(step):
-            self.histograms(step)
-        return not self.reporter.cancelled
-
-    def epoch_end(self, epoch: int) -> None:
-        if self.reporter is not None:
-            self.reporter.epoch_end(epoch + 1, **self.means(self.epoch_totals))
-            self.logger.flush()
-        self.epoch_totals = self.window = (0, 0.0, 0.0)
-
-    def close(self) -> None:
-        if self.logger is not None:
-            self.logger.close()
+        if log is not None:
+            log.close()
 
 
 class FineTuneKind:
