@@ -75,28 +75,48 @@ def _trace(arrays: dict[str, np.ndarray], ids: np.ndarray, text: str,
     values = []
     projected = arrays["kernel_0"][ids]  # one-hot x times W is a row of W
     for layer in range(layer_count(arrays)):
-        recurrent = arrays[f"recurrent_{layer}"]
+        recurrent = np.ascontiguousarray(arrays[f"recurrent_{layer}"], np.float32)
         units = recurrent.shape[0]
-        z_all = projected + arrays[f"bias_{layer}"]
-        h = np.zeros(units, np.float32) if state is None else state[0][layer].astype(np.float32)
-        c = np.zeros(units, np.float32) if state is None else state[1][layer].astype(np.float32)
+        h0 = np.zeros(units, np.float32) if state is None else state[0][layer].astype(np.float32)
+        c0 = np.zeros(units, np.float32) if state is None else state[1][layer].astype(np.float32)
         out = np.empty((6, len(ids), units), np.float32)
-        pre = np.empty((len(ids), 4 * units), np.float32)
-        for t in range(len(ids)):
-            z = z_all[t] + h @ recurrent
-            pre[t] = z
-            gates = _sigmoid(z)
-            g = np.tanh(z[2 * units:3 * units])
-            c = gates[units:2 * units] * c + gates[:units] * g
-            h = gates[3 * units:] * np.tanh(c)
-            out[4, t], out[5, t] = c, h
-        # The gates once more for every character at once, from the pre-activations kept above.
-        out[0], out[1], out[3] = (_sigmoid(pre[:, k * units:(k + 1) * units]) for k in (0, 1, 3))
-        out[2] = np.tanh(pre[:, 2 * units:3 * units])
+        _replay(np.ascontiguousarray(projected + arrays[f"bias_{layer}"], np.float32), recurrent, h0, c0, out)
         values.append(out)
         if f"kernel_{layer + 1}" in arrays:
             projected = out[5] @ arrays[f"kernel_{layer + 1}"]
     return Trace(text, values)
+
+
+def _replay(z_in: np.ndarray, recurrent: np.ndarray, h: np.ndarray, c: np.ndarray, out: np.ndarray) -> None:
+    """The loop over characters of one layer, writing i, f, g, o, c, h into ``out`` (6, characters,
+    units). Each step is one matrix-vector product and a few NumPy calls into preallocated arrays:
+    σ(x) = ½ + ½·tanh(x/2), so one tanh over the scaled z gives all four blocks (g unscaled)."""
+    units = recurrent.shape[0]
+    scale = np.full(4 * units, 0.5, np.float32)
+    scale[2 * units:3 * units] = 1.0  # g = tanh(z_g)
+    shift = scale.copy()  # ½ for i, f, o; 0 for g
+    shift[2 * units:3 * units] = 0.0
+    z = np.empty(4 * units, np.float32)
+    blocks = z.reshape(4, units)
+    i, f, g, o = blocks
+    gates = out[:4]
+    product = np.empty(units, np.float32)
+    dot, add, multiply, tanh, copyto = np.dot, np.add, np.multiply, np.tanh, np.copyto
+    for t in range(z_in.shape[0]):
+        dot(h, recurrent, out=z)
+        add(z, z_in[t], out=z)
+        multiply(z, scale, out=z)
+        tanh(z, out=z)
+        multiply(z, scale, out=z)
+        add(z, shift, out=z)
+        copyto(gates[:, t], blocks)
+        c_t, h_t = out[4, t], out[5, t]
+        multiply(f, c, out=c_t)
+        multiply(i, g, out=product)
+        add(c_t, product, out=c_t)
+        tanh(c_t, out=h_t)
+        multiply(h_t, o, out=h_t)
+        h, c = h_t, c_t
 
 
 def text_ids(vocab: list[str], text: str) -> tuple[str, np.ndarray, list[str]]:
