@@ -7,12 +7,14 @@ one character at a time with ``return_state`` and the previous state, reading h 
 (the way a learner would get per-step states out of Keras; the i, f, g, o gates it does not even
 expose). With ``--quick`` the reference reads 200 characters and its time is scaled to 2,000.
 
-Finder: the model reads 100,000 characters of Tiny Shakespeare (c and h of every unit after each
-character, ``core.text.reading.read_passage``: streams side by side in a compiled TensorFlow
-function) and every unit is ranked for a pattern (inside quotes... here: words in capitals, the
-speakers' names) by 2·AUC − 1 from 256-level histograms (``core.text.finder.find_units``). The
-reference ranks the same values with ``sklearn.metrics.roc_auc_score`` per unit (exact AUC); the
-reading is the same on both sides. ``--quick`` reads 20,000 characters.
+Finder: the model reads 100,000 characters of Tiny Shakespeare and 10,000 held out (c and h of
+every unit after each character, ``core.text.reading.read_passages``: both passages cut into
+streams read side by side in a compiled TensorFlow function, each stream warmed up on the 100
+characters before it) and every unit is ranked for a pattern (inside quotes... here: words in
+capitals, the speakers' names) by 2·AUC − 1 from 256-level histograms
+(``core.text.finder.find_units``). The reference ranks the same values with
+``sklearn.metrics.roc_auc_score`` per unit (exact AUC); the reading is the same on both sides.
+``--quick`` reads 20,000 characters.
 """
 from __future__ import annotations
 
@@ -75,17 +77,16 @@ def finder(quick: bool) -> list[Result]:
     from core.data import load_corpus
     from core.text.finder import PATTERNS, find_units, pattern_source, regex_mask, separation, totals_of
     from core.text.gates import text_ids
-    from core.text.reading import read_passage
+    from core.text.reading import read_passages
 
     model, which = bundled_model()
     chars = 20_000 if quick else 100_000
     corpus = load_corpus("tinyshakespeare")
     text, ids, _ = text_ids(model.vocab, corpus[:chars])
     held, held_ids, _ = text_ids(model.vocab, corpus[-10_000:])
-    read_passage(model, ids[:2_000])  # compiles the reading function (once per model in the app)
+    read_passages(model, [(ids[:2_000], None)])  # compiles the reading function (once per model in the app)
     started = time.perf_counter()
-    c, _ = read_passage(model, ids)
-    held_c, _ = read_passage(model, held_ids)
+    (c, _), (held_c, _) = read_passages(model, [(ids, None), (held_ids, None)])
     read = time.perf_counter() - started
     source, words = pattern_source("capitals")
     started = time.perf_counter()

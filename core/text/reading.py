@@ -42,77 +42,119 @@ class Quantized:
         return decode(self.codes[rows][:, np.asarray(columns)], self.signal)
 
 
-def _chunk_fn(model):
-    """A compiled function: (ids (streams, time), live (streams, time), states (layers, 2, streams,
-    units)) -> (c and h of every layer (layers, 2, streams, time, units), final states). Where
-    ``live`` is 0 the state is set back to zero after the step: padding read before a stream's
-    start leaves it exactly at zero state."""
+def _chunk_fn(model, chunk: int):
+    """A compiled function: (ids (streams, chunk), live (streams, chunk), states (layers, 2, streams,
+    units)) -> (codes of c and of h, each (streams, chunk, layers · units) uint8, final states).
+    Where ``live`` is 0 the cell is set back to zero after the step: padding read before a
+    stream's start leaves it exactly at zero state. The streams are a dimension of any size, so one
+    trace serves every passage."""
     import tensorflow as tf
 
-    if getattr(model, "_read_fn", None) is not None:
-        return model._read_fn
+    cache = model.__dict__.setdefault("_read_fns", {})
+    if chunk in cache:
+        return cache[chunk]
     layers, weights = model.layers, model.weights
 
+    def encoded(values, signal):  # as :func:`encode`; tanh keeps it within (−1, 1) already
+        squashed = tf.tanh(values * 0.5) if signal == "c" else values
+        return tf.cast(tf.round((squashed + 1.0) * ((LEVELS - 1) / 2.0)), tf.uint8)
+
     def read(ids, live, states):
-        inputs = tf.gather(weights["kernel_0"], tf.transpose(ids))  # (time, streams, 4·units)
-        steps = ids.shape[1]
-        kept, final = [], []
-        for layer in range(layers):
-            h, c = states[layer, 0], states[layer, 1]
-            projected = tf.unstack(inputs + weights[f"bias_{layer}"], num=steps)
-            hs, cs = [], []
-            for t in range(steps):
-                z = projected[t] + tf.matmul(h, weights[f"recurrent_{layer}"])
+        # Layer l > 0 reads [h of layer l − 1, its own h] times [W; U] in one product per step.
+        stacked = [tf.concat([weights[f"kernel_{layer}"], weights[f"recurrent_{layer}"]], axis=0)
+                   for layer in range(1, layers)]
+        first = weights["kernel_0"] + weights["bias_0"]  # one-hot x · W + b is a row of it
+        hs = [states[layer, 0] for layer in range(layers)]
+        cs = [states[layer, 1] for layer in range(layers)]
+        codes = {"c": [[] for _ in range(layers)], "h": [[] for _ in range(layers)]}
+        for t in range(chunk):
+            keep = live[:, t:t + 1]
+            for layer in range(layers):
+                if layer == 0:
+                    z = tf.gather(first, ids[:, t]) + tf.matmul(hs[0], weights["recurrent_0"])
+                else:
+                    z = tf.matmul(tf.concat([hs[layer - 1], hs[layer]], axis=1), stacked[layer - 1]) \
+                        + weights[f"bias_{layer}"]
                 i, f, g, o = tf.split(z, 4, axis=-1)
-                keep = live[:, t:t + 1]
-                c = (tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)) * keep
-                h = tf.sigmoid(o) * tf.tanh(c)
-                hs.append(h)
-                cs.append(c)
-            final.append(tf.stack([h, c]))
-            h_seq = tf.stack(hs, axis=1)  # (streams, time, units)
-            kept.append(tf.stack([tf.stack(cs, axis=1), h_seq]))
-            if layer + 1 < layers:
-                inputs = tf.einsum("sth,hk->tsk", h_seq, weights[f"kernel_{layer + 1}"])
-        return tf.stack(kept), tf.stack(final)
+                cs[layer] = (tf.sigmoid(f) * cs[layer] + tf.sigmoid(i) * tf.tanh(g)) * keep
+                hs[layer] = tf.sigmoid(o) * tf.tanh(cs[layer])
+                codes["c"][layer].append(encoded(cs[layer], "c"))
+                codes["h"][layer].append(encoded(hs[layer], "h"))
+        kept = [tf.concat([tf.stack(steps, axis=1) for steps in codes[name]], axis=-1) for name in ("c", "h")]
+        return kept[0], kept[1], tf.stack([tf.stack([hs[layer], cs[layer]]) for layer in range(layers)])
 
-    model._read_fn = tf.function(read)
-    return model._read_fn
+    spec = [tf.TensorSpec((None, chunk), tf.int32), tf.TensorSpec((None, chunk), tf.float32),
+            tf.TensorSpec((layers, 2, None, model.units), tf.float32)]
+    cache[chunk] = tf.function(read, input_signature=spec)
+    return cache[chunk]
 
 
-def read_passage(model, ids: np.ndarray, context: np.ndarray | None = None, streams: int = 32,
-                 chunk: int = 100, warmup: int = 100) -> tuple[Quantized, Quantized]:
-    """(c, h) after each character of ``ids``. Stream k keeps characters [k·n, (k+1)·n) and first
-    reads the ``warmup`` characters before them; the first stream warms up on ``context`` (the
-    text before the passage) or, without it, starts from zero state at the passage's start."""
+#: At most this many streams are read side by side: each step of the read is then one (streams ×
+#: units) · (units × 4·units) product, big enough to run near the CPU's peak (32 streams ran at
+#: under half of it), and no stream is cut shorter than ``MIN_PART`` warm-ups (what the warm-up
+#: costs stays under a sixth).
+STREAMS = 128
+MIN_PART = 6
+#: Characters each stream reads before its own part, from the text before it (and then forgets):
+#: with 100, the trained 2×512 model ranks the same units as when read in one go (tests/test_finder.py).
+WARMUP = 100
+CHUNK = 50
+
+
+def read_passages(model, passages: list[tuple[np.ndarray, np.ndarray | None]], streams: int | None = None,
+                  chunk: int = CHUNK, warmup: int = WARMUP) -> list[tuple[Quantized, Quantized]]:
+    """(c, h) after each character of each passage (ids, context): all passages are cut into parts
+    of one length and read side by side, ``streams`` parts at a time. Each part first reads the
+    ``warmup`` characters before it; a passage's first part warms up on its ``context`` (the text
+    before it) or, without one, starts from zero state at the passage's start, as a reading in one
+    go does. ``streams`` None: up to :data:`STREAMS`, none shorter than ``MIN_PART`` warm-ups."""
     import tensorflow as tf
 
-    ids = np.asarray(ids, np.int32)
-    if len(ids) < 2:
+    passages = [(np.asarray(ids, np.int32), None if context is None else np.asarray(context, np.int32))
+                for ids, context in passages]
+    if any(len(ids) < 2 for ids, _ in passages):
         raise BadInput("The passage is too short to read.")
-    streams = max(1, min(int(streams), len(ids) // 2))
-    length = -(-len(ids) // streams)  # characters kept per stream (the last one padded)
-    before = np.asarray(context, np.int32)[-warmup:] if context is not None and len(context) else np.zeros(0, np.int32)
-    full = np.concatenate([before, ids, np.zeros(streams * length - len(ids), np.int32)])
-    total = warmup + length
-    rows = np.zeros((streams, total + (-total % chunk)), np.int32)
-    live = np.zeros(rows.shape, np.float32)
-    for k in range(streams):
-        start = len(before) + k * length  # where stream k's own characters begin in ``full``
-        lead = min(warmup, start)
-        rows[k, warmup - lead:total] = full[start - lead:start + length]
-        live[k, warmup - lead:] = 1.0
-    fn = _chunk_fn(model)
-    states = tf.zeros((model.layers, 2, streams, model.units))
+    total_chars = sum(len(ids) for ids, _ in passages)
+    if streams is None:
+        streams = min(STREAMS, total_chars // (MIN_PART * max(1, warmup)))
+    length = -(-total_chars // max(1, int(streams)))  # characters kept per stream
+    length += -(warmup + length) % chunk  # no step is padding: fewer streams instead
+    plan = []  # per passage: (first stream, streams)
+    rows, lives = [], []
+    for ids, context in passages:
+        count = -(-len(ids) // length)
+        before = context[-warmup:] if context is not None and warmup else np.zeros(0, np.int32)
+        full = np.concatenate([before, ids, np.zeros(count * length - len(ids), np.int32)])
+        plan.append((len(rows), count))
+        for k in range(count):
+            start = len(before) + k * length  # where stream k's own characters begin in ``full``
+            lead = min(warmup, start)
+            row = np.zeros(warmup + length, np.int32)
+            row[warmup - lead:] = full[start - lead:start + length]
+            live = np.zeros(warmup + length, np.float32)
+            live[warmup - lead:] = 1.0
+            rows.append(row)
+            lives.append(live)
+    columns = warmup + length
+    rows, lives = np.stack(rows), np.stack(lives)
+    fn = _chunk_fn(model, chunk)
     width = model.layers * model.units
-    codes = {name: np.empty((streams, rows.shape[1], width), np.uint8) for name in ("c", "h")}
-    for begin in range(0, rows.shape[1], chunk):
-        kept, states = fn(tf.constant(rows[:, begin:begin + chunk]), tf.constant(live[:, begin:begin + chunk]),
+    states = tf.zeros((model.layers, 2, len(rows), model.units))
+    codes = {name: np.empty((len(rows), length, width), np.uint8) for name in ("c", "h")}
+    for begin in range(0, columns, chunk):
+        c, h, states = fn(tf.constant(rows[:, begin:begin + chunk]), tf.constant(lives[:, begin:begin + chunk]),
                           states)
-        kept = kept.numpy()  # (layers, 2, streams, time, units)
-        for layer in range(model.layers):
-            columns = slice(layer * model.units, (layer + 1) * model.units)
-            for index, name in enumerate(("c", "h")):
-                codes[name][:, begin:begin + chunk, columns] = encode(kept[layer, index], name)
-    return tuple(Quantized(codes[name][:, warmup:total].reshape(-1, width)[:len(ids)].copy(), name)
-                 for name in ("c", "h"))
+        kept = slice(max(begin, warmup), min(begin + chunk, warmup + length))  # columns of the streams' own parts
+        if kept.start < kept.stop:
+            own = slice(kept.start - warmup, kept.stop - warmup)
+            inside = slice(kept.start - begin, kept.stop - begin)
+            codes["c"][:, own] = c.numpy()[:, inside]
+            codes["h"][:, own] = h.numpy()[:, inside]
+    return [tuple(Quantized(codes[name][first:first + count].reshape(-1, width)[:len(ids)], name)
+                  for name in ("c", "h")) for (first, count), (ids, _) in zip(plan, passages)]
+
+
+def read_passage(model, ids: np.ndarray, context: np.ndarray | None = None, streams: int | None = None,
+                 chunk: int = CHUNK, warmup: int = WARMUP) -> tuple[Quantized, Quantized]:
+    """(c, h) after each character of one passage (see :func:`read_passages`)."""
+    return read_passages(model, [(ids, context)], streams, chunk, warmup)[0]

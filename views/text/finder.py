@@ -8,7 +8,7 @@ from core.errors import AppError
 from core.text import corpus as corpora
 from core.text.finder import PATTERNS, corpus_passages, find_units, pattern_source, regex_mask, totals_of, window_around
 from core.text.gates import NAMES, RANGES, text_ids
-from core.text.reading import read_passage
+from core.text.reading import read_passages
 from views.state import kept
 from views.text.strips import char_strips, row
 
@@ -28,8 +28,8 @@ def read_corpus(_model, model_tag: str, corpus_name: str, validation_split: floa
     passages = corpus_passages(corpora.load_text(corpus_name), validation_split)
     ids = {name: text_ids(_model.vocab, getattr(passages, name))[1]
            for name in ("text", "context", "held_out", "held_context")}
-    c, h = read_passage(_model, ids["text"], ids["context"])
-    held_c, held_h = read_passage(_model, ids["held_out"], ids["held_context"])
+    (c, h), (held_c, held_h) = read_passages(_model, [(ids["text"], ids["context"]),
+                                                     (ids["held_out"], ids["held_context"])])
     texts = {name: text_ids(_model.vocab, getattr(passages, name))[0] for name in ("text", "held_out")}
     return {"text": texts["text"], "held_out": texts["held_out"], "values": {"c": c, "h": h},
             "held": {"c": held_c, "h": held_h}, "totals": {"c": totals_of(c), "h": totals_of(h)}}
