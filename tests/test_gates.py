@@ -7,6 +7,7 @@ import pytest
 
 from core.errors import BadInput
 from core.text.charmodel import CharLSTM
+from core.text import gates
 from core.text.gates import SIGNALS, text_ids, trace
 
 VOCAB = list("abcdefgh \n")
@@ -25,8 +26,10 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-@pytest.mark.parametrize("layers", [1, 2, 3])
-def test_each_gate_is_the_written_out_cell_recomputed_from_the_weights(layers):
+@pytest.mark.parametrize("layers, block", [(1, 128), (2, 128), (3, 128), (2, 5), (3, 3)])
+def test_each_gate_is_the_written_out_cell_recomputed_from_the_weights(layers, block, monkeypatch):
+    """Block 5 or 3: each layer's thread hands on several blocks (the last one shorter)."""
+    monkeypatch.setattr(gates, "BLOCK", block)
     model = random_model(layers)
     arrays = {k: v.astype(np.float64) for k, v in model.arrays().items()}
     text = "abc cab\nhead fig"
