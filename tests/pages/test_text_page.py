@@ -62,6 +62,11 @@ def test_pasted_text_trains_generates_and_shows_inside():
     at.number_input(key="text_unit_input").set_value(3).run()
     assert not at.exception, at.exception
     assert any("**Unit 3, layer 1**" in m.value for m in at.markdown)
+    # The finder waits to be asked before the model reads the corpus passage (seconds for a big model,
+    # which would hold up the page's first Generate), then ranks for the pattern shown.
+    assert any(b.label == "Rank the units" for b in at.button) and len(at.dataframe) == 0
+    at.button(key="text_find_go").click().run()
+    assert not at.exception and len(at.dataframe) == 1 and len(at.dataframe[0].value) == 10
     # The finder: a described pattern ranks units; bad patterns get a message, not a traceback.
     at.selectbox(key="text_find_kind").set_value("regex").run()
     at.text_input(key="text_find_regex").set_value("the").run()

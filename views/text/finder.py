@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import AppError
 from core.text import corpus as corpora
-from core.text.finder import PATTERNS, corpus_passages, find_units, pattern_source, regex_mask, totals_of, window_around
+from core.text.finder import HELD_OUT_CHARS, PASSAGE_CHARS, PATTERNS, corpus_passages, find_units, pattern_source, regex_mask, totals_of, window_around
 from core.text.gates import NAMES, RANGES, text_ids
 from core.text.reading import read_passages
 from views.state import kept
@@ -14,6 +14,7 @@ from views.text.strips import char_strips, row
 
 PENDING = "text_pending_unit"
 KIND = "text_find_kind"
+ASKED = "text_find_asked"  # the learner asked the finder for a ranking in this session
 SHOWN_UNITS = 5
 WINDOW = 320
 KINDS = {"selection": "the text selected above, exactly",
@@ -40,7 +41,7 @@ def pattern_inputs(selected: str | None) -> tuple[str, str] | None:
     cols = st.columns([2, 3])
     if KIND not in st.session_state:  # the gates view above sets it when a span is selected
         st.session_state[KIND] = "selection" if selected else "line_start"
-    kind = cols[0].selectbox("Pattern", list(KINDS), format_func=KINDS.get, **kept(KIND))
+    kind = cols[0].selectbox("Pattern", list(KINDS), format_func=KINDS.get, on_change=asked, **kept(KIND))
     value = ""
     if kind in ("selection", "shape"):
         if selected is None:
@@ -56,6 +57,24 @@ def pattern_inputs(selected: str | None) -> tuple[str, str] | None:
     return kind, value
 
 
+def asked() -> None:
+    st.session_state[ASKED] = True
+
+
+def waits_to_be_asked(kind: str) -> bool:
+    """The ranking needs the model to read the corpus passage first, seconds for a large model, and
+    a page run cannot be interrupted while it reads: so the first reading waits until the learner
+    asks (a pattern picked, a span selected, or the button), instead of holding up their first
+    Generate on every fresh page."""
+    if st.session_state.get(ASKED) or kind == "selection":
+        return False
+    cols = st.columns([2, 3], vertical_alignment="center")
+    cols[0].button("Rank the units", icon=":material/sort:", key="text_find_go", on_click=asked)
+    cols[1].caption(f"The model first reads {PASSAGE_CHARS + HELD_OUT_CHARS:,} characters of the corpus (once per "
+                    "model), then ranks every unit of every layer for the pattern.")
+    return True
+
+
 def finder_section(model, job, selected: str | None) -> None:
     st.markdown("#### Find the cells that follow a pattern")
     st.caption("After LSTMVis (Strobelt et al.): mark characters as *inside* a pattern, and every unit of every "
@@ -68,6 +87,8 @@ def finder_section(model, job, selected: str | None) -> None:
     if chosen is None:
         return
     kind, value = chosen
+    if waits_to_be_asked(kind):
+        return
     signal = st.radio("Rank units by", ["c", "h"], format_func=lambda s: f"{NAMES[s]} {s}", horizontal=True,
                       **kept("text_find_signal"))
     try:
