@@ -14,7 +14,9 @@ characters before it) and every unit is ranked for a pattern (inside quotes... h
 capitals, the speakers' names) by 2·AUC − 1 from 256-level histograms
 (``core.text.finder.find_units``). The reference ranks the same values with
 ``sklearn.metrics.roc_auc_score`` per unit (exact AUC); the reading is the same on both sides.
-``--quick`` reads 20,000 characters.
+``--quick`` reads 20,000 characters. A third row puts the reading beside just its matrix products,
+the same shapes run in one compiled function: the floor for any exact float32 reading on the
+machine, which says how much of the finder's time the model's size itself costs.
 """
 from __future__ import annotations
 
@@ -71,13 +73,43 @@ def gates(quick: bool) -> list[Result]:
                         f"difference in the last layer's h {worst:.1e}")]
 
 
+def products_alone(model, streams: int, steps: int) -> float:
+    """Seconds for just the reading's matrix products, in one compiled function: per step and
+    layer one (streams × inputs) · (inputs × 4·units) product, each fed by the one before (so none
+    can be skipped) through a cheap tanh. What any exact float32 reading of these characters must
+    spend at least, on this machine."""
+    import tensorflow as tf
+
+    units, layers = model.units, model.layers
+    matrices = [tf.constant(np.asarray(model.arrays()["recurrent_0"], np.float32))] + [
+        tf.concat([model.arrays()[f"kernel_{layer}"], model.arrays()[f"recurrent_{layer}"]], axis=0)
+        for layer in range(1, layers)]
+
+    @tf.function
+    def chunk(hs):
+        hs = list(hs)
+        for _ in range(50):
+            for layer in range(layers):
+                x = hs[0] if layer == 0 else tf.concat([hs[layer - 1], hs[layer]], axis=1)
+                hs[layer] = tf.tanh(tf.matmul(x, matrices[layer])[:, :units])
+        return hs
+
+    hs = [tf.zeros((streams, units)) for _ in range(layers)]
+    chunk(hs)  # compiles
+    started = time.perf_counter()
+    for _ in range(-(-steps // 50)):
+        hs = chunk(hs)
+    np.asarray(hs[-1])
+    return time.perf_counter() - started
+
+
 def finder(quick: bool) -> list[Result]:
     from sklearn.metrics import roc_auc_score
 
     from core.data import load_corpus
     from core.text.finder import PATTERNS, find_units, pattern_source, regex_mask, separation, totals_of
     from core.text.gates import text_ids
-    from core.text.reading import read_passages
+    from core.text.reading import WARMUP, part_length, read_passages
 
     model, which = bundled_model()
     chars = 20_000 if quick else 100_000
@@ -93,6 +125,13 @@ def finder(quick: bool) -> list[Result]:
     finding = find_units(text, c, held, held_c, model.units, source, words, top=10, totals=totals_of(c))
     ranked = time.perf_counter() - started
 
+    length = part_length([len(ids), len(held_ids)])
+    streams = -(-len(ids) // length) + -(-len(held_ids) // length)
+    steps = WARMUP + length
+    floor = products_alone(model, streams, steps)
+    flops = 2 * streams * steps * 4 * model.units * sum(
+        model.units * (1 if layer == 0 else 2) for layer in range(model.layers))
+
     mask = regex_mask(text, PATTERNS["capitals"][1])
     started = time.perf_counter()
     exact = np.array([2 * roc_auc_score(mask, c.codes[:, column]) - 1 for column in range(c.codes.shape[1])])
@@ -107,7 +146,15 @@ def finder(quick: bool) -> list[Result]:
                         f"score difference {np.abs(ours_scores - exact).max():.1e}; best unit for {words}: "
                         f"layer {best.layer + 1} unit {best.unit}, {best.score:+.2f} (held out "
                         f"{best.held_out if best.held_out is None else round(best.held_out, 2)}), chance line "
-                        f"{finding.chance:.2f}")]
+                        f"{finding.chance:.2f}"),
+            Result("finder: its reading against the same matrix products alone", read, floor, "s",
+                   "reported: the floor for an exact float32 reading here", None,
+                   note=f"{streams} streams × {steps} steps, {layers_words(model)}: {flops / 1e12:.2f} TFLOP, "
+                        f"which the products alone ran at {flops / floor / 1e9:.0f} GFLOP/s")]
+
+
+def layers_words(model) -> str:
+    return f"{model.layers} layers of {model.units} units"
 
 
 def run(quick: bool) -> list[Result]:

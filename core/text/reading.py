@@ -101,6 +101,17 @@ WARMUP = 100
 CHUNK = 50
 
 
+def part_length(lengths: list[int], streams: int | None = None, chunk: int = CHUNK, warmup: int = WARMUP) -> int:
+    """How many of its own characters each stream reads, for passages of ``lengths`` (see
+    :func:`read_passages`): a passage of n characters takes ceil(n / part_length) streams, each
+    reading ``warmup`` + part_length characters."""
+    total_chars = sum(lengths)
+    if streams is None:
+        streams = min(STREAMS, total_chars // (MIN_PART * max(1, warmup)))
+    length = -(-total_chars // max(1, int(streams)))
+    return length + (-(warmup + length) % chunk)  # no step is padding: fewer streams instead
+
+
 def read_passages(model, passages: list[tuple[np.ndarray, np.ndarray | None]], streams: int | None = None,
                   chunk: int = CHUNK, warmup: int = WARMUP) -> list[tuple[Quantized, Quantized]]:
     """(c, h) after each character of each passage (ids, context): all passages are cut into parts
@@ -114,11 +125,7 @@ def read_passages(model, passages: list[tuple[np.ndarray, np.ndarray | None]], s
                 for ids, context in passages]
     if any(len(ids) < 2 for ids, _ in passages):
         raise BadInput("The passage is too short to read.")
-    total_chars = sum(len(ids) for ids, _ in passages)
-    if streams is None:
-        streams = min(STREAMS, total_chars // (MIN_PART * max(1, warmup)))
-    length = -(-total_chars // max(1, int(streams)))  # characters kept per stream
-    length += -(warmup + length) % chunk  # no step is padding: fewer streams instead
+    length = part_length([len(ids) for ids, _ in passages], streams, chunk, warmup)
     plan = []  # per passage: (first stream, streams)
     rows, lives = [], []
     for ids, context in passages:
