@@ -6,6 +6,7 @@ import pytest
 
 from core.errors import BadInput
 from views.playground.session import PlaygroundSession
+from views.playground.widgets import widget_values
 
 
 def test_step_play_pause_and_reset():
@@ -62,4 +63,36 @@ def test_advanced_off_trims_the_network_and_a_problem_brings_its_data():
     session.change_problem("regression")
     assert (session.state.problem, session.state.dataset) == ("regression", "reg-plane")
     assert len(session.data.points) == 1200
+    session.close()
+
+
+def test_a_widget_callback_with_the_value_it_shows_keeps_the_playing_network():
+    """Streamlit forgets a page's widgets when another page is shown; a message from the Playground
+    that reaches the server after the switch then fires every widget's callback with the value the
+    widget shows. None of them is a change: the network plays on (the e2e's "it plays on" failed
+    when they each made a new, paused network)."""
+    session = PlaygroundSession.from_link({"dataset": "xor", "hidden": "3,2", "layer_activations": "relu,tanh"})
+    session.play()
+    session.redraw = False  # (as the page's run that shows it leaves it)
+    trainer, network, state = session.trainer, session.network, session.state
+    for key, value in widget_values(session).items():  # what the page's callbacks call, with those values
+        name = key.removeprefix("pg_")
+        if name == "activation":
+            session.change_activation(value)
+        elif name == "problem":
+            session.change_problem(value)
+        elif name == "advanced":
+            session.change_advanced(value)
+        elif name in ("show_test", "discretize"):
+            session.show(**{name: value})
+        elif name == "learning_rate":
+            session.set_learning_rate(value)
+        elif name.startswith("act_"):
+            session.change(layer_activations=[state.activation_of(i) for i in range(len(state.hidden))])
+        else:
+            session.change(**{name: value})
+    assert session.trainer is trainer and session.network == network
+    assert session.playing and trainer.playing and not session.redraw
+    session.change_activation("sigmoid")  # a real change still makes a new network
+    assert session.network == network + 1 and state.layer_activations == [] and not session.playing
     session.close()

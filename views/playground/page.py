@@ -33,9 +33,9 @@ if st.query_params.to_dict() != state.to_query():  # the link, also when the pag
     st.query_params.from_dict(state.to_query())
 
 
-def changed(name: str, **fixed):
-    """A callback: the widget ``pg_<name>`` sets the state's field ``name`` (and ``fixed``), new network."""
-    return lambda: session.change(**{name: ss[f"pg_{name}"]}, **fixed)
+def changed(name: str):
+    """A callback: the widget ``pg_<name>`` sets the state's field ``name``, new network."""
+    return lambda: session.change(**{name: ss[f"pg_{name}"]})
 
 
 def picked() -> None:
@@ -87,7 +87,7 @@ bar = st.columns(5)
 bar[0].selectbox("Learning rate", LEARNING_RATES, key="pg_learning_rate",
                  on_change=lambda: session.set_learning_rate(ss.pg_learning_rate))
 bar[1].selectbox("Activation", ACTIVATIONS, format_func=str.capitalize, key="pg_activation",
-                 on_change=changed("activation", layer_activations=[]))
+                 on_change=lambda: session.change_activation(ss.pg_activation))
 bar[2].selectbox("Regularization", ["none", "L1", "L2"], key="pg_regularization",
                  format_func=lambda r: "None" if r == "none" else r, on_change=changed("regularization"),
                  help="Penalties on the weights (not the biases); the losses shown leave them out. L1: after "

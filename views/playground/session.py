@@ -67,18 +67,36 @@ class PlaygroundSession:
             if self.state.dataset == "custom":  # a map to add points on, with the ones so far
                 self.data = Dataset(self.points.xy, self.points.labels(), np.zeros((0, 2)), np.zeros(0))
 
+    # A widget's callback that brings the value the state already has is no change. Streamlit calls
+    # a callback when the value a browser message carries differs from the one it kept, and it
+    # forgets a page's widgets when another page is shown: a message from the Playground that
+    # reaches the server after a switch to another page (a frames ask flushed just after the click
+    # on the link; views/components/playground_live/player.js) makes every widget's callback fire
+    # with the value it shows. Obeyed, each replaced the playing network by a new, paused one.
     def change(self, **values) -> None:
-        """Set these fields of the state and start again from a new network."""
+        """Set these fields of the state and start again from a new network (nothing, if the state
+        has these values already)."""
+        if all(getattr(self.state, name) == value for name, value in values.items()):
+            return
         for name, value in values.items():
             setattr(self.state, name, value)
         self.build()
 
+    def change_activation(self, activation: str) -> None:
+        """One activation for every hidden layer (the per-layer choices are dropped)."""
+        if activation != self.state.activation:
+            self.change(activation=activation, layer_activations=[])
+
     def change_problem(self, problem: str) -> None:
+        if problem == self.state.problem:
+            return
         self.state.for_problem(problem)
         self.state.layer_activations = []
         self.build()
 
     def change_advanced(self, advanced: bool) -> None:
+        if advanced == self.state.advanced:
+            return
         self.state.advanced = advanced
         self.state.fit_limits()
         self.build()
@@ -101,6 +119,8 @@ class PlaygroundSession:
 
     def show(self, **values) -> None:
         """How the pictures look (show_test, discretize): the network trains on."""
+        if all(getattr(self.state, name) == value for name, value in values.items()):
+            return
         for name, value in values.items():
             setattr(self.state, name, value)
         self.redraw = True
