@@ -9,7 +9,11 @@
 // fragment run (and log "Multiple different fragmentIds"). So no ask goes out while a pointer is
 // pressed or a key is down, nor for a moment after: the click's own message goes out alone. And
 // none after a press on a link (the sidebar's pages): an ask that reached the server after the
-// switch to another page would be a fragment run of a page no longer shown.
+// switch to another page would be a fragment run of a page no longer shown. Streamlit sends a
+// trigger a task after it is set (its widget manager flushes in a setTimeout), but a page switch at
+// once: a click on a link in that task would overtake the ask. Streamlit may then run the ask as
+// the Playground page (undoing the switch), with every widget's value taken for a change (it forgot
+// the page's widgets). So such a click waits for that task and is then played again.
 
 const HOLD_MS = 120;  // after a pointer or key is released, asks wait this long
 // Asks at most this often: each batch then carries two or three frames, played back evenly, and the
@@ -24,7 +28,7 @@ const player = {
   curves: new Map(),  // setup → the newest loss curve (a batch carries it in its last frame only)
   queue: [], timer: null, nextAt: 0,  // frames waiting to be shown, and when the next one is due
   spacing: 40, batchGap: 120, lastBatchAt: 0, perBatch: 1,  // playback pacing, learnt from the batches
-  pressed: false, heldUntil: 0, leaving: false,
+  pressed: false, heldUntil: 0, leaving: false, sending: false,
   // What arrived and what was shown, for benchmarks and anyone curious in the console.
   stats: (window.__pgLiveStats = { batches: 0, frames: 0, fresh: 0, shown: 0, held: 0 }),
 
@@ -97,6 +101,8 @@ const player = {
     }
     mount.askedAt = performance.now();
     mount.setTriggerValue("drawn", serial);
+    this.sending = true;  // until Streamlit's flush, whose timer was set just now and so runs first
+    setTimeout(() => { this.sending = false; }, 0);
   },
 };
 
@@ -108,6 +114,15 @@ for (const [type, pressed] of [["pointerdown", true], ["keydown", true], ["point
     if (pressed && event.target instanceof Element && event.target.closest("a[href]")) player.leaving = true;
   }, true);
 }
+
+// A click on a link (another page) while an ask is on its way: after the ask (see the top).
+window.addEventListener("click", (event) => {
+  const link = player.sending && event.target instanceof Element && event.target.closest("a[href]");
+  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  event.stopImmediatePropagation();
+  setTimeout(() => link.click(), 0);
+}, true);
 
 // A click or tap on the map adds a point there (when its data says "pick"). Pointer events, so mouse,
 // pen and finger behave alike; a finger that pans the page instead gets pointercancel, not pointerup.
