@@ -19,14 +19,18 @@ LOSS_TITLE = "Loss (nats per character)"
 SCHEDULES = {"constant": "constant", "cosine": "cosine, down to a tenth"}
 
 
-@st.cache_data(show_spinner=False)
 def bundled_preset() -> str | None:
     """The preset whose model ships ready-made (from the bundled models' manifest), if any: the
     page opens on it (Quick when none ships or bundling is off)."""
-    from core.training.bundled import BundleProblem, enabled, read_manifest
+    from core.training.bundled import enabled
 
-    if not enabled():
-        return None
+    return manifest_preset() if enabled() else None  # bundling is read each run: only the manifest is cached
+
+
+@st.cache_data(show_spinner=False)
+def manifest_preset() -> str | None:
+    from core.training.bundled import BundleProblem, read_manifest
+
     try:
         return preset_of(read_manifest().get("defaults", {}).get("charlstm_shakespeare", {}).get("request"))
     except (BundleProblem, AppError):
