@@ -80,10 +80,9 @@ def products_alone(model, streams: int, steps: int) -> float:
     spend at least, on this machine."""
     import tensorflow as tf
 
-    units, layers = model.units, model.layers
-    matrices = [tf.constant(np.asarray(model.arrays()["recurrent_0"], np.float32))] + [
-        tf.concat([model.arrays()[f"kernel_{layer}"], model.arrays()[f"recurrent_{layer}"]], axis=0)
-        for layer in range(1, layers)]
+    units, layers, arrays = model.units, model.layers, model.arrays()
+    matrices = [tf.constant(np.asarray(arrays["recurrent_0"], np.float32))] + [
+        tf.concat([arrays[f"kernel_{layer}"], arrays[f"recurrent_{layer}"]], axis=0) for layer in range(1, layers)]
 
     @tf.function
     def chunk(hs):

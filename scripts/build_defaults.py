@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -56,8 +57,9 @@ def train(name: str, spec: dict, cache: Path) -> dict:
     seconds = time.time() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_seconds = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    return bundle(name, spec, cache, {"seconds": round(seconds, 1), "cpu_seconds": round(cpu_seconds, 1),
-                                      "date": time.strftime("%Y-%m-%d", time.gmtime())})
+    times = {"seconds": round(seconds, 1), "cpu_seconds": round(cpu_seconds, 1),
+             "date": time.strftime("%Y-%m-%d", time.gmtime())}
+    return bundle(name, spec, cache, lambda record: times)
 
 
 def adopt(name: str, spec: dict, cache: Path) -> dict:
@@ -65,20 +67,15 @@ def adopt(name: str, spec: dict, cache: Path) -> dict:
     training finished, e.g. when the machine's session ended during the copy). Its times are the
     training's own, from the store record: wall-clock and CPU seconds of the training job, without
     the CLI's start-up."""
-    from core.training.jobs import JobManager
-    from core.training.store import ModelStore
-
-    _, key = JobManager(ModelStore(cache / "models")).key_for(spec["kind"], spec["request"])
-    record = json.loads((cache / "models" / key / "record.json").read_text(encoding="utf-8"))
-    metrics = record.get("metrics", {})
-    return bundle(name, spec, cache, {
-        "seconds": round(record["duration_s"], 1), "cpu_seconds": metrics.get("train_cpu_seconds"),
+    return bundle(name, spec, cache, lambda record: {
+        "seconds": round(record["duration_s"], 1), "cpu_seconds": record.get("metrics", {}).get("train_cpu_seconds"),
         "date": time.strftime("%Y-%m-%d", time.gmtime(record["created"])),
         "adopted": "trained by the CLI into a build's store, bundled from it by --adopt (times: the training job's)"})
 
 
-def bundle(name: str, spec: dict, cache: Path, how: dict) -> dict:
-    """Copy the store's model for ``spec`` to assets/defaults/<name>/ and return its manifest entry."""
+def bundle(name: str, spec: dict, cache: Path, times: Callable[[dict], dict]) -> dict:
+    """Copy the store's model for ``spec`` to assets/defaults/<name>/ and return its manifest entry;
+    ``times`` gives the build's date and seconds from the store record."""
     from core.training.jobs import JobManager
     from core.training.store import ModelStore
 
@@ -106,7 +103,7 @@ def bundle(name: str, spec: dict, cache: Path, how: dict) -> dict:
         "metrics": record.get("metrics", {}),
         "files": files,
         "built": {"command": " ".join(["python -m core.train", spec["kind"], *spec["cli"]]),
-                  "by": "scripts/build_defaults.py", **how,
+                  "by": "scripts/build_defaults.py", **times(entry.record),
                   "machine": platform.machine(), "cores": os.cpu_count(), **library_versions()},
         "record": record,
     }

@@ -32,10 +32,6 @@ RANGES = {"i": (0.0, 1.0), "f": (0.0, 1.0), "o": (0.0, 1.0), "g": (-1.0, 1.0), "
 MAX_CHARS = 20_000
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
 @dataclass
 class Trace:
     """``values[layer]`` is (6, characters, units): i, f, g, o, c, h after reading each character."""
