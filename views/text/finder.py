@@ -8,7 +8,7 @@ from core.errors import AppError
 from core.text import corpus as corpora
 from core.text.finder import HELD_OUT_CHARS, PASSAGE_CHARS, PATTERNS, corpus_passages, find_units, pattern_source, regex_mask, totals_of, window_around
 from core.text.gates import NAMES, RANGES, text_ids
-from core.text.reading import read_passages
+from core.text.reading import products_precision, read_passages
 from views.state import kept
 from views.text.strips import char_strips, row
 
@@ -33,6 +33,7 @@ def read_corpus(_model, model_tag: str, corpus_name: str, validation_split: floa
                                                      (ids["held_out"], ids["held_context"])])
     texts = {name: text_ids(_model.vocab, getattr(passages, name))[0] for name in ("text", "held_out")}
     return {"text": texts["text"], "held_out": texts["held_out"], "values": {"c": c, "h": h},
+            "precision": products_precision(),
             "held": {"c": held_c, "h": held_h}, "totals": {"c": totals_of(c), "h": totals_of(h)}}
 
 
@@ -124,6 +125,10 @@ def finder_section(model, job, selected: str | None) -> None:
                 title=f"{NAMES[signal]} {signal} of layer {r.layer + 1}, unit {r.unit}") for r in top]
     st.markdown(f"**The top {len(top)} units over the passage** (characters {window.start:,}–{window.stop:,}; "
                 "inside characters underlined in green)")
+    st.caption("Values as the reading keeps them, one byte each (256 levels)" +
+               ("; its matrix products round h and the weights to bfloat16, which this CPU multiplies faster than "
+                "float32: some values move by a level or two, too little to change which units rank highest." if
+                data["precision"] == "bfloat16" else "."))
     char_strips(data["text"][window], rows, key="text_finder_strips", marks=mask[window])
     names = [f"layer {r.layer + 1} · unit {r.unit}" for r in top]
     cols = st.columns([2, 1], vertical_alignment="bottom")
