@@ -1,5 +1,6 @@
 """The Playground's background trainer: it trains while playing and only then, publishes frames of
 the network's outputs on the map, and shares the machine with other players."""
+import threading
 import time
 
 import numpy as np
@@ -55,6 +56,43 @@ def test_a_page_that_stops_asking_stops_the_training():
     stopped_at = live.net.epoch
     time.sleep(0.3)
     assert live.net.epoch == stopped_at
+
+
+class HeldAfterIdleStop:
+    """The trainer's lock, except that once the trainer has stopped playing, the next taker (the
+    stopped thread, on its way out) waits for ``release`` first."""
+
+    def __init__(self, live: LiveTrainer) -> None:
+        self.live, self.lock = live, live._lock
+        self.waiting, self.release = threading.Event(), threading.Event()
+
+    def __enter__(self):
+        if not self.live._playing and not self.release.is_set():
+            self.waiting.set()
+            self.release.wait(10)
+        return self.lock.__enter__()
+
+    def __exit__(self, *exc):
+        return self.lock.__exit__(*exc)
+
+
+def test_play_again_while_the_idle_thread_ends_keeps_pause_waiting_for_the_new_one():
+    """The page came back (Play) just as the old thread stopped for lack of asking: the old thread,
+    ending, must not forget the new one, or Pause would return while it still trains."""
+    live = trainer(idle_seconds=0.2)
+    held = HeldAfterIdleStop(live)
+    live._lock = held
+    live.play()
+    old = live._thread
+    assert held.waiting.wait(20), "the thread stops once nobody asks for frames"
+    live.play()
+    new = live._thread
+    assert new is not old and new.is_alive()
+    held.release.set()
+    old.join(10)
+    assert live._thread is new, "the ending thread cleared the new thread's handle"
+    live.pause()
+    assert not new.is_alive(), "Pause returns once the training has stopped"
 
 
 def test_two_players_both_train():

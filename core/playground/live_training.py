@@ -204,7 +204,8 @@ class LiveTrainer:
                         with self._changed:
                             self._playing = False
         with self._lock, self._changed:
-            self._thread = None
+            if self._thread is threading.current_thread():  # (a Play meanwhile has started another)
+                self._thread = None
             if self._frame.epoch != self.net.epoch or self._frame.playing:
                 self._publish()  # the paused picture shows exactly the weights it stopped at
             self._changed.notify_all()
