@@ -127,14 +127,27 @@ def _half(value: float) -> str:
     return ("½" if half else "0") if whole == 0 else f"{whole}{'½' if half else ''}"
 
 
+def _hours(seconds: float) -> float:
+    """To the nearest half hour."""
+    return math.floor(seconds / 1800 + 0.5) / 2
+
+
 def duration_phrase(measurements: list[Measurement]) -> str | None:
     """The span of some durations in seconds as a reader would say it: "12–72 s", "about 40 s",
-    "2–2½ minutes" (minutes once the longest is 90 s or more, each end to the nearest half minute).
+    "2–2½ minutes" (minutes once the longest is 90 s or more, each end to the nearest half minute),
+    "about 2½ hours" (hours once the longest is 90 minutes or more, to the nearest half hour).
     ``None`` without measurements."""
     seconds = [m.value for m in measurements if m.unit == "s"]
     if not seconds:
         return None
     low, high = min(seconds), max(seconds)
+    if high >= 5400:
+        if low < 5400:
+            return f"{duration_phrase([Measurement(low, 's', '')])}–{_half(_hours(high))} hours".replace("about ", "")
+        low_hours, high_hours = _hours(low), _hours(high)
+        if low_hours == high_hours:
+            return f"about {_half(low_hours)} hours"
+        return f"{_half(low_hours)}–{_half(high_hours)} hours"
     if high < 90:
         low_text, high_text = f"{low:.0f}", f"{high:.0f}"
         return f"about {low_text} s" if low_text == high_text else f"{low_text}–{high_text} s"

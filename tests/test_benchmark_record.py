@@ -56,6 +56,9 @@ def test_durations_are_worded_as_a_span_that_holds_every_measurement():
     assert phrase(127, 143.2) == "2–2½ minutes"
     assert phrase(95, 100) == "about 1½ minutes"
     assert phrase(40, 130) == "40 s–2 minutes"
+    assert phrase(9249.6) == "about 2½ hours"
+    assert phrase(7000, 9300) == "2–2½ hours"
+    assert phrase(1500, 9300) == "25 minutes–2½ hours"
     assert phrase() is None
 
 

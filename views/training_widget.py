@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import AppError
+from core.figures import Measurement, duration_phrase
 from core.training.handle import JobHandle
 from core.training.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING
 from core.training.store import Entry
@@ -116,6 +117,14 @@ def start_training(kind: str, config: dict, retrain: bool = False) -> None:
     st.rerun()
 
 
+def training_took(entry: Entry | None) -> str | None:
+    """How long the training that made ``entry`` took, by its record ("about 2½ hours"), or None."""
+    seconds = entry.record.get("duration_s") if entry is not None else None
+    if not isinstance(seconds, (int, float)) or seconds <= 0:
+        return None
+    return duration_phrase([Measurement(float(seconds), "s", "its record")])
+
+
 def bundled_line(kind: str, entry: Entry, key: str) -> None:
     """For a model that came with the app (its record has ``"bundled"``): say so, offer to retrain.
 
@@ -127,8 +136,10 @@ def bundled_line(kind: str, entry: Entry, key: str) -> None:
         return
     accuracy = bundled.get("test_accuracy")
     score = f" (test accuracy {accuracy * 100:.1f} %)" if isinstance(accuracy, (int, float)) else ""
+    took = training_took(entry)
     text, button = st.columns([3, 2], vertical_alignment="center")
-    text.caption(f"Bundled model{score} — train it yourself", help=bundled.get("note") or None)
+    text.caption(f"Bundled model{score} — train it yourself" + (f" (building it took {took})" if took else ""),
+                 help=bundled.get("note") or None)
     if button.button("Train it yourself", key=f"{key}-yourself", icon=":material/model_training:"):
         start_training(kind, entry.config, retrain=True)
 

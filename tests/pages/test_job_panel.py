@@ -151,12 +151,12 @@ def test_bundled_model_says_so_and_can_be_trained_yourself(fake, fresh_manager):
     config, key = manager.key_for("fake", {"size": 3})
     manager.store.put(key, {"weights": [0, 1, 2]}, {
         "kind": "fake", "config": config,
-        "bundled": {"test_accuracy": 0.9712, "note": "Trained when the app was packaged."}},
+        "bundled": {"test_accuracy": 0.9712, "note": "Trained when the app was packaged."}, "duration_s": 9249.6},
         fake.save)
     at = AppTest.from_function(widget_script, default_timeout=30).run()
     assert at.markdown[-1].value == "status: done"
     line = next(c for c in at.caption if c.value.startswith("Bundled model"))
-    assert line.value == "Bundled model (test accuracy 97.1 %) — train it yourself"
+    assert line.value == "Bundled model (test accuracy 97.1 %) — train it yourself (building it took about 2½ hours)"
     assert fake.trainings == 0
     fake.gate.clear()
     at.button(key="fake-train-yourself").click().run()

@@ -94,6 +94,7 @@ def test_pasted_text_trains_generates_and_shows_inside():
     at.text_area(key="text_own").set_value("the cat " * 131_072).run()
     assert not at.exception, at.exception
     assert any("1,048,576 characters" in i.value and "first 2,000" in i.value for i in at.info)
+    assert any(c.value.startswith("Training it took ") and "more take about as long" in c.value for c in at.caption)
     at.button(key="text_more").click().run()
     continued = [j for j in get_manager().jobs() if "continued" in j.title]
     assert continued and continued[0].wait(120) and continued[0].status == "done", continued[0].error

@@ -12,7 +12,7 @@ from views import keys
 from views.common import manager
 from views.text.pictures import quick_time_words
 from views.state import kept, progress_text
-from views.training_widget import evaluation_axis, history_figure, start_training, training_widget
+from views.training_widget import evaluation_axis, history_figure, start_training, training_took, training_widget
 
 UNIT_CHOICES = [32, 64, 128, 256, 384, 512, 1024]
 LOSS_TITLE = "Loss (nats per character)"
@@ -245,6 +245,10 @@ def training_section(corpus_name: str, info: dict):
         more = {**config, "resume": job.key}
         continued[job.key] = more  # followed above once it is stored (a refusal is said, and ignored there)
         start_training("charlstm", more)
+    took = training_took(job.entry) if job.status == DONE else None
+    if took:
+        st.caption(f"Training it took {took} for {config['steps']:,} steps (its record); {config['steps']:,} more "
+                   "take about as long on the same machine.")
     learning_log(job)
     if job.status != DONE:
         return None
