@@ -136,6 +136,26 @@ def test_taps_on_the_playground_map_add_points_of_your_own(phone):
     screenshot(phone, "phone-playground-own-points")
 
 
+def test_on_a_phone_the_playgrounds_map_comes_right_under_play(phone):
+    """The columns stack on a phone: the map first (so Play shows the boundary bend without
+    scrolling), then the network, the data, and the hyperparameters last."""
+    open_page(phone, "playground", wait_for_text="Output")
+    wait_until_idle(phone)
+
+    def top(locator) -> float:
+        return locator.first.bounding_box()["y"]
+
+    play = top(phone.get_by_role("button", name="Play"))
+    map_top = top(phone.locator("[data-output-map]"))
+    features = top(phone.get_by_text("Features", exact=True))
+    data = top(phone.get_by_text("Which dataset do you want to use?"))
+    learning_rate = top(phone.get_by_text("Learning rate", exact=True))
+    assert play < map_top < features < data < learning_rate, (play, map_top, features, data, learning_rate)
+    assert map_top - play < 844 / 2, "the map starts in the screen's upper half below Play"
+    layers = [top(phone.get_by_text(f"Layer {n}: ", exact=False)) for n in (1, 2)]
+    assert layers[0] < layers[1], "the network's own rows keep their order"
+
+
 def test_the_finder_works_with_a_finger(phone, app_server):
     """A small model trained through the CLI into the server's store; the page finds it from its
     URL, reads a typed text, and two taps select a span that the finder ranks units for."""

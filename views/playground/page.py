@@ -82,7 +82,11 @@ run_bar.button("Reset", icon=":material/restart_alt:", key="pg_reset", on_click=
                     "so a copied link starts from these same weights.")
 epoch_slot = run_bar.empty()
 
-bar = st.columns(5)
+# The hyperparameters, then the board of three columns (data, network, output). On a phone the
+# columns stack; playground_live.css then shows the map first, the network, the data, and these
+# hyperparameters last, so that the map is right under Play.
+main = st.container(key="pg_main")
+bar = main.container(key="pg_settings").columns(5)
 
 bar[0].selectbox("Learning rate", LEARNING_RATES, key="pg_learning_rate",
                  on_change=lambda: session.set_learning_rate(ss.pg_learning_rate))
@@ -102,7 +106,7 @@ bar[3].selectbox("Regularization rate", REGULARIZATION_RATES, key="pg_regulariza
 bar[4].selectbox("Problem type", ["classification", "regression"], format_func=str.capitalize, key="pg_problem",
                  on_change=lambda: session.change_problem(ss.pg_problem))
 
-data_col, net_col, out_col = st.columns([1, 2.3, 1.6], gap="medium")
+data_col, net_col, out_col = main.container(key="pg_board").columns([1, 2.3, 1.6], gap="medium")
 
 # ---- data column ---------------------------------------------------------------------------
 with data_col:
