@@ -239,7 +239,7 @@ def training_section(corpus_name: str, info: dict):
         figure = history_figure(history, ("loss", "val_loss"), LOSS_TITLE, xaxis_title=evaluation_axis(history))
         st.plotly_chart(figure, key="text_curve_final", config={"displayModeBar": False})
     if job.status == DONE and st.button(
-            f"Train {config['steps']} more steps", icon=":material/replay:", key="text_more",
+            f"Train {config['steps']:,} more steps", icon=":material/replay:", key="text_more",
             help="Continue from this model's weights (a fresh Adam state) on the same text; "
                  "the result is stored as a new model."):
         more = {**config, "resume": job.key}
