@@ -7,6 +7,8 @@ views/playground/wire.py builds; the frames of a playing network come through a 
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core.errors import AppError
@@ -19,6 +21,7 @@ from views.playground import component, wire
 from views.playground.session import PlaygroundSession
 from views.playground.widgets import sync_widgets
 
+PAGE_CSS = (Path(__file__).with_name("page.css")).read_text(encoding="utf-8")
 FRAME_WAIT_SECONDS = 0.02  # a run of the frames fragment waits this long at most for a new frame
 
 ss = st.session_state
@@ -57,6 +60,7 @@ def csv_chosen() -> None:
 
 # ---- page --------------------------------------------------------------------------------
 st.title("Playground")
+st.html(f"<style>{PAGE_CSS}</style>")  # (style only: takes no room on the page)
 st.caption("The TensorFlow Playground, trained by TensorFlow: choose data, features and layers, press Play "
            "and watch the decision boundary bend. Blue is +1, orange −1 (multiclass data: a colour per class). "
            "The whole setup except your own points is in the URL — copy it to share.")
