@@ -199,3 +199,26 @@ def test_the_large_data_path(method, monkeypatch):
     assert placed.shape == (2,) and np.linalg.norm(placed - projection.frame[0]) < np.ptp(projection.frame) / 4
     monkeypatch.setattr(projection.model, "transform", lambda *_: pytest.fail("placed again: not remembered"))
     assert place_new_point(projection, features[:1]) is placed
+
+
+@pytest.mark.parametrize("method", ["tsne", "umap"])
+def test_a_finished_map_keeps_only_what_placing_a_point_needs(method):
+    """Issue 30's memory: the cache keeps finished maps (up to 300,000 points' worth) for placing the
+    drawing; a 10,000-point t-SNE kept 25 MB, 23 of them its affinities and k-NN lists, which only
+    further optimisation reads. They are dropped; placing a point still works."""
+    features = pca(RAW, 20).coordinates
+    params = {"iterations": 100, "perplexity": 10} if method == "tsne" else {"neighbors": 10, "epochs": 100}
+    projection = finished(start(f"test-kept-{method}", features, method, 2, params))
+    assert projection.error is None
+    model = projection.model
+    if method == "tsne":
+        private = [name for name in vars(model.affinities) if name.endswith(("__neighbors", "__distances"))]
+        assert len(private) == 2, "openTSNE renamed its k-NN lists: drop the new names"
+        held = [model.affinities.P, *(getattr(model.affinities, name) for name in private)]
+    else:
+        held = [model.graph_, model.knn_indices, model.knn_dists, model._knn_indices, model._knn_dists,
+                *model.precomputed_knn]
+    assert all(value is None for value in held)
+    placed = place_new_point(projection, features[:1])
+    assert placed.shape == (2,) and np.linalg.norm(placed - projection.frame[0]) < np.ptp(projection.frame) / 4
+

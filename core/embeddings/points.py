@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import string
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,8 +90,18 @@ def search(points: PointSet, query: str, field: str = "label", regex: bool = Fal
     return np.array([i for i, value in enumerate(values) if wanted in value.casefold()], dtype=np.int64)
 
 
+#: One data set's images and labels in the page's order (test images first), shared by every point set
+#: of more points than its test images: (the data set it was made from, images, labels).
+_in_page_order: dict[str, tuple[object, np.ndarray, np.ndarray]] = {}
+_in_page_order_lock = threading.Lock()
+
+
 def image_slice(n: int, dataset: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
-    """The first n images of an image data set (test images first, then training images) and their labels."""
+    """The first n images of an image data set (test images first, then training images) and their labels,
+    as read-only views: up to the test images', of the data set's own arrays; beyond, of one copy of the
+    whole set in this order, shared by every size. Each point set used to copy its slice: after the memory
+    tour (raw pixels of 70,000, 20,000 and 10,000 digits, 10,000 for a network) the cached sets held 86 MB
+    of pixels, now the one 55 MB copy (issue 30's memory)."""
     from core.data import load_image_dataset
 
     data = load_image_dataset(dataset)
@@ -98,9 +109,22 @@ def image_slice(n: int, dataset: str = "mnist") -> tuple[np.ndarray, np.ndarray]
     if not 3 <= n <= available:
         raise BadInput(f"Choose between 3 and {available:,} points; {data.title.replace(' (download)', '')} has "
                        f"{available:,} images.")
-    images = np.concatenate([data.x_test, data.x_train[:max(0, n - len(data.x_test))]])[:n]
-    labels = np.concatenate([data.y_test, data.y_train[:max(0, n - len(data.y_test))]])[:n]
-    return images, labels
+    if n <= len(data.x_test):
+        images, labels = data.x_test, data.y_test
+    else:
+        with _in_page_order_lock:
+            made_from, images, labels = _in_page_order.get(dataset, (None, None, None))
+            if made_from is not data:  # one data set at a time: a set beyond its test images is MNIST's raw pixels
+                images, labels = np.concatenate([data.x_test, data.x_train]), np.concatenate([data.y_test, data.y_train])
+                _in_page_order.clear()
+                _in_page_order[dataset] = (data, images, labels)
+    return _read_only(images[:n]), _read_only(labels[:n])
+
+
+def _read_only(view: np.ndarray) -> np.ndarray:
+    view = view.view()
+    view.flags.writeable = False  # shared by every point set (and the data set): nobody writes into it
+    return view
 
 
 def mnist_slice(n: int) -> tuple[np.ndarray, np.ndarray]:
