@@ -138,9 +138,14 @@ if points is None:
     except AppError as error:
         right.error(str(error), icon=":material/error:")
         st.stop()
-unspherized = points.vectors()  # floats for this run only (raw pixels are cached as bytes)
-features = spherize(unspherized) if sphere else unspherized
-points = dataclasses.replace(points, features=features, scale=1.0)
+unspherized = None
+if sphere:  # floats for this run only
+    unspherized = points.vectors()
+    points = dataclasses.replace(points, features=spherize(unspherized), scale=1.0)
+# The vectors are ``features`` times ``scale``: raw pixels stay their cached bytes (1/255), and the
+# neighbours and PCA read them a block at a time, so a rerun (a click, a filter) of all 70,000 digits
+# makes no 219 MB float copy (issue 30's memory).
+features, scale = points.features, points.scale
 
 # ---- how the points are shown ----------------------------------------------------------------------
 with display_options:
@@ -150,7 +155,7 @@ with display_options:
 index = min(int(ss.get("emb_point", 0)), len(points) - 1)
 metric = ss.get("emb_metric", "cosine")
 k = min(int(ss.get("emb_k", 8)), 24, len(points) - 1)
-found, distances = nearest_neighbours(features, index, k=k, metric=metric)
+found, distances = nearest_neighbours(features, index, k=k, metric=metric, scale=scale)
 lasso = ss.get("emb_lasso")  # points selected with a box or lasso on a 2-D map
 selection = lasso if lasso else set(map(int, matches)) if matches is not None else {index, *map(int, found)}
 view = map_view(points, colour_by, shown_labels, index, selection if isolate else None, matches)
@@ -161,7 +166,7 @@ def drawing_vector() -> np.ndarray | None:
     digit = ss.get(CURRENT_DIGIT)
     if digit is None or not source.has_images:
         return None
-    return drawing_features(source, manager(), layer, digit, unspherized if sphere else None)
+    return drawing_features(source, manager(), layer, digit, unspherized)
 
 
 def show_map(layout: np.ndarray, title: str, drawing: np.ndarray | None, key: str) -> None:
@@ -194,7 +199,7 @@ def pick_point(index: int) -> None:
 
 with right:
     if method == "PCA":
-        result = remembered("pca", (vectors_id, n), lambda: pca(features, 10))
+        result = remembered("pca", (vectors_id, n), lambda: pca(features, 10, scale))
         width = result.coordinates.shape[1]
         chosen_axes = [a - 1 for a in axes if a <= width] if len(axes) == dims else list(range(min(dims, width)))
         layout = result.coordinates[:, chosen_axes]
@@ -219,9 +224,9 @@ with right:
             if note:
                 st.info(note, icon=":material/tune:")
         # t-SNE and UMAP start from the first 50 principal components; the drawing goes through the same PCA.
-        reduction = remembered("pca50", (vectors_id, n), lambda: pca(features, 50)) \
+        reduction = remembered("pca50", (vectors_id, n), lambda: pca(features, 50, scale)) \
             if features.shape[1] > 50 else None
-        projection = start(vectors_id, reduction.coordinates if reduction else features, key, dims, params)
+        projection = start(vectors_id, reduction.coordinates if reduction else points.vectors(), key, dims, params)
 
         if not projection.done:
             @st.fragment(run_every=0.5 if len(features) <= 10_000 else 2.0)  # 70,000 points: a large figure a frame
