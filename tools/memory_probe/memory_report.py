@@ -129,7 +129,8 @@ def projections() -> dict:
     from core.embeddings import projection
 
     items = list(projection._cache.items())
-    return {"count": len(items), "mb": round(sum(size_mb(p) for _, p in items), 1),
+    seen: set = set()
+    return {"count": len(items), "mb": round(sum(_size(p, seen) for _, p in items) / MB, 1),
             "each": [{"key": str(k)[:80], "mb": size_mb(p)} for k, p in items]}
 
 
@@ -141,8 +142,9 @@ def resource_caches() -> dict:
     for per_session in list(caches._function_caches.values()):
         for cache in list(per_session.values()):
             entries = list(cache._mem_cache.values())
+            seen: set = set()  # entries may share arrays (views of one set of pixels): each counted once
             found.append({"function": cache.display_name, "entries": len(entries),
-                          "mb": round(sum(size_mb(e) for e in entries), 1)})
+                          "mb": round(sum(_size(e, seen) for e in entries) / MB, 1)})
     return {"caches": found, "mb": round(sum(c["mb"] for c in found), 1)}
 
 
