@@ -239,3 +239,57 @@ def test_every_page_fits_a_phone(phone, path, heading):
     screenshot(phone, name)
     whole_page_screenshot(phone, name + "-whole", max_height=6000)
     assert overflow(phone) <= 2, f"{path or 'home'} is wider than a phone's screen by {overflow(phone)} px"
+
+
+SENT_JS = """() => {  // note every picture the page encodes (Draw's canvas sends its pictures as PNG data URLs)
+    window.__dlpSent = [];
+    if (window.__dlpSentWrapped) return;
+    window.__dlpSentWrapped = true;
+    const encode = HTMLCanvasElement.prototype.toDataURL;
+    HTMLCanvasElement.prototype.toDataURL = function (...args) {
+        const url = encode.apply(this, args);
+        window.__dlpSent.push({width: this.width, height: this.height, url});
+        return url;
+    };
+}"""
+
+
+def test_on_a_phone_the_canvas_fills_its_column_and_still_draws_in_its_own_coordinates(phone):
+    """The canvas takes (nearly) the column's whole width on a phone instead of 280 px with an empty
+    band beside it, square, with a sharp backing store; a finger stroke across it still draws in the
+    canvas's 280 × 280 coordinates: the picture sent is 280 px with the stroke where the finger went
+    and 22 px thick (the slider's width), and the digit is read."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    open_trained_draw(phone)
+    if prediction(phone) != "–":
+        clear(phone)
+    box = canvas_box(phone)
+    shape = phone.locator("canvas.dlp-digit-canvas").evaluate("""el => ({
+        column: el.closest('[data-testid="stColumn"]').getBoundingClientRect().width,
+        backing: [el.width, el.height], ratio: window.devicePixelRatio})""")
+    assert box["width"] >= 0.9 * shape["column"], f"the canvas is {box['width']} px of a {shape['column']}-px column"
+    assert abs(box["width"] - box["height"]) <= 1, f"the canvas is not square: {box}"
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"the canvas does not fit: {box}"
+    assert shape["backing"] == [round(box["width"] * shape["ratio"])] * 2, shape  # sharp, not stretched
+    phone.evaluate(SENT_JS)
+    finger_stroke(phone, box, one())
+    phone.wait_for_function(PREDICTED_JS, timeout=30_000)
+    wait_until_idle(phone)
+    assert prediction(phone) == "1"
+    screenshot(phone, "phone-draw-wide-canvas")
+    sent = phone.evaluate("() => window.__dlpSent")
+    final = [picture for picture in sent if picture["width"] == 280]
+    assert final and all(picture["width"] in (140, 280) and picture["height"] == picture["width"]
+                         for picture in sent), [(p["width"], p["height"]) for p in sent]
+    raw = base64.b64decode(final[-1]["url"].split(",", 1)[1])
+    ink = np.asarray(Image.open(io.BytesIO(raw)).convert("L")) > 127
+    rows = np.flatnonzero(ink.any(axis=1))
+    # one(): from (0.52, 0.2) to (0.48, 0.8) of the canvas, i.e. rows 56..224 of 280, plus the pen's round ends.
+    assert abs(rows[0] - (56 - 11)) <= 4 and abs(rows[-1] - (224 + 11)) <= 4, (rows[0], rows[-1])
+    thickness = ink[140].sum()
+    assert 18 <= thickness <= 27, f"a 22-px pen drew a {thickness}-px line"

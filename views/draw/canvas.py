@@ -5,8 +5,10 @@ components v2 and maintained by its author on a best-effort basis). We draw on o
 what we measured and need: from pen-up to an updated Prediction took a median 84 ms with this
 component against 331 ms with the package, which waits on a debounce timer and sends its whole image
 data back (benchmarks/RESULTS.md, "Mouse-up to updated prediction"); it uses pointer events, so a
-mouse, a pen and a finger draw alike; it is a plain 280-pixel canvas that fits a phone; and it can
-send small pictures while the pen moves, paced by the server's answers (the live reading).
+mouse, a pen and a finger draw alike; it is a plain canvas, 280 CSS pixels square beside the reading
+and as wide as the screen on a phone (where the columns stack), always drawing in 280 × 280
+coordinates; and it can send small pictures while the pen moves, paced by the server's answers (the
+live reading).
 
 The component calls back when a picture arrives; the picture is kept in session state as a
 :class:`Frame`, which the page reads *before* it mounts the canvas again with ``answered`` = that
@@ -92,7 +94,10 @@ def shown(frame: Frame | None) -> bool:
 
 def digit_canvas(*, stroke_width: int, key: str, instance: int, size: int = 280, live: bool = True,
                  answered: int = 0, restore: str | None = None, settle: bool = False) -> None:
-    """Mount the canvas (``size`` CSS pixels square). Its pictures arrive in :func:`current_frame`.
+    """Mount the canvas: ``size`` CSS pixels square on a wide screen, its column's width on a phone
+    (the component's CSS), drawing in ``size`` × ``size`` coordinates either way, and the pictures it
+    sends are ``size`` (pen up) or ``LIVE_SIZE`` (live) pixels square. They arrive in
+    :func:`current_frame`.
 
     A new ``instance`` gives an empty canvas (``restore``, a PNG data URL, is drawn on it if given);
     ``live`` sends pictures while the pen moves, ``answered`` is the number of the last one read;
@@ -113,7 +118,9 @@ def digit_canvas(*, stroke_width: int, key: str, instance: int, size: int = 280,
         if isinstance(number, int):
             st.session_state[SHOWN] = number
 
-    _component(key=key, height=size, width=size, on_drawing_change=remember, on_shown_change=on_screen,
-               data={"size": size, "stroke": stroke_width, "instance": instance, "live": live,
+    # The canvas sets its own width (CSS) and its height follows: the wrapper is the column's width
+    # and as tall as the canvas.
+    _component(key=key, height="content", width="stretch", on_drawing_change=remember,
+               on_shown_change=on_screen, data={"size": size, "stroke": stroke_width, "instance": instance, "live": live,
                      "answered": answered, "every_ms": LIVE_EVERY_MS, "small": LIVE_SIZE,
                      "restore": restore, "settle": settle})
