@@ -143,6 +143,24 @@ def source_points(source: Source, manager, layer: str | None = None, n: int = 0)
     return character_points(model, source.title)
 
 
+#: The most numbers a network layer's point set holds (float32: 41 MB), 10,000 images of a
+#: 1,024-unit dense layer. A convolution map has 1,152 to 25,088 numbers per image: its map gets
+#: fewer points, so that picking a layer cannot make the page hold a gigabyte (it keeps a few sets).
+MAX_LAYER_NUMBERS = 10_240_000
+#: The fewest points a map is offered (the page's number input starts there).
+MIN_POINTS = 100
+
+
+def layer_width(source: Source, manager, layer: str) -> int:
+    """How many numbers ``layer`` of a digit network gives per image."""
+    return int(np.prod(stored_model(source, manager).get_layer(layer).output.shape[1:]))
+
+
+def max_layer_points(width: int) -> int:
+    """The most images whose activations of a ``width``-number layer a map may hold."""
+    return max(MIN_POINTS, MAX_LAYER_NUMBERS // max(1, int(width)))
+
+
 def digit_layers(source: Source, manager) -> tuple[list[str], str]:
     """A digit network's layers to project (not its augmentation) and the default one."""
     from core.digits.models import penultimate_layer

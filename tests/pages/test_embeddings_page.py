@@ -304,3 +304,35 @@ def test_the_projector_bundle_says_why_it_is_not_offered_for_many_points(fresh_m
     said = next(c.value for c in at.caption if c.value.startswith("No projector bundle"))
     assert "20,000 points × 784 numbers" in said and f"{MAX_BUNDLE_NUMBERS // 784:,} of these points" in said
     assert any(b.label == "Coordinates (CSV)" for b in at.get("download_button"))
+
+
+def test_a_wide_layer_gets_fewer_points_so_a_map_cannot_hold_a_gigabyte(fresh_manager):
+    """A convolution map has thousands of numbers per image (the Fast CNN's conv1: 3,456): its map
+    stops at MAX_LAYER_NUMBERS numbers, and the page says why. The default dense layer keeps 10,000."""
+    from core.embeddings.sources import MAX_LAYER_NUMBERS, max_layer_points
+
+    manager = core.training.jobs.get_manager()
+    job = manager.request("digits", {"arch": "fast_cnn", "epochs": 1, "train_limit": 300})
+    assert job.wait(300) and job.status == "done", job.error
+    at = open_embeddings()
+    choose_source(at, f"digits:{job.key}")
+    assert at.number_input(key="emb_n").max == 10_000
+    assert not any("numbers per image" in c.value for c in at.caption)
+    layer = next(s for s in at.selectbox if s.key and s.key.startswith("emb_layer_"))
+    layer.set_value("conv1").run()
+    assert not at.exception, at.exception
+    limit = max_layer_points(3_456)
+    assert limit == MAX_LAYER_NUMBERS // 3_456 < 10_000
+    assert at.number_input(key="emb_n").max == limit
+    assert any("3,456 numbers per image" in c.value and f"{limit:,} points" in c.value for c in at.caption)
+    at.number_input(key="emb_n").set_value(limit).run()
+    run(at)
+    assert sum(plotted(at).values()) == limit
+
+
+def test_the_layer_limit_keeps_dense_layers_whole_and_convolution_maps_small():
+    from core.embeddings.sources import MIN_POINTS, max_layer_points
+
+    assert max_layer_points(1_024) == 10_000  # the widest dense layer (the 2017 stream CNN's)
+    assert max_layer_points(25_088) == 408  # its first convolution: 408 × 25,088 × 4 bytes ≈ 41 MB
+    assert max_layer_points(10_000_000) == MIN_POINTS

@@ -11,7 +11,7 @@ import streamlit as st
 from core import figures
 from core.embeddings.points import SEARCH_FIELDS, PointSet, search
 from core.embeddings.projection import MAX_POINTS_3D, default_perplexity, max_points
-from core.embeddings.sources import RAW, Source
+from core.embeddings.sources import MAX_LAYER_NUMBERS, RAW, Source, max_layer_points
 from core.errors import AppError
 from views.embeddings.map import COLOUR_BY
 from views.state import kept
@@ -30,16 +30,23 @@ def all_digits_timing() -> str:
     return f" (on two cores a UMAP of them took {umap}, a t-SNE {tsne})" if umap and tsne else ""
 
 
-def points_count(source: Source, method: str, dims: int, where) -> int:
+def points_count(source: Source, method: str, dims: int, where, layer_numbers: int = 0) -> int:
     """How many images to project (test images first): up to all 70,000 MNIST digits for raw pixels
-    (t-SNE and UMAP in 3-D fewer), 10,000 of a network's activations. A data set that cannot be
-    loaded is said in ``where`` and stops the page."""
+    (t-SNE and UMAP in 3-D fewer), 10,000 of a network's activations, fewer of a layer wider than
+    ``MAX_LAYER_NUMBERS`` allows (``layer_numbers`` per image). A data set that cannot be loaded is
+    said in ``where`` and stops the page."""
     try:  # a network's own data set (issue 29): MNIST, or e.g. EMNIST letters with fewer images
         max_n = (70_000 if method == "PCA" else max_points(dims, "tsne" if method == "t-SNE" else "umap")) \
             if source.kind == RAW else min(10_000, source.available_images())
     except AppError as error:
         where.error(str(error), icon=":material/error:")
         st.stop()
+    by_width = max_layer_points(layer_numbers) if layer_numbers else max_n
+    if by_width < max_n:
+        max_n = by_width
+        st.caption(f"This layer gives {layer_numbers:,} numbers per image, so its map stops at {max_n:,} points "
+                   f"({MAX_LAYER_NUMBERS / 1e6:.2f} million numbers, {MAX_LAYER_NUMBERS * 4 / 2**20:.0f} MB, the most "
+                   "one map of a layer keeps).")
     if ss.get("emb_n", 0) > max_n:  # the limit just dropped (3-D, another method or source)
         ss["emb_n"] = max_n
     first = {} if "emb_n" in ss else {"value": min(2000, max_n)}  # a default beside a set state warns

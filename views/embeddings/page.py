@@ -10,7 +10,8 @@ from core.errors import AppError
 from core.training.jobs import get_kind
 from core.embeddings.points import PointSet, playground_points
 from core.embeddings.projection import clamp_perplexity, nearest_neighbours, pca, place_new_point, spherize, start
-from core.embeddings.sources import CHARS, DIGITS, PLAYGROUND, Source, digit_layers, drawing_features, source_points
+from core.embeddings.sources import (CHARS, DIGITS, PLAYGROUND, Source, digit_layers, drawing_features, layer_width,
+                                     source_points)
 from core.embeddings.sources import sources as all_sources
 from views.common import manager
 from views.embeddings.controls import display_settings, method_settings, points_count
@@ -70,20 +71,21 @@ with left:
         if view == "Over training":
             section(source, left, right)
             st.stop()
-    layer, points, problem = None, None, None
+    layer, points, problem, layer_numbers = None, None, None, 0
     if source.kind == DIGITS and source.trained:
         try:
             layers, default_layer = digit_layers(source, manager())
             layer = st.selectbox("Layer", layers, index=layers.index(default_layer), key=f"emb_layer_{source.id}",
                                  help="The last hidden dense layer (default) holds the features the "
                                       "output layer reads.")
+            layer_numbers = layer_width(source, manager(), layer)
         except Exception as error:  # a stored model that cannot be loaded is reported, not raised
             problem = f"Could not load this network: {error}"
     method = st.segmented_control("Method", ["PCA", "t-SNE", "UMAP"], default="PCA", required=True, **kept("emb_method"))
     dims = 3 if st.toggle("3-D", value=True, **kept("emb_3d")) else 2
     n = 0
     if source.has_images and source.trained:
-        n = points_count(source, method, dims, right)
+        n = points_count(source, method, dims, right, layer_numbers)
     elif source.kind in (CHARS, PLAYGROUND) and source.trained and problem is None:
         try:
             points = points_of(source, None, 0) if source.kind == CHARS else \
