@@ -127,6 +127,11 @@ def _half(value: float) -> str:
     return ("½" if half else "0") if whole == 0 else f"{whole}{'½' if half else ''}"
 
 
+def _span_end(seconds: float) -> str:
+    """The shorter end of a span whose longer end is in larger units: "40 s", "25 minutes"."""
+    return f"{seconds:.0f} s" if seconds < 90 else f"{_half(_minutes(seconds))} minutes"
+
+
 def _hours(seconds: float) -> float:
     """To the nearest half hour."""
     return math.floor(seconds / 1800 + 0.5) / 2
@@ -143,7 +148,7 @@ def duration_phrase(measurements: list[Measurement]) -> str | None:
     low, high = min(seconds), max(seconds)
     if high >= 5400:
         if low < 5400:
-            return f"{duration_phrase([Measurement(low, 's', '')])}–{_half(_hours(high))} hours".replace("about ", "")
+            return f"{_span_end(low)}–{_half(_hours(high))} hours"
         low_hours, high_hours = _hours(low), _hours(high)
         if low_hours == high_hours:
             return f"about {_half(low_hours)} hours"
@@ -153,7 +158,7 @@ def duration_phrase(measurements: list[Measurement]) -> str | None:
         return f"about {low_text} s" if low_text == high_text else f"{low_text}–{high_text} s"
     low_minutes, high_minutes = _minutes(low), _minutes(high)
     if low < 90:
-        return f"{low:.0f} s–{_half(high_minutes)} minutes"
+        return f"{_span_end(low)}–{_half(high_minutes)} minutes"
     if low_minutes == high_minutes:
         return f"about {_half(low_minutes)} minute{'s' if low_minutes > 1 else ''}"
     return f"{_half(low_minutes)}–{_half(high_minutes)} minutes"

@@ -14,13 +14,12 @@ import streamlit as st
 from core.embeddings.over_training import mean_displacement, pca_frames, separation, start_chain
 from core.embeddings.probes import FILE, PROBE_IMAGES, Probes, ProbeSet, read_probes
 from core.embeddings.sources import DIGITS, Source
-from core.figures import Measurement, duration_phrase
 from core.training.progress import DONE
 from views.common import manager
 from views.embeddings.animation import OT_COLOUR_BY, animation_figure, colour_choices, separation_figure
 from views.embeddings.memo import remembered
 from views.state import kept
-from views.training_widget import job_panel, start_training
+from views.training_widget import job_panel, start_training, training_took
 
 ss = st.session_state
 METHODS = {"PCA": "pca", "t-SNE": "tsne", "UMAP": "umap"}
@@ -170,9 +169,8 @@ def no_probes(source: Source) -> None:
     """An older store entry (or a bundled model built before probes): say so, offer to train again."""
     what = f"the first {PROBE_IMAGES:,} test images through its dense layers" if source.kind == DIGITS else \
         "its characters' embeddings and its hidden state over a fixed passage"
-    took = source.entry.record.get("duration_s")
-    how_long = f" It took {duration_phrase([Measurement(float(took), 's', 'its record')])} the first time." \
-        if took else ""
+    took = training_took(source.entry)
+    how_long = f" It took {took} the first time." if took else ""
     st.info(f"**{source.title}** was trained before trainings saved their probes, so there is no record of how "
             f"its map formed. Train it again with the same settings to record them: the training saves {what} at "
             f"step 0 and ten more points, and replaces the stored network with the new one.{how_long}",

@@ -87,7 +87,7 @@ run_bar.button("Reset", icon=":material/restart_alt:", key="pg_reset", on_click=
 epoch_slot = run_bar.empty()
 
 # The hyperparameters, then the board of three columns (data, network, output). On a phone the
-# columns stack; playground_live.css then shows the map first, the network, the data, and these
+# columns stack; page.css then shows the map first, the network, the data, and these
 # hyperparameters last, so that the map is right under Play.
 main = st.container(key="pg_main")
 bar = main.container(key="pg_settings").columns(5)

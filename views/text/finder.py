@@ -29,11 +29,12 @@ def read_corpus(_model, model_tag: str, corpus_name: str, validation_split: floa
     passages = corpus_passages(corpora.load_text(corpus_name), validation_split)
     ids = {name: text_ids(_model.vocab, getattr(passages, name))[1]
            for name in ("text", "context", "held_out", "held_context")}
+    precision = products_precision()
     (c, h), (held_c, held_h) = read_passages(_model, [(ids["text"], ids["context"]),
-                                                     (ids["held_out"], ids["held_context"])])
+                                                     (ids["held_out"], ids["held_context"])], precision=precision)
     texts = {name: text_ids(_model.vocab, getattr(passages, name))[0] for name in ("text", "held_out")}
     return {"text": texts["text"], "held_out": texts["held_out"], "values": {"c": c, "h": h},
-            "precision": products_precision(),
+            "precision": precision,
             "held": {"c": held_c, "h": held_h}, "totals": {"c": totals_of(c), "h": totals_of(h)}}
 
 
@@ -126,8 +127,9 @@ def finder_section(model, job, selected: str | None) -> None:
     st.markdown(f"**The top {len(top)} units over the passage** (characters {window.start:,}–{window.stop:,}; "
                 "inside characters underlined in green)")
     st.caption("Values as the reading keeps them, one byte each (256 levels)" +
-               ("; its matrix products round h and the weights to bfloat16, which this CPU multiplies faster than "
-                "float32: some values move by a level or two, too little to change which units rank highest." if
+               ("; its matrix products round h, the weights and each product to bfloat16 (8 significant bits), which "
+                "this CPU multiplies faster than float32: some values move by a level or two, and in the project's tests "
+                "the best units rank as in float32." if
                 data["precision"] == "bfloat16" else "."))
     char_strips(data["text"][window], rows, key="text_finder_strips", marks=mask[window])
     names = [f"layer {r.layer + 1} · unit {r.unit}" for r in top]
