@@ -99,9 +99,8 @@ _in_page_order_lock = threading.Lock()
 def image_slice(n: int, dataset: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
     """The first n images of an image data set (test images first, then training images) and their labels,
     as read-only views: up to the test images', of the data set's own arrays; beyond, of one copy of the
-    whole set in this order, shared by every size. Each point set used to copy its slice: after the memory
-    tour (raw pixels of 70,000, 20,000 and 10,000 digits, 10,000 for a network) the cached sets held 86 MB
-    of pixels, now the one 55 MB copy (issue 30's memory)."""
+    whole set in this order, shared by every size, so that the page's cached point sets of several sizes
+    hold the pixels once."""
     from core.data import load_image_dataset
 
     data = load_image_dataset(dataset)

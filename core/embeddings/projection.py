@@ -84,8 +84,8 @@ def pca(features: np.ndarray, components: int = 10, scale: float = 1.0) -> PCARe
 
     Tall data (at most 1,000 numbers per point and at least ten times as many points), where
     scikit-learn's "auto" picks the covariance solver, is done here with that solver, a block of rows at a
-    time from the features as they are: all 70,000 raw digits no longer need a 219 MB float32 copy
-    beside scikit-learn's own (issue 30's memory), in the same time. Other data goes to scikit-learn."""
+    time from the features as they are, so that raw pixels (bytes) need no float copy of the whole set.
+    Other data goes to scikit-learn."""
     check_features(features)
     n, width = features.shape
     components = max(1, min(components, width, n))

@@ -84,8 +84,7 @@ def kept_for_placing(embedding):
     point (the map, the neighbour index, the perplexity), without the optimisation's affinities.
 
     The joint probabilities P and the k-NN lists they were built from are only needed to go on
-    optimising the map: 25 MB of the 25.4 MB a finished 10,000-point t-SNE kept, about 180 MB for
-    70,000 points, and the cache keeps up to 300,000 points' worth of maps (issue 30's memory).
+    optimising the map, and they are most of what a finished map holds; the cache keeps several maps.
     """
     affinities = embedding.affinities
     affinities.P = None

@@ -53,7 +53,7 @@ def products_precision() -> str:
     bfloat16 natively (x86's AVX512-BF16 or AMX; elsewhere TensorFlow emulates it, slower than
     float32), else "float32". bfloat16 keeps 8 significant bits of h, of the weights and of each
     product (summed in float32, then rounded): a few percent of the codes then differ from a
-    float32 reading by a level or two, and the units rank the same (tests/test_finder.py).
+    float32 reading by a level or two, and the best units rank the same (tests/test_finder.py).
     ``DLP_READING_PRECISION`` sets it."""
     forced = os.environ.get("DLP_READING_PRECISION", "")
     if forced:

@@ -146,7 +146,7 @@ if sphere:  # floats for this run only
     points = dataclasses.replace(points, features=spherize(unspherized), scale=1.0)
 # The vectors are ``features`` times ``scale``: raw pixels stay their cached bytes (1/255), and the
 # neighbours and PCA read them a block at a time, so a rerun (a click, a filter) of all 70,000 digits
-# makes no 219 MB float copy (issue 30's memory).
+# makes no float copy of them.
 features, scale = points.features, points.scale
 
 # ---- how the points are shown ----------------------------------------------------------------------
