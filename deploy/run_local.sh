@@ -33,6 +33,8 @@ export PYTHONUNBUFFERED=1
 # TensorBoard (Runs page) on one port for all web processes (the first to open it starts it, the others
 # use it), behind nginx's /tensorboard/.
 export DLP_TENSORBOARD_PORT=${DLP_TENSORBOARD_PORT:-6006} DLP_TENSORBOARD_URL=/tensorboard/
+# Debian installs nginx in /usr/sbin, which a user's PATH may lack.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/sbin:/sbin" ;; esac
 for tool in nginx redis-server redis-cli; do
   command -v "$tool" >/dev/null || { echo "$tool not found: apt-get install nginx redis-server" >&2; exit 1; }
 done

@@ -24,15 +24,21 @@ CONFIG = {"size": 3}
 WORKER = "from tests.distributed_kind import register; register(); from core.worker import main; main(['--no-preload'])"
 
 
-def redis_server_path() -> str:
-    path = shutil.which("redis-server")
+def installed(tool: str, why: str) -> str:
+    """The path of a service the tests start (Debian puts nginx in /usr/sbin, which a user's PATH
+    may lack). Missing, the test fails under CI=true and is skipped loudly elsewhere."""
+    path = shutil.which(tool) or next((p for p in (f"/usr/sbin/{tool}", f"/sbin/{tool}") if os.path.exists(p)), None)
     if path is None:
-        message = "redis-server is not installed (Debian: apt-get install redis-server); the queue tests need it"
+        message = f"{tool} is not installed (Debian: apt-get install {tool}); {why}"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         print(f"\n*** SKIPPING: {message} ***", file=sys.stderr)
         pytest.skip(message)
     return path
+
+
+def redis_server_path() -> str:
+    return installed("redis-server", "the queue tests need it")
 
 
 def wait_until(condition, timeout: float = 20.0, what: str = "the condition"):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import AppError
+from tests.distributed_cluster import installed
 from core.training.jobs import JobManager
 from core.training.queue_connection import check_queue_url, redact
 
@@ -112,10 +113,7 @@ def test_make_secrets_writes_a_password_nginx_accepts(tmp_path):
     again = subprocess.run([sys.executable, str(DEPLOY / "make_secrets.py"), "--dir", str(tmp_path)],
                            capture_output=True, text=True, timeout=60, check=True)
     assert "kept the existing secrets" in again.stdout
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if nginx is None:
-        pytest.skip("nginx is not installed (Debian: apt-get install nginx)")
-    check_login_with_nginx(nginx, tmp_path, password)
+    check_login_with_nginx(installed("nginx", "the login check needs it"), tmp_path, password)
 
 
 def check_login_with_nginx(nginx: str, secrets: Path, password: str) -> None:

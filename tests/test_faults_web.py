@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.distributed_cluster import redis_server_path, wait_until
+from tests.distributed_cluster import installed, redis_server_path, wait_until
 from tools.browser import free_port, wait_until_idle
 from tools.drive import PREDICTED_JS, canvas_box, clear, one, prediction, seven, stroke
 
@@ -31,16 +31,6 @@ REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "tests" / "e2e" / "screenshots"
 MOVED = "reconnected to another server process"
 pytestmark = pytest.mark.e2e
-
-
-def needed(tool: str) -> str:
-    path = shutil.which(tool) or next((p for p in (f"/usr/sbin/{tool}",) if os.path.exists(p)), None)
-    if path is None:
-        message = f"{tool} is not installed (Debian: apt-get install {tool}); the course-layout fault test needs it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def two_free_ports() -> int:
@@ -67,7 +57,7 @@ def free_port_is(port: int) -> bool:
 def course(tmp_path):
     """deploy/run_local.sh 2 1 on free ports, with its own secrets, store (the bundled models) and logs."""
     redis_server_path()
-    needed("nginx")
+    installed("nginx", "the course-layout fault test needs it")
     run_dir = Path(tempfile.mkdtemp(prefix="dlp-course-"))  # nginx's workers must reach it: not 0700 pytest dirs
     run_dir.chmod(0o755)
     made = subprocess.run([sys.executable, "deploy/make_secrets.py", "--dir", str(tmp_path / "secrets")], cwd=REPO,

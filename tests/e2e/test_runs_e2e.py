@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.distributed_cluster import installed
 from tests.e2e.conftest import REPO, free_port, open_page, screenshot, start_app, stop_app, wait_until_idle
 from tools.browser import settled
 
@@ -218,7 +219,7 @@ def start_nginx(app_port: int, tensorboard_port: int, folder: Path) -> tuple[str
     (folder / "nginx.conf").write_text(config)
     (folder / "htpasswd").write_text(f"{LOGIN[0]}:{{PLAIN}}{LOGIN[1]}\n")  # the class's login (basic auth)
     (folder / "htpasswd").chmod(0o644)
-    nginx = subprocess.Popen(["nginx", "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log"),
+    nginx = subprocess.Popen([installed("nginx", "the TensorBoard proxy test needs it"), "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log"),
                               "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
